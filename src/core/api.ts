@@ -1,0 +1,219 @@
+/**
+ * The subset of Kubernetes v1 object shapes (as JSON/YAML, the way the API server and kubectl print them) that
+ * scheduling reads. Both adapters hand the core these plain objects; nothing here depends on a client library.
+ */
+
+export type Labels = Record<string, string>;
+export type ResourceMap = Record<string, string | number>;
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  labels?: Labels;
+  annotations?: Labels;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  resourceVersion?: string;
+  ownerReferences?: Array<{ kind?: string; name?: string; uid?: string; controller?: boolean; apiVersion?: string }>;
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: string; // In, NotIn, Exists, DoesNotExist
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Labels;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: string; // In, NotIn, Exists, DoesNotExist, Gt, Lt
+  values?: string[];
+}
+
+export interface NodeSelectorTerm {
+  matchExpressions?: NodeSelectorRequirement[];
+  matchFields?: NodeSelectorRequirement[];
+}
+
+export interface NodeAffinity {
+  requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] };
+  preferredDuringSchedulingIgnoredDuringExecution?: Array<{ weight: number; preference: NodeSelectorTerm }>;
+}
+
+export interface PodAffinityTerm {
+  labelSelector?: LabelSelector | null;
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector | null;
+  topologyKey: string;
+  matchLabelKeys?: string[];
+  mismatchLabelKeys?: string[];
+}
+
+export interface WeightedPodAffinityTerm {
+  weight: number;
+  podAffinityTerm: PodAffinityTerm;
+}
+
+export interface PodAffinity {
+  requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+  preferredDuringSchedulingIgnoredDuringExecution?: WeightedPodAffinityTerm[];
+}
+
+export interface Affinity {
+  nodeAffinity?: NodeAffinity;
+  podAffinity?: PodAffinity;
+  podAntiAffinity?: PodAffinity;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: string; // Exists, Equal
+  value?: string;
+  effect?: string; // NoSchedule, PreferNoSchedule, NoExecute, ''
+  tolerationSeconds?: number;
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+
+export interface TopologySpreadConstraint {
+  maxSkew: number;
+  topologyKey: string;
+  whenUnsatisfiable: string; // DoNotSchedule, ScheduleAnyway
+  labelSelector?: LabelSelector | null;
+  minDomains?: number;
+  nodeAffinityPolicy?: string; // Honor, Ignore
+  nodeTaintsPolicy?: string; // Honor, Ignore
+  matchLabelKeys?: string[];
+}
+
+export interface ContainerPort {
+  containerPort?: number;
+  hostPort?: number;
+  hostIP?: string;
+  protocol?: string;
+}
+
+export interface Container {
+  name?: string;
+  image?: string;
+  resources?: { requests?: ResourceMap; limits?: ResourceMap };
+  ports?: ContainerPort[];
+  restartPolicy?: string;
+}
+
+export interface Volume {
+  name?: string;
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  ephemeral?: unknown;
+  [other: string]: unknown;
+}
+
+export interface PodSpec {
+  nodeName?: string;
+  schedulerName?: string;
+  priority?: number;
+  priorityClassName?: string;
+  nodeSelector?: Labels;
+  affinity?: Affinity;
+  tolerations?: Toleration[];
+  topologySpreadConstraints?: TopologySpreadConstraint[];
+  containers?: Container[];
+  initContainers?: Container[];
+  overhead?: ResourceMap;
+  volumes?: Volume[];
+  schedulingGates?: Array<{ name: string }>;
+}
+
+export interface Pod {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: PodSpec;
+  status?: { phase?: string; nominatedNodeName?: string; conditions?: unknown[] };
+}
+
+export interface NodeSpec {
+  unschedulable?: boolean;
+  taints?: Taint[];
+}
+
+export interface ContainerImage {
+  names?: string[];
+  sizeBytes?: number;
+}
+
+export interface NodeStatus {
+  allocatable?: ResourceMap;
+  capacity?: ResourceMap;
+  images?: ContainerImage[];
+  conditions?: Array<{ type?: string; status?: string }>;
+}
+
+export interface Node {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: NodeSpec;
+  status?: NodeStatus;
+}
+
+export interface PersistentVolumeClaim {
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: { volumeName?: string; storageClassName?: string };
+  status?: { phase?: string };
+}
+
+export interface PersistentVolume {
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: {
+    storageClassName?: string;
+    nodeAffinity?: { required?: { nodeSelectorTerms?: NodeSelectorTerm[] } };
+  };
+}
+
+export interface StorageClass {
+  kind?: string;
+  metadata?: ObjectMeta;
+  volumeBindingMode?: string;
+}
+
+/** Services, ReplicationControllers (map selectors), ReplicaSets and StatefulSets (label selectors). */
+export interface Service {
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: { selector?: Labels };
+}
+
+export interface ReplicationController {
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: { selector?: Labels };
+}
+
+export interface ReplicaSet {
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: { selector?: LabelSelector };
+}
+
+export interface StatefulSet {
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: { selector?: LabelSelector };
+}
+
+export interface Namespace {
+  kind?: string;
+  metadata?: ObjectMeta;
+}
