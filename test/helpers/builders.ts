@@ -1,0 +1,127 @@
+/**
+ * Small builders for nodes, pods and profiles used across the unit tests.
+ */
+import type { Container, Node, Pod, PodSpec, Taint } from '../../src/core/api.js';
+import { ClusterState } from '../../src/core/clusterState.js';
+import { PodInfo } from '../../src/core/podInfo.js';
+import type { ProfileConfig } from '../../src/config/types.js';
+import { EXTENSION_POINTS } from '../../src/core/plugins/catalog.js';
+
+export interface NodeOptions {
+  cpu?: string;
+  memory?: string;
+  pods?: string;
+  extra?: Record<string, string>;
+  labels?: Record<string, string>;
+  taints?: Taint[];
+  unschedulable?: boolean;
+  images?: Array<{ names: string[]; sizeBytes: number }>;
+}
+
+export function makeNode(name: string, opts: NodeOptions = {}): Node {
+  const allocatable: Record<string, string> = {
+    cpu: opts.cpu ?? '4',
+    memory: opts.memory ?? '32Gi',
+    pods: opts.pods ?? '110',
+    ...(opts.extra ?? {}),
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(opts.labels ?? {}) } },
+    spec: { taints: opts.taints, unschedulable: opts.unschedulable },
+    status: { allocatable, capacity: allocatable, images: opts.images ?? [] },
+  };
+}
+
+export interface PodOptions {
+  namespace?: string;
+  uid?: string;
+  labels?: Record<string, string>;
+  cpu?: string;
+  memory?: string;
+  requests?: Record<string, string>;
+  image?: string;
+  nodeName?: string;
+  priority?: number;
+  created?: string;
+  spec?: Partial<PodSpec>;
+  containers?: Container[];
+}
+
+let counter = 0;
+
+export function makePod(name: string, opts: PodOptions = {}): Pod {
+  counter += 1;
+  const requests: Record<string, string> = { ...(opts.requests ?? {}) };
+  if (opts.cpu) requests.cpu = opts.cpu;
+  if (opts.memory) requests.memory = opts.memory;
+  const containers: Container[] = opts.containers ?? [
+    { name: 'main', image: opts.image ?? 'registry.k8s.io/pause:3.10', resources: { requests } },
+  ];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: opts.namespace ?? 'default',
+      uid: opts.uid ?? `uid-${name}-${counter}`,
+      labels: opts.labels ?? {},
+      creationTimestamp: opts.created ?? new Date(Date.UTC(2026, 0, 1, 0, 0, counter % 60)).toISOString(),
+    },
+    spec: {
+      schedulerName: 'default-scheduler',
+      containers,
+      ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
+      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+      ...(opts.spec ?? {}),
+    },
+  };
+}
+
+export function podInfo(name: string, opts: PodOptions = {}): PodInfo {
+  return new PodInfo(makePod(name, opts));
+}
+
+/** A cluster with the given nodes and assigned pods (each pod must carry nodeName). */
+export function makeCluster(nodes: Node[], assignedPods: Pod[] = []): ClusterState {
+  const cluster = new ClusterState();
+  for (const n of nodes) cluster.upsertNode(n);
+  for (const p of assignedPods) cluster.upsertAssignedPod(p);
+  return cluster;
+}
+
+/** A profile with no plugins resolved; tests fill in the points and args they need. */
+export function emptyProfile(overrides: Partial<ProfileConfig> = {}): ProfileConfig {
+  const plugins = Object.fromEntries(EXTENSION_POINTS.map((p) => [p, []])) as unknown as ProfileConfig['plugins'];
+  return {
+    schedulerName: 'default-scheduler',
+    percentageOfNodesToScore: undefined,
+    plugins,
+    pluginArgs: {
+      NodeResourcesFit: {
+        ignoredResources: [],
+        ignoredResourceGroups: [],
+        scoringStrategy: {
+          type: 'LeastAllocated',
+          resources: [
+            { name: 'cpu', weight: 1 },
+            { name: 'memory', weight: 1 },
+          ],
+        },
+      },
+      NodeResourcesBalancedAllocation: {
+        resources: [
+          { name: 'cpu', weight: 1 },
+          { name: 'memory', weight: 1 },
+        ],
+      },
+      InterPodAffinity: { hardPodAffinityWeight: 1, ignorePreferredTermsOfExistingPods: false },
+      PodTopologySpread: { defaultConstraints: [], defaultingType: 'System' },
+      NodeAffinity: {},
+      DefaultPreemption: { minCandidateNodesPercentage: 10, minCandidateNodesAbsolute: 100 },
+      VolumeBinding: { bindTimeoutSeconds: 600 },
+    },
+    ...overrides,
+  };
+}
