@@ -1,0 +1,146 @@
+/**
+ * Framework: one profile's plugins instantiated and ordered per extension point, with score weights.
+ * Built from a resolved ProfileConfig and a registry of plugin factories; runs the extension points.
+ */
+import type { ProfileConfig } from '../../config/types.js';
+import type { ClusterState } from '../clusterState.js';
+import type { NodeInfo } from '../nodeInfo.js';
+import type { PodInfo } from '../podInfo.js';
+import {
+  Code,
+  type CycleState,
+  type FilterPlugin,
+  type FrameworkHandle,
+  isFilter,
+  isPostFilter,
+  isPreFilter,
+  isPreScore,
+  isScore,
+  type Plugin,
+  type PluginFactory,
+  type PostFilterPlugin,
+  type PreFilterPlugin,
+  type PreScorePlugin,
+  type ScorePlugin,
+  Status,
+} from './types.js';
+
+export class FrameworkError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FrameworkError';
+  }
+}
+
+export interface WeightedScorePlugin {
+  plugin: ScorePlugin;
+  weight: number;
+}
+
+export interface PreFilterRunResult {
+  /** null when every plugin succeeded or skipped. */
+  status: Status | null;
+  /** The plugin that rejected (or errored), when status is set. */
+  plugin: string;
+  /** Intersection of the node-name restrictions PreFilter plugins returned; null = all nodes. */
+  nodeNames: Set<string> | null;
+  /** Plugins that returned a node-name restriction (for upstream's "didn't satisfy plugin(s)" message). */
+  restrictingPlugins: string[];
+  skipped: Set<string>;
+}
+
+export class Framework {
+  readonly profile: ProfileConfig;
+  readonly handle: FrameworkHandle;
+  readonly preFilter: PreFilterPlugin[] = [];
+  readonly filter: FilterPlugin[] = [];
+  readonly postFilter: PostFilterPlugin[] = [];
+  readonly preScore: PreScorePlugin[] = [];
+  readonly score: WeightedScorePlugin[] = [];
+  /** Enabled plugin names that berth accepts but that have no effect in its environment (documented). */
+  readonly inert: string[] = [];
+
+  constructor(profile: ProfileConfig, cluster: ClusterState, registry: ReadonlyMap<string, PluginFactory>) {
+    this.profile = profile;
+    this.handle = { cluster, profile };
+    const instances = new Map<string, Plugin>();
+    const instance = (name: string): Plugin | undefined => {
+      const existing = instances.get(name);
+      if (existing) return existing;
+      const factory = registry.get(name);
+      if (!factory) return undefined;
+      const created = factory(this.handle);
+      instances.set(name, created);
+      return created;
+    };
+    const notImplemented = (name: string, point: string): never => {
+      throw new FrameworkError(`plugin ${name} is enabled at ${point} but berth has no ${point} implementation for it`);
+    };
+    for (const { name } of profile.plugins.preFilter) {
+      const p = instance(name);
+      if (!p) this.inert.push(name);
+      else if (isPreFilter(p)) this.preFilter.push(p);
+      else notImplemented(name, 'preFilter');
+    }
+    for (const { name } of profile.plugins.filter) {
+      const p = instance(name);
+      if (!p) this.inert.push(name);
+      else if (isFilter(p)) this.filter.push(p);
+      else notImplemented(name, 'filter');
+    }
+    for (const { name } of profile.plugins.postFilter) {
+      const p = instance(name);
+      if (!p) this.inert.push(name);
+      else if (isPostFilter(p)) this.postFilter.push(p);
+      else notImplemented(name, 'postFilter');
+    }
+    for (const { name } of profile.plugins.preScore) {
+      const p = instance(name);
+      if (!p) this.inert.push(name);
+      else if (isPreScore(p)) this.preScore.push(p);
+      else notImplemented(name, 'preScore');
+    }
+    for (const { name, weight } of profile.plugins.score) {
+      const p = instance(name);
+      if (!p) this.inert.push(name);
+      else if (isScore(p)) this.score.push({ plugin: p, weight });
+      else notImplemented(name, 'score');
+    }
+  }
+
+  get schedulerName(): string {
+    return this.profile.schedulerName;
+  }
+
+  runPreFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): PreFilterRunResult {
+    const skipped = new Set<string>();
+    let nodeNames: Set<string> | null = null;
+    const restrictingPlugins: string[] = [];
+    for (const plugin of this.preFilter) {
+      const outcome = plugin.preFilter(state, pod, nodes);
+      if (outcome === null) continue;
+      if (outcome instanceof Status) {
+        if (outcome.code === Code.Skip) {
+          skipped.add(plugin.name);
+          continue;
+        }
+        if (outcome.code === Code.Success) continue;
+        return { status: outcome, plugin: plugin.name, nodeNames, restrictingPlugins, skipped };
+      }
+      restrictingPlugins.push(plugin.name);
+      const restriction: ReadonlySet<string> = outcome.nodeNames;
+      const previous: Set<string> | null = nodeNames;
+      const next = new Set<string>();
+      for (const name of previous ?? restriction) if (restriction.has(name)) next.add(name);
+      nodeNames = next;
+      if (nodeNames.size === 0) {
+        const msg =
+          restrictingPlugins.length === 1
+            ? `node(s) didn't satisfy plugin ${restrictingPlugins[0]}`
+            : `node(s) didn't satisfy plugin(s) [${restrictingPlugins.join(' ')}] simultaneously`;
+        return { status: Status.unresolvable(msg), plugin: plugin.name, nodeNames, restrictingPlugins, skipped };
+      }
+    }
+    return { status: null, plugin: '', nodeNames, restrictingPlugins, skipped };
+  }
+}
