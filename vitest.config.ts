@@ -12,6 +12,18 @@ export default defineConfig({
           exclude: ['test/integration/**', 'node_modules/**'],
         },
       },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          // Builds the control-plane binaries once (cached; test/cluster/build.sh) and starts one shared
+          // etcd + kube-apiserver + kwok; the admin kubeconfig path is provided as inject('kubeconfigPath').
+          globalSetup: ['test/integration/globalSetup.ts'],
+          testTimeout: 120_000,
+          // A cold build of the binaries (kube-apiserver is the long pole) runs inside setup.
+          hookTimeout: 40 * 60_000,
+        },
+      },
     ],
   },
 });

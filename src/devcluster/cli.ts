@@ -1,0 +1,85 @@
+// `npm run cluster -- --nodes 3`: a throwaway control plane with N fake nodes (kept Ready by kwok) until Ctrl-C.
+import { Command, InvalidArgumentError } from 'commander';
+import { startControlPlane, type ControlPlane } from './controlPlane.js';
+import { startKwok, type KwokHandle } from './kwok.js';
+import { createFakeNodes } from './nodes.js';
+
+function positiveInt(value: string): number {
+  const n = Number.parseInt(value, 10);
+  if (!Number.isInteger(n) || n < 0 || String(n) !== value.trim()) throw new InvalidArgumentError('not a number >= 0');
+  return n;
+}
+
+interface CliOptions {
+  nodes: number;
+  cpu: string;
+  memory: string;
+  pods: string;
+  kwok: boolean;
+  keepDir: boolean;
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('berth-devcluster')
+    .description('Start a local Kubernetes control plane (etcd + kube-apiserver) with fake nodes, until Ctrl-C.')
+    .option('-n, --nodes <count>', 'number of fake nodes', positiveInt, 3)
+    .option('--cpu <quantity>', 'cpu per node', '4')
+    .option('--memory <quantity>', 'memory per node', '16Gi')
+    .option('--pods <count>', 'pods per node', '110')
+    .option('--no-kwok', 'do not run kwok (nodes are not heartbeated, bound pods stay Pending)')
+    .option('--keep-dir', 'keep the temp dir (certs, logs, etcd data) after stopping', false)
+    .parse();
+  const opts = program.opts<CliOptions>();
+
+  let cp: ControlPlane | undefined;
+  let kwok: KwokHandle | undefined;
+  let stopping = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write('\nstopping control plane...\n');
+    await kwok?.stop();
+    await cp?.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    cp = await startControlPlane({ keepDir: opts.keepDir });
+    const names = Array.from({ length: opts.nodes }, (_, i) => `kwok-node-${i}`);
+    await createFakeNodes(
+      cp.kubeConfig,
+      names.map((name) => ({ name, cpu: opts.cpu, memory: opts.memory, pods: opts.pods })),
+    );
+    if (opts.kwok) kwok = await startKwok({ kubeconfigPath: cp.kubeconfigPath, binaries: cp.binaries, dir: cp.dir });
+  } catch (err) {
+    process.stderr.write(`failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    await shutdown(1);
+    return;
+  }
+
+  const bin = cp.binaries.binDir;
+  process.stdout.write(
+    [
+      '',
+      `Control plane ready: ${cp.server}`,
+      `  nodes: ${opts.nodes} fake (${opts.kwok ? 'kept Ready by kwok' : 'no kwok'})`,
+      `  kubeconfig: ${cp.kubeconfigPath}`,
+      '',
+      'Point tools at it:',
+      `  export KUBECONFIG=${cp.kubeconfigPath}`,
+      '  berth ... --kubeconfig "$KUBECONFIG"        (berth reads KUBECONFIG too)',
+      '  kubectl get nodes                            (kubectl is not built here; any kubectl works)',
+      `  ${bin}/kube-scheduler --kubeconfig "$KUBECONFIG" --leader-elect=false   (upstream baseline)`,
+      '',
+      'Press Ctrl-C to stop and remove everything.',
+      '',
+    ].join('\n'),
+  );
+  // Stay alive until a signal arrives.
+  setInterval(() => undefined, 1 << 30);
+}
+
+void main();

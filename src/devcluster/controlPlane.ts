@@ -1,0 +1,269 @@
+// A real, throwaway Kubernetes control plane (etcd + kube-apiserver) on loopback ports, for tests and `npm run cluster`.
+import { request } from 'node:https';
+import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ensureBinaries, defaultLog, type ControlPlaneBinaries, type LogFn } from './binaries.js';
+import { generateControlPlaneCerts, pemBase64, type ControlPlaneCerts } from './certs.js';
+import {
+  kubeconfigForServiceAccount,
+  loadKubeConfig,
+  renderKubeconfig,
+  type ServiceAccountKubeconfig,
+  type ServiceAccountKubeconfigOptions,
+} from './kubeconfig.js';
+import { registerCleanupDir, spawnManaged, unregisterCleanupDir, type ManagedProcess } from './processes.js';
+
+export interface StartControlPlaneOptions {
+  log?: LogFn;
+  /** Binaries to use (default: ensureBinaries(), which builds them once into the cache). */
+  binaries?: ControlPlaneBinaries;
+  /** Parent of the temp dir (default os.tmpdir()). */
+  baseDir?: string;
+  /** Keep the temp dir (logs, certs, etcd data) after stop() (also: env BERTH_KEEP_CLUSTER_DIR=1). */
+  keepDir?: boolean;
+  /** Extra kube-apiserver flags, e.g. ['--max-requests-inflight=2000']. */
+  extraApiServerArgs?: string[];
+  /** How long to wait for etcd and /readyz (default 90 s). */
+  startupTimeoutMs?: number;
+}
+
+export interface ControlPlane {
+  /** Temp dir holding certs, kubeconfig, logs and etcd data; removed by stop(). */
+  readonly dir: string;
+  readonly kubeconfigPath: string;
+  /** https://127.0.0.1:<port> */
+  readonly server: string;
+  /** Admin (system:masters) client. */
+  readonly kubeConfig: KubeConfig;
+  readonly etcdUrl: string;
+  readonly certs: ControlPlaneCerts;
+  readonly binaries: ControlPlaneBinaries;
+  readonly processes: readonly ManagedProcess[];
+  /** A kubeconfig for ServiceAccount ns/name (created if missing) via TokenRequest, written into `dir`. */
+  kubeconfigForServiceAccount(
+    namespace: string,
+    name: string,
+    opts?: ServiceAccountKubeconfigOptions,
+  ): Promise<ServiceAccountKubeconfig>;
+  /** Kills etcd and kube-apiserver and removes `dir`. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; it is released again before returning). */
+export async function getFreePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') {
+        srv.close();
+        reject(new Error('could not get a free port'));
+        return;
+      }
+      const port = addr.port;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function distinctFreePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await getFreePort());
+  return [...ports];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface HttpResult {
+  status: number;
+  body: string;
+}
+
+function httpsGet(url: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<HttpResult> {
+  return new Promise((resolveResult, reject) => {
+    const req = request(url, { method: 'GET', ca: tls.ca, cert: tls.cert, key: tls.key, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolveResult({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function httpGet(url: string): Promise<HttpResult> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text() };
+}
+
+async function waitFor(
+  what: string,
+  proc: ManagedProcess,
+  deadline: number,
+  probe: () => Promise<boolean>,
+): Promise<void> {
+  let lastErr = '';
+  while (Date.now() < deadline) {
+    if (proc.hasExited()) {
+      throw new Error(`${proc.name} exited while waiting for ${what} (exit ${await proc.exited}):\n${proc.logTail()}`);
+    }
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      lastErr = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}${lastErr ? ` (last error: ${lastErr})` : ''}:\n${proc.logTail()}`);
+}
+
+/**
+ * Starts etcd and kube-apiserver (RBAC, client-certificate admin in system:masters, ServiceAccount tokens) on free
+ * 127.0.0.1 ports in a fresh temp dir, waits for /readyz, and returns handles plus an admin kubeconfig.
+ */
+export async function startControlPlane(opts: StartControlPlaneOptions = {}): Promise<ControlPlane> {
+  const log = opts.log ?? defaultLog;
+  const started = Date.now();
+  const binaries = opts.binaries ?? (await ensureBinaries({ log }));
+  const keepDir = opts.keepDir ?? process.env['BERTH_KEEP_CLUSTER_DIR'] === '1';
+  const dir = await mkdtemp(join(opts.baseDir ?? tmpdir(), 'berth-cluster-'));
+  if (!keepDir) registerCleanupDir(dir);
+  const processes: ManagedProcess[] = [];
+  let stopped = false;
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    // apiserver first, so it doesn't log etcd connection errors while shutting down.
+    for (const p of [...processes].reverse()) await p.stop();
+    if (!keepDir) {
+      await rm(dir, { recursive: true, force: true });
+      unregisterCleanupDir(dir);
+    } else {
+      log(`kept control-plane dir ${dir}`);
+    }
+  };
+
+  try {
+    return await startInDir();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  async function startInDir(): Promise<ControlPlane> {
+    const pki = join(dir, 'pki');
+    const certs = await generateControlPlaneCerts(pki);
+    const [etcdClientPort, etcdPeerPort, apiPort] = (await distinctFreePorts(3)) as [number, number, number];
+    const timeoutMs = opts.startupTimeoutMs ?? 90_000;
+    const deadline = Date.now() + timeoutMs;
+
+    const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
+    const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
+    const etcd = spawnManaged(
+      'etcd',
+      binaries.etcd,
+      [
+        '--name=berth',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=berth=${peerUrl}`,
+        '--initial-cluster-state=new',
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+        '--quota-backend-bytes=8589934592',
+      ],
+      join(dir, 'etcd.log'),
+    );
+    processes.push(etcd);
+    await waitFor('etcd /health', etcd, deadline, async () => {
+      const r = await httpGet(`${etcdUrl}/health`);
+      return r.status === 200 && r.body.includes('"health":"true"');
+    });
+
+    const server = `https://127.0.0.1:${apiPort}`;
+    const apiserver = spawnManaged(
+      'kube-apiserver',
+      binaries.kubeApiserver,
+      [
+        `--etcd-servers=${etcdUrl}`,
+        `--cert-dir=${join(dir, 'apiserver-certs')}`,
+        `--tls-cert-file=${certs.servingCert}`,
+        `--tls-private-key-file=${certs.servingKey}`,
+        `--client-ca-file=${certs.caCert}`,
+        `--secure-port=${apiPort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        '--authorization-mode=RBAC',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${certs.serviceAccountPub}`,
+        `--service-account-signing-key-file=${certs.serviceAccountKey}`,
+        // No node-lifecycle controller runs, so new nodes would stay tainted not-ready; no token controller either.
+        '--disable-admission-plugins=TaintNodesByCondition,ServiceAccount',
+        '--profiling=false',
+        '--v=1',
+        ...(opts.extraApiServerArgs ?? []),
+      ],
+      join(dir, 'kube-apiserver.log'),
+    );
+    processes.push(apiserver);
+    const tls = {
+      ca: await readFile(certs.caCert),
+      cert: await readFile(certs.adminCert),
+      key: await readFile(certs.adminKey),
+    };
+    await waitFor('kube-apiserver /readyz', apiserver, deadline, async () => {
+      const r = await httpsGet(`${server}/readyz`, tls);
+      return r.status === 200;
+    });
+
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    await writeFile(
+      kubeconfigPath,
+      renderKubeconfig({
+        name: 'berth-dev',
+        server,
+        certificateAuthorityData: await pemBase64(certs.caCert),
+        user: {
+          clientCertificateData: await pemBase64(certs.adminCert),
+          clientKeyData: await pemBase64(certs.adminKey),
+        },
+      }),
+      { mode: 0o600 },
+    );
+    const kubeConfig = await loadKubeConfig(kubeconfigPath);
+    log(`control plane ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)}s (dir ${dir})`);
+    const saDir = join(dir, 'serviceaccounts');
+
+    return {
+      dir,
+      kubeconfigPath,
+      server,
+      kubeConfig,
+      etcdUrl,
+      certs,
+      binaries,
+      processes,
+      async kubeconfigForServiceAccount(namespace, name, saOpts = {}) {
+        await mkdir(saDir, { recursive: true });
+        return kubeconfigForServiceAccount(kubeConfig, namespace, name, {
+          writeTo: join(saDir, `${namespace}-${name}.kubeconfig`),
+          ...saOpts,
+        });
+      },
+      stop,
+    };
+  }
+}

@@ -1,0 +1,33 @@
+// Dev/test Kubernetes control plane built from upstream Go modules (see test/cluster/build.sh).
+export {
+  ensureBinaries,
+  binDirFromBuildScript,
+  buildScriptPath,
+  findRepoRoot,
+  defaultLog,
+  type ControlPlaneBinaries,
+  type EnsureBinariesOptions,
+  type LogFn,
+} from './binaries.js';
+export { generateControlPlaneCerts, type ControlPlaneCerts } from './certs.js';
+export { startControlPlane, getFreePort, type ControlPlane, type StartControlPlaneOptions } from './controlPlane.js';
+export {
+  kubeconfigForServiceAccount,
+  loadKubeConfig,
+  renderKubeconfig,
+  isApiStatus,
+  type KubeconfigSpec,
+  type ServiceAccountKubeconfig,
+  type ServiceAccountKubeconfigOptions,
+} from './kubeconfig.js';
+export { startKwok, type KwokHandle, type StartKwokOptions } from './kwok.js';
+export {
+  createFakeNodes,
+  deleteNodes,
+  fakeNodeObject,
+  KWOK_NODE_ANNOTATION,
+  KWOK_NODE_ANNOTATION_VALUE,
+  type FakeNodeImage,
+  type FakeNodeSpec,
+} from './nodes.js';
+export { spawnManaged, type ManagedProcess } from './processes.js';
