@@ -1,0 +1,107 @@
+/**
+ * Configuration errors: every problem found in a KubeSchedulerConfiguration, with where it is (file, line/column when
+ * known, field path such as `profiles[0].plugins.score.enabled[2].weight`), what is wrong, and what to do about it.
+ * Loading collects all problems it can find and throws one ConfigError holding the list.
+ */
+
+export interface ConfigIssue {
+  /** The file (or other source name) the configuration came from. */
+  file: string;
+  /** Field path in the KubeSchedulerConfiguration, e.g. `profiles[0].plugins.score.enabled[1].name`; '' for the whole document. */
+  fieldPath: string;
+  /** What is wrong. */
+  message: string;
+  /** What to do about it ('' when there is nothing to add). */
+  hint: string;
+  /** 1-based position in the file when known. */
+  line?: number;
+  column?: number;
+}
+
+/** Renders one issue as a single human-readable line. */
+export function formatIssue(issue: ConfigIssue): string {
+  let where = issue.file;
+  if (issue.line !== undefined) where += `:${issue.line}` + (issue.column !== undefined ? `:${issue.column}` : '');
+  const parts = [where];
+  if (issue.fieldPath !== '') parts.push(issue.fieldPath);
+  const text = issue.hint !== '' ? `${issue.message}; ${issue.hint}` : issue.message;
+  return `${parts.join(': ')}: ${text}`;
+}
+
+export class ConfigError extends Error {
+  /** Every problem found, in document order of discovery (at least one). */
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: ConfigIssue[]) {
+    if (issues.length === 0) throw new Error('ConfigError needs at least one issue');
+    super(issues.map(formatIssue).join('\n'));
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+
+  /** The source of the configuration (the first issue's file). */
+  get file(): string {
+    return this.issues[0]!.file;
+  }
+
+  /** The field path of the first issue. */
+  get fieldPath(): string {
+    return this.issues[0]!.fieldPath;
+  }
+
+  /** The hint of the first issue. */
+  get hint(): string {
+    return this.issues[0]!.hint;
+  }
+
+  /** The bare message of the first issue (Error.message holds the full formatted text of all issues). */
+  get detail(): string {
+    return this.issues[0]!.message;
+  }
+
+  /** One line per issue; a count header when there are several. */
+  format(): string {
+    const lines = this.issues.map(formatIssue);
+    if (lines.length === 1) return lines[0]!;
+    return [`${this.file}: ${lines.length} errors in the scheduler configuration:`, ...lines.map((l) => `  ${l}`)].join('\n');
+  }
+}
+
+/** Levenshtein distance (insert, delete, substitute; case-insensitive comparison is left to the caller). */
+export function editDistance(a: string, b: string): number {
+  const prev = new Array<number>(b.length + 1);
+  const cur = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+    }
+    for (let j = 0; j <= b.length; j++) prev[j] = cur[j]!;
+  }
+  return prev[b.length]!;
+}
+
+/** The closest candidate to `name` if it is plausibly a typo of it (distance at most max(2, len/3)), else undefined. */
+export function closestMatch(name: string, candidates: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(lower, c.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  return bestDistance <= limit ? best : undefined;
+}
+
+/** `did you mean "X"? ` (or nothing) followed by the list of valid names. */
+export function suggestionHint(name: string, candidates: readonly string[], listLabel: string): string {
+  const match = closestMatch(name, candidates);
+  const prefix = match !== undefined ? `did you mean "${match}"? ` : '';
+  return `${prefix}${listLabel}: ${candidates.join(', ')}`;
+}

@@ -1,0 +1,435 @@
+/**
+ * Load, default and validate a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1) into berth's
+ * SchedulerConfig, following upstream kube-scheduler: strict decoding, v1 defaulting (defaults.go, default_plugins.go),
+ * validation (validation.go, validation_pluginargs.go) and the framework's plugin expansion (framework.go).
+ * All problems found are reported together in one ConfigError.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { EXTENSION_POINTS, type ExtensionPoint } from '../core/plugins/catalog.js';
+import type {
+  ClientConnectionConfig,
+  LeaderElectionConfig,
+  PluginArgsByName,
+  ProfileConfig,
+  ResolvedPlugin,
+  SchedulerConfig,
+} from './types.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { Decoder, yamlLocator, type FieldPath } from './decode.js';
+import { formatGoDuration } from './duration.js';
+import {
+  checkPluginName,
+  decodeUserPlugins,
+  defaultPluginSets,
+  enabledPluginNames,
+  mergePlugins,
+  queueSortSignature,
+  resolvePlugins,
+} from './plugins.js';
+import {
+  CONFIG_API_VERSION,
+  decodePluginArgs,
+  defaultPluginArgs,
+  isArgsPlugin,
+  renderPluginArgs,
+  takesArgs,
+  type ArgsPluginName,
+} from './args.js';
+
+export const CONFIG_KIND = 'KubeSchedulerConfiguration';
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+export const EMBEDDED_DEFAULT_SOURCE = 'embedded default';
+
+const TOP_FIELDS = [
+  'apiVersion',
+  'kind',
+  'parallelism',
+  'leaderElection',
+  'clientConnection',
+  'healthzBindAddress',
+  'metricsBindAddress',
+  'enableProfiling',
+  'enableContentionProfiling',
+  'percentageOfNodesToScore',
+  'podInitialBackoffSeconds',
+  'podMaxBackoffSeconds',
+  'profiles',
+  'extenders',
+  'delayCacheUntilActive',
+] as const;
+
+const LEADER_ELECTION_FIELDS = [
+  'leaderElect',
+  'leaseDuration',
+  'renewDeadline',
+  'retryPeriod',
+  'resourceLock',
+  'resourceName',
+  'resourceNamespace',
+] as const;
+
+const CLIENT_CONNECTION_FIELDS = ['kubeconfig', 'acceptContentTypes', 'contentType', 'qps', 'burst'] as const;
+const PROFILE_FIELDS = ['schedulerName', 'percentageOfNodesToScore', 'plugins', 'pluginConfig'] as const;
+
+/** client-go's leader-election jitter factor: renewDeadline must exceed retryPeriod × 1.2. */
+const LEADER_ELECTION_JITTER = 1.2;
+
+/** Reads and loads a configuration file (YAML or JSON). */
+export function loadSchedulerConfig(path: string): SchedulerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError([
+      { file: path, fieldPath: '', message: `cannot read the configuration file: ${reason}`, hint: 'check the path given to --config' },
+    ]);
+  }
+  return parseSchedulerConfig(text, path);
+}
+
+/** Parses, defaults and validates configuration text (YAML or JSON); `source` names it in messages. */
+export function parseSchedulerConfig(text: string, source: string): SchedulerConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const issues: ConfigIssue[] = doc.errors.map((e) => {
+      const first = e.message.split('\n')[0] ?? e.message;
+      const message = first.replace(/ at line \d+, column \d+:?$/, '');
+      const issue: ConfigIssue = {
+        file: source,
+        fieldPath: '',
+        message: `malformed YAML: ${message}`,
+        hint:
+          e.code === 'DUPLICATE_KEY'
+            ? 'each field may appear only once in a mapping; remove or merge the repeated key'
+            : 'fix the YAML syntax here (check indentation, that list items start with "- ", and that brackets and quotes are closed)',
+      };
+      const pos = e.linePos?.[0];
+      if (pos !== undefined) {
+        issue.line = pos.line;
+        issue.column = pos.col;
+      }
+      return issue;
+    });
+    throw new ConfigError(issues);
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const dec = new Decoder(source, yamlLocator(doc, lineCounter));
+  const config = decodeConfiguration(dec, value, source);
+  if (config === undefined || dec.hasErrors) throw new ConfigError(dec.issues);
+  return config;
+}
+
+/** The configuration kube-scheduler runs with when given no file: one profile, default-scheduler. */
+export function defaultSchedulerConfig(): SchedulerConfig {
+  const dec = new Decoder(EMBEDDED_DEFAULT_SOURCE);
+  const config = decodeConfiguration(dec, { apiVersion: CONFIG_API_VERSION, kind: CONFIG_KIND }, EMBEDDED_DEFAULT_SOURCE);
+  if (config === undefined || dec.hasErrors) throw new ConfigError(dec.issues);
+  return config;
+}
+
+function decodeConfiguration(dec: Decoder, value: unknown, source: string): SchedulerConfig | undefined {
+  if (value === null || value === undefined) {
+    dec.error([], 'the configuration is empty', `write a ${CONFIG_KIND} with apiVersion: ${CONFIG_API_VERSION}`);
+    return undefined;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    dec.error([], `expected a ${CONFIG_KIND} mapping at the top level`, `write a ${CONFIG_KIND} with apiVersion: ${CONFIG_API_VERSION}`);
+    return undefined;
+  }
+  const top = value as Record<string, unknown>;
+
+  // apiVersion and kind first: with the wrong schema every other message would be noise.
+  const apiVersion = top['apiVersion'];
+  if (apiVersion === undefined || apiVersion === null || apiVersion === '') {
+    dec.error(['apiVersion'], "the configuration's apiVersion is missing", `add apiVersion: ${CONFIG_API_VERSION}`);
+  } else if (apiVersion !== CONFIG_API_VERSION) {
+    const text = String(apiVersion);
+    const old = /^kubescheduler\.config\.k8s\.io\/v1(alpha|beta)\d+$/.test(text);
+    dec.error(
+      ['apiVersion'],
+      old
+        ? `apiVersion "${text}" is no longer served: upstream removed the v1beta* KubeSchedulerConfiguration versions (v1beta2 in Kubernetes 1.28, v1beta3 in 1.29)`
+        : `unsupported apiVersion "${text}"`,
+      `use apiVersion: ${CONFIG_API_VERSION}` + (old ? ' (fields are mostly the same; see the upstream migration notes)' : ''),
+    );
+  }
+  const kind = top['kind'];
+  if (kind !== CONFIG_KIND) {
+    dec.error(
+      ['kind'],
+      kind === undefined || kind === null ? 'the configuration kind is missing' : `unsupported kind "${String(kind)}"`,
+      `use kind: ${CONFIG_KIND}`,
+    );
+  }
+  if (dec.hasErrors) return undefined;
+
+  dec.object(top, [], TOP_FIELDS, 'the configuration');
+
+  const parallelism = dec.integer(top['parallelism'], ['parallelism']) ?? 16;
+  if (parallelism <= 0) dec.error(['parallelism'], `parallelism ${parallelism} should be an integer value greater than zero`, 'use 1 or more (default 16)');
+
+  const percentageOfNodesToScore = decodePercentage(dec, top['percentageOfNodesToScore'], ['percentageOfNodesToScore']) ?? 0;
+
+  const podInitialBackoffSeconds = dec.integer(top['podInitialBackoffSeconds'], ['podInitialBackoffSeconds'], 64) ?? 1;
+  const podMaxBackoffSeconds = dec.integer(top['podMaxBackoffSeconds'], ['podMaxBackoffSeconds'], 64) ?? 10;
+  if (podInitialBackoffSeconds <= 0) {
+    dec.error(['podInitialBackoffSeconds'], `podInitialBackoffSeconds ${podInitialBackoffSeconds} must be greater than 0`, 'use 1 or more (default 1)');
+  }
+  if (podMaxBackoffSeconds < podInitialBackoffSeconds) {
+    dec.error(
+      ['podMaxBackoffSeconds'],
+      `podMaxBackoffSeconds ${podMaxBackoffSeconds} must be greater than or equal to podInitialBackoffSeconds (${podInitialBackoffSeconds})`,
+      'raise podMaxBackoffSeconds or lower podInitialBackoffSeconds',
+    );
+  }
+
+  const enableProfiling = dec.boolean(top['enableProfiling'], ['enableProfiling']) ?? true;
+  const enableContentionProfiling = dec.boolean(top['enableContentionProfiling'], ['enableContentionProfiling']) ?? enableProfiling;
+  const healthzBindAddress = dec.string(top['healthzBindAddress'], ['healthzBindAddress']);
+  const metricsBindAddress = dec.string(top['metricsBindAddress'], ['metricsBindAddress']);
+  const delayCacheUntilActive = dec.boolean(top['delayCacheUntilActive'], ['delayCacheUntilActive']) ?? false;
+
+  const extenders = dec.array(top['extenders'], ['extenders']);
+  if (extenders !== undefined && extenders.length > 0) {
+    dec.error(['extenders'], 'extenders are not supported by berth', 'remove the extenders list (berth runs in-tree plugins only)');
+  }
+
+  const leaderElection = decodeLeaderElection(dec, top['leaderElection']);
+  const clientConnection = decodeClientConnection(dec, top['clientConnection']);
+
+  const profileResult = decodeProfiles(dec, top['profiles']);
+
+  const effective: Record<string, unknown> = {
+    apiVersion: CONFIG_API_VERSION,
+    kind: CONFIG_KIND,
+    parallelism,
+    leaderElection: {
+      leaderElect: leaderElection.leaderElect,
+      leaseDuration: formatGoDuration(leaderElection.leaseDurationSeconds),
+      renewDeadline: formatGoDuration(leaderElection.renewDeadlineSeconds),
+      retryPeriod: formatGoDuration(leaderElection.retryPeriodSeconds),
+      resourceLock: leaderElection.resourceLock,
+      resourceName: leaderElection.resourceName,
+      resourceNamespace: leaderElection.resourceNamespace,
+    },
+    clientConnection: { ...clientConnection },
+  };
+  if (healthzBindAddress !== undefined) effective['healthzBindAddress'] = healthzBindAddress;
+  if (metricsBindAddress !== undefined) effective['metricsBindAddress'] = metricsBindAddress;
+  Object.assign(effective, {
+    enableProfiling,
+    enableContentionProfiling,
+    percentageOfNodesToScore,
+    podInitialBackoffSeconds,
+    podMaxBackoffSeconds,
+    profiles: profileResult.effective,
+  });
+  if (delayCacheUntilActive) effective['delayCacheUntilActive'] = true;
+
+  return {
+    source,
+    parallelism,
+    percentageOfNodesToScore,
+    podInitialBackoffSeconds,
+    podMaxBackoffSeconds,
+    leaderElection,
+    clientConnection,
+    profiles: profileResult.profiles,
+    effective,
+  };
+}
+
+function decodePercentage(dec: Decoder, value: unknown, path: FieldPath): number | undefined {
+  const pct = dec.integer(value, path);
+  if (pct !== undefined && (pct < 0 || pct > 100)) {
+    dec.error(path, `percentageOfNodesToScore ${pct} not in valid range [0-100]`, 'use 0 (adaptive, the default) or a percentage from 1 to 100');
+  }
+  return pct;
+}
+
+function decodeLeaderElection(dec: Decoder, value: unknown): LeaderElectionConfig {
+  const path = ['leaderElection'];
+  const raw = dec.object(value, path, LEADER_ELECTION_FIELDS, 'leaderElection') ?? {};
+  const str = (key: string, def: string): string => {
+    const s = dec.string(raw[key], [...path, key]);
+    return s === undefined || s === '' ? def : s;
+  };
+  const dur = (key: string, def: number): number => dec.duration(raw[key], [...path, key]) ?? def;
+  const out: LeaderElectionConfig = {
+    leaderElect: dec.boolean(raw['leaderElect'], [...path, 'leaderElect']) ?? true,
+    leaseDurationSeconds: dur('leaseDuration', 15),
+    renewDeadlineSeconds: dur('renewDeadline', 10),
+    retryPeriodSeconds: dur('retryPeriod', 2),
+    resourceLock: str('resourceLock', 'leases'),
+    resourceName: str('resourceName', 'kube-scheduler'),
+    resourceNamespace: str('resourceNamespace', 'kube-system'),
+  };
+  if (!out.leaderElect) return out;
+  const positive: Array<[string, number]> = [
+    ['leaseDuration', out.leaseDurationSeconds],
+    ['renewDeadline', out.renewDeadlineSeconds],
+    ['retryPeriod', out.retryPeriodSeconds],
+  ];
+  for (const [key, seconds] of positive) {
+    if (seconds <= 0) dec.error([...path, key], `${key} ${formatGoDuration(seconds)} must be greater than zero`, 'use a positive duration such as "15s"');
+  }
+  if (out.leaseDurationSeconds <= out.renewDeadlineSeconds) {
+    dec.error(
+      [...path, 'leaseDuration'],
+      `leaseDuration (${formatGoDuration(out.leaseDurationSeconds)}) must be greater than renewDeadline (${formatGoDuration(out.renewDeadlineSeconds)})`,
+      'defaults are leaseDuration 15s, renewDeadline 10s, retryPeriod 2s',
+    );
+  }
+  if (out.renewDeadlineSeconds > 0 && out.renewDeadlineSeconds <= out.retryPeriodSeconds * LEADER_ELECTION_JITTER) {
+    dec.error(
+      [...path, 'renewDeadline'],
+      `renewDeadline (${formatGoDuration(out.renewDeadlineSeconds)}) must be greater than retryPeriod × ${LEADER_ELECTION_JITTER} (${formatGoDuration(out.retryPeriodSeconds * LEADER_ELECTION_JITTER)})`,
+      'client-go refuses such a leader elector; lower retryPeriod or raise renewDeadline',
+    );
+  }
+  if (out.resourceLock !== 'leases') {
+    dec.error([...path, 'resourceLock'], `resourceLock "${out.resourceLock}" is not supported: resourceLock value must be "leases"`, 'use resourceLock: leases');
+  }
+  return out;
+}
+
+function decodeClientConnection(dec: Decoder, value: unknown): ClientConnectionConfig {
+  const path = ['clientConnection'];
+  const raw = dec.object(value, path, CLIENT_CONNECTION_FIELDS, 'clientConnection') ?? {};
+  const qps = dec.number(raw['qps'], [...path, 'qps']);
+  const burst = dec.integer(raw['burst'], [...path, 'burst']);
+  const contentType = dec.string(raw['contentType'], [...path, 'contentType']);
+  const out: ClientConnectionConfig = {
+    kubeconfig: dec.string(raw['kubeconfig'], [...path, 'kubeconfig']) ?? '',
+    acceptContentTypes: dec.string(raw['acceptContentTypes'], [...path, 'acceptContentTypes']) ?? '',
+    contentType: contentType === undefined || contentType === '' ? 'application/vnd.kubernetes.protobuf' : contentType,
+    qps: qps === undefined || qps === 0 ? 50 : qps,
+    burst: burst === undefined || burst === 0 ? 100 : burst,
+  };
+  if (out.burst < 0) dec.error([...path, 'burst'], `burst ${out.burst} must be non-negative`, 'use 0 (default 100) or more');
+  return out;
+}
+
+interface ProfilesResult {
+  profiles: ProfileConfig[];
+  effective: Record<string, unknown>[];
+}
+
+function decodeProfiles(dec: Decoder, value: unknown): ProfilesResult {
+  const items = dec.array(value, ['profiles']) ?? [];
+  const list: unknown[] = items.length === 0 ? [{}] : items;
+  const single = list.length === 1;
+  const profiles: ProfileConfig[] = [];
+  const effective: Record<string, unknown>[] = [];
+  const namesSeen = new Map<string, number>();
+  let queueSortCanon: string | undefined;
+
+  list.forEach((item, i) => {
+    const path: FieldPath = ['profiles', i];
+    const raw = dec.object(item ?? {}, path, PROFILE_FIELDS, 'a profile') ?? {};
+
+    const rawName = raw['schedulerName'];
+    let schedulerName = dec.string(rawName, [...path, 'schedulerName']);
+    if (schedulerName === undefined && single && (rawName === undefined || rawName === null)) schedulerName = DEFAULT_SCHEDULER_NAME;
+    if (schedulerName === undefined || schedulerName === '') {
+      dec.error(
+        [...path, 'schedulerName'],
+        'schedulerName is required',
+        single ? `give the profile a name (or omit the field for "${DEFAULT_SCHEDULER_NAME}")` : 'every profile needs its own schedulerName when there are several',
+      );
+      schedulerName = schedulerName ?? '';
+    } else {
+      const first = namesSeen.get(schedulerName);
+      if (first !== undefined) {
+        dec.error(
+          [...path, 'schedulerName'],
+          `duplicate schedulerName "${schedulerName}" (also profiles[${first}].schedulerName)`,
+          'give each profile a distinct schedulerName',
+        );
+      } else {
+        namesSeen.set(schedulerName, i);
+      }
+    }
+
+    const pct = decodePercentage(dec, raw['percentageOfNodesToScore'], [...path, 'percentageOfNodesToScore']);
+
+    const custom = decodeUserPlugins(dec, raw['plugins'], [...path, 'plugins']);
+    const signature = queueSortSignature(custom);
+    if (i === 0) queueSortCanon = signature;
+    else if (signature !== queueSortCanon) {
+      dec.error([...path, 'plugins', 'queueSort'], 'queueSort must be the same for all profiles', 'configure queueSort identically in every profile (or not at all)');
+    }
+    const merged = mergePlugins(defaultPluginSets(), custom);
+    const plugins = resolvePlugins(dec, merged, path, schedulerName);
+
+    const pluginArgs = defaultPluginArgs();
+    const configured = decodePluginConfig(dec, raw['pluginConfig'], path, pluginArgs);
+
+    profiles.push({ schedulerName, percentageOfNodesToScore: pct, plugins, pluginArgs });
+    effective.push(renderProfile(schedulerName, pct, plugins, pluginArgs, configured, enabledPluginNames(merged)));
+  });
+  return { profiles, effective };
+}
+
+/** Decodes pluginConfig into `into`; returns the plugin names configured, in order. */
+function decodePluginConfig(dec: Decoder, value: unknown, profilePath: FieldPath, into: PluginArgsByName): ArgsPluginName[] {
+  const path = [...profilePath, 'pluginConfig'];
+  const items = dec.array(value, path) ?? [];
+  const seen = new Map<string, number>();
+  const configured: ArgsPluginName[] = [];
+  items.forEach((item, j) => {
+    const p = [...path, j];
+    const raw = dec.object(item, p, ['name', 'args'], 'a pluginConfig entry');
+    if (raw === undefined) return;
+    const name = dec.string(raw['name'], [...p, 'name']);
+    if (name === undefined || name === '') {
+      dec.error([...p, 'name'], 'pluginConfig name is required', 'name the plugin these args are for');
+      return;
+    }
+    const first = seen.get(name);
+    if (first !== undefined) {
+      dec.error([...p, 'name'], `duplicate pluginConfig for plugin "${name}" (also pluginConfig[${first}])`, 'merge the args into one pluginConfig entry per plugin');
+      return;
+    }
+    seen.set(name, j);
+    if (!checkPluginName(dec, name, [...p, 'name'])) return;
+    const args = raw['args'];
+    if (!takesArgs(name)) {
+      const empty = args === undefined || args === null || (typeof args === 'object' && !Array.isArray(args) && Object.keys(args).every((k) => k === 'apiVersion' || k === 'kind'));
+      if (!empty) dec.error([...p, 'args'], `plugin "${name}" takes no args`, 'remove this pluginConfig entry');
+      return;
+    }
+    decodePluginArgs(dec, name, args, [...p, 'args'], into);
+    if (isArgsPlugin(name)) configured.push(name);
+  });
+  return configured;
+}
+
+function renderProfile(
+  schedulerName: string,
+  pct: number | undefined,
+  plugins: Record<ExtensionPoint, ResolvedPlugin[]>,
+  args: PluginArgsByName,
+  configured: ArgsPluginName[],
+  enabledNames: string[],
+): Record<string, unknown> {
+  // The resolved lists per point; multiPoint is disabled with "*" so that loading this output gives the same lists.
+  const renderedPlugins: Record<string, unknown> = { multiPoint: { disabled: [{ name: '*' }] } };
+  for (const point of EXTENSION_POINTS) {
+    if (plugins[point].length === 0) continue;
+    renderedPlugins[point] = {
+      enabled: plugins[point].map((p) => (point === 'score' ? { name: p.name, weight: p.weight } : { name: p.name })),
+    };
+  }
+  // As upstream defaulting: the user's pluginConfig entries first, then defaults for enabled plugins (sorted by name).
+  const names: ArgsPluginName[] = [...configured];
+  for (const name of enabledNames) if (isArgsPlugin(name) && !names.includes(name)) names.push(name);
+  const out: Record<string, unknown> = { schedulerName };
+  if (pct !== undefined) out['percentageOfNodesToScore'] = pct;
+  out['plugins'] = renderedPlugins;
+  out['pluginConfig'] = names.map((name) => ({ name, args: renderPluginArgs(name, args) }));
+  return out;
+}
