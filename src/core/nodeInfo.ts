@@ -11,7 +11,7 @@ export class NodeInfoError extends Error {
   constructor(
     readonly objectRef: string,
     readonly field: string,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`${objectRef}: ${field}: ${detail}`);
     this.name = 'NodeInfoError';
@@ -65,7 +65,7 @@ export class NodeInfo {
     try {
       this.allocatable = parseResourceMap(alloc, 'status.allocatable');
     } catch (err) {
-      throw new NodeInfoError(path, (err as { field?: string }).field ?? 'status.allocatable', (err as Error).message);
+      throw new NodeInfoError(path, (err as { field?: string }).field ?? 'status.allocatable', (err as { detail?: string }).detail ?? (err as Error).message);
     }
     const images = new Map<string, number>();
     for (const image of node.status?.images ?? []) {

@@ -15,7 +15,7 @@ export class PodInfoError extends Error {
   constructor(
     readonly objectRef: string,
     readonly field: string,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`${objectRef}: ${field}: ${detail}`);
     this.name = 'PodInfoError';
@@ -81,7 +81,7 @@ export class PodInfo {
       this.requests = requests;
       this.nonZeroRequests = nonZero;
     } catch (err) {
-      throw new PodInfoError(path, (err as { field?: string }).field ?? 'spec', (err as Error).message);
+      throw new PodInfoError(path, (err as { field?: string }).field ?? 'spec', (err as { detail?: string }).detail ?? (err as Error).message);
     }
     this.hostPorts = [];
     const all = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];

@@ -8,7 +8,7 @@ import type { NodeInfo } from '../nodeInfo.js';
 import type { PodInfo } from '../podInfo.js';
 import {
   Code,
-  type CycleState,
+  CycleState,
   type FilterPlugin,
   type FrameworkHandle,
   isFilter,
@@ -62,7 +62,7 @@ export class Framework {
 
   constructor(profile: ProfileConfig, cluster: ClusterState, registry: ReadonlyMap<string, PluginFactory>) {
     this.profile = profile;
-    this.handle = { cluster, profile };
+    this.handle = { cluster, profile, checkFit: (pod, node) => this.checkFit(pod, node) };
     const instances = new Map<string, Plugin>();
     const instance = (name: string): Plugin | undefined => {
       const existing = instances.get(name);
@@ -106,6 +106,22 @@ export class Framework {
       else if (isScore(p)) this.score.push({ plugin: p, weight });
       else notImplemented(name, 'score');
     }
+  }
+
+  /** PreFilter on a fresh state, then every Filter, for one node; null when the pod fits it. */
+  checkFit(pod: PodInfo, node: NodeInfo): { plugin: string; status: Status } | null {
+    const state = new CycleState();
+    const pre = this.runPreFilter(state, pod, this.handle.cluster.nodes());
+    if (pre.status) return { plugin: pre.plugin, status: pre.status };
+    if (pre.nodeNames && !pre.nodeNames.has(node.name)) {
+      return { plugin: pre.restrictingPlugins.join(','), status: Status.unresolvable('node(s) didn\'t satisfy plugin(s)') };
+    }
+    for (const plugin of this.filter) {
+      if (pre.skipped.has(plugin.name)) continue;
+      const status = plugin.filter(state, pod, node);
+      if (status !== null && status.code !== Code.Success) return { plugin: plugin.name, status };
+    }
+    return null;
   }
 
   get schedulerName(): string {

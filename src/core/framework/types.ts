@@ -81,6 +81,11 @@ export class CycleState {
 export interface FrameworkHandle {
   readonly cluster: ClusterState;
   readonly profile: ProfileConfig;
+  /**
+   * Runs this profile's PreFilter (on a fresh cycle state, against the cluster as it is now) and Filter plugins
+   * for one node. Null when the pod fits. Preemption uses it to test a node with candidate victims removed.
+   */
+  checkFit?(pod: PodInfo, node: NodeInfo): { plugin: string; status: Status } | null;
 }
 
 export interface Plugin {
