@@ -96,7 +96,12 @@ export function closestMatch(name: string, candidates: readonly string[]): strin
     }
   }
   const limit = Math.max(2, Math.floor(name.length / 3));
-  return bestDistance <= limit ? best : undefined;
+  if (bestDistance <= limit) return best;
+  // A longer or shorter spelling of a valid name ("leaseDurationSeconds" for "leaseDuration").
+  return candidates.find((c) => {
+    const cl = c.toLowerCase();
+    return Math.min(cl.length, lower.length) >= 4 && (cl.startsWith(lower) || lower.startsWith(cl));
+  });
 }
 
 /** `did you mean "X"? ` (or nothing) followed by the list of valid names. */
