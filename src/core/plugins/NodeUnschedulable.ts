@@ -1,0 +1,29 @@
+/**
+ * NodeUnschedulable (upstream plugins/nodeunschedulable): a node with spec.unschedulable (cordoned) rejects pods
+ * unless they tolerate the taint node.kubernetes.io/unschedulable:NoSchedule.
+ */
+import type { Taint } from '../api.js';
+import { Status, type CycleState, type FilterPlugin, type PluginFactory } from '../framework/types.js';
+import type { NodeInfo } from '../nodeInfo.js';
+import type { PodInfo } from '../podInfo.js';
+import { TAINT_EFFECT_NO_SCHEDULE, tolerationsTolerateTaint } from './tolerations.js';
+
+export const NAME = 'NodeUnschedulable';
+
+export const ERR_REASON_UNSCHEDULABLE = 'node(s) were unschedulable';
+
+const UNSCHEDULABLE_TAINT: Taint = { key: 'node.kubernetes.io/unschedulable', effect: TAINT_EFFECT_NO_SCHEDULE };
+const REJECT = Status.unresolvable(ERR_REASON_UNSCHEDULABLE);
+const MEMO_KEY = `${NAME}/toleratesUnschedulable`;
+
+export class NodeUnschedulable implements FilterPlugin {
+  readonly name = NAME;
+
+  filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
+    if (!node.unschedulable) return null;
+    const tolerates = pod.memoize(MEMO_KEY, () => tolerationsTolerateTaint(pod.tolerations, UNSCHEDULABLE_TAINT));
+    return tolerates ? null : REJECT;
+  }
+}
+
+export const create: PluginFactory = () => new NodeUnschedulable();
