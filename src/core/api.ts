@@ -122,6 +122,8 @@ export interface PodSpec {
   schedulerName?: string;
   priority?: number;
   priorityClassName?: string;
+  /** PreemptLowerPriority (default) or Never. */
+  preemptionPolicy?: string;
   nodeSelector?: Labels;
   affinity?: Affinity;
   tolerations?: Toleration[];
@@ -138,7 +140,7 @@ export interface Pod {
   kind?: string;
   metadata?: ObjectMeta;
   spec?: PodSpec;
-  status?: { phase?: string; nominatedNodeName?: string; conditions?: unknown[] };
+  status?: { phase?: string; nominatedNodeName?: string; conditions?: unknown[]; startTime?: string };
 }
 
 export interface NodeSpec {
