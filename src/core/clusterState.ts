@@ -174,6 +174,16 @@ export class ClusterState {
     return assigned;
   }
 
+  /**
+   * Puts back a PodInfo taken out with removePodByUid (preemption's what-if checks): the same object, on its
+   * node, with its assumed flag as it was.
+   */
+  restorePod(info: PodInfo, assumed: boolean): void {
+    this.removePodByUid(info.uid);
+    this.account(info);
+    if (assumed) this.assumedUids.add(info.uid);
+  }
+
   /** Drops an assumed pod whose binding failed. A pod already confirmed by the API server stays. */
   forgetPod(uid: string): void {
     if (this.assumedUids.has(uid)) this.removePodByUid(uid);
