@@ -88,7 +88,7 @@ export class PodInfo {
     for (const c of spec.containers ?? []) {
       for (const p of c.ports ?? []) {
         if (p.hostPort && p.hostPort > 0) {
-          this.hostPorts.push({ protocol: p.protocol ?? 'TCP', hostIP: p.hostIP ?? '0.0.0.0', hostPort: p.hostPort });
+          this.hostPorts.push({ protocol: p.protocol || 'TCP', hostIP: p.hostIP || '0.0.0.0', hostPort: p.hostPort });
         }
       }
     }
@@ -97,7 +97,7 @@ export class PodInfo {
       if (c.restartPolicy !== 'Always') continue;
       for (const p of c.ports ?? []) {
         if (p.hostPort && p.hostPort > 0) {
-          this.hostPorts.push({ protocol: p.protocol ?? 'TCP', hostIP: p.hostIP ?? '0.0.0.0', hostPort: p.hostPort });
+          this.hostPorts.push({ protocol: p.protocol || 'TCP', hostIP: p.hostIP || '0.0.0.0', hostPort: p.hostPort });
         }
       }
     }
