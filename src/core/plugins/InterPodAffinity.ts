@@ -112,11 +112,8 @@ export function podTerms(pod: PodInfo): CompiledPodTerms {
  * then the label selector decides.
  */
 function termMatches(term: CompiledTerm, pod: PodInfo, nsLabels: Labels | null): boolean {
-  if (
-    term.allNamespaces ||
-    term.namespaces.has(pod.namespace) ||
-    (term.nsSelector !== null && term.nsSelector(nsLabels ?? EMPTY_LABELS))
-  ) {
+  // An empty namespaceSelector ({}, allNamespaces) is MATCH_EVERYTHING and so selects any labels, nil included.
+  if (term.namespaces.has(pod.namespace) || (term.nsSelector !== null && term.nsSelector(nsLabels ?? EMPTY_LABELS))) {
     return term.selector(pod.labels);
   }
   return false;
