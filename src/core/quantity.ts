@@ -89,13 +89,14 @@ export function isQuantity(input: string): boolean {
   return QUANTITY_RE.test(input.trim());
 }
 
-/** Renders milli-CPU the way operators read it: "1500m" → "1.5", "100m" → "100m". */
+/** Renders milli-CPU the way operators read it: "1500m" → "1.5", "100m" → "100m", "20000m" → "20". */
 export function formatMilliCpu(milli: number): string {
   if (milli % 1000 === 0) return String(milli / 1000);
-  return `${milli}m`;
+  if (Math.abs(milli) < 1000) return `${milli}m`;
+  return String(Number((milli / 1000).toFixed(3)));
 }
 
-/** Renders bytes with the largest binary suffix that divides them, else with one decimal in Mi/Gi. */
+/** Renders bytes in the largest binary unit that fits: exact when it divides ("32Gi"), else one decimal ("62.7Gi"). */
 export function formatBytes(bytes: number): string {
   const units: Array<[string, number]> = [
     ['Ti', 2 ** 40],
@@ -104,10 +105,9 @@ export function formatBytes(bytes: number): string {
     ['Ki', 2 ** 10],
   ];
   for (const [suffix, size] of units) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${suffix}`;
-  }
-  for (const [suffix, size] of units) {
-    if (bytes >= size) return `${(bytes / size).toFixed(1)}${suffix}`;
+    if (Math.abs(bytes) >= size) {
+      return bytes % size === 0 ? `${bytes / size}${suffix}` : `${(bytes / size).toFixed(1)}${suffix}`;
+    }
   }
   return String(bytes);
 }

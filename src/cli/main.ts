@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * berth's command line: `simulate` (the embedded default), `config check`, and `run` (the live scheduler).
+ * Input errors end with exit status 2 and a message naming the file, the field and the fix; never a stack trace.
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, defaultSchedulerConfig, loadSchedulerConfig } from '../config/index.js';
+import type { SchedulerConfig } from '../config/types.js';
+import { IN_TREE_REGISTRY } from '../core/plugins/registry.js';
+import { renderExplain, renderJson, renderTable } from '../simulator/report.js';
+import { simulate } from '../simulator/simulate.js';
+import { loadSnapshot, SnapshotError } from '../simulator/snapshot.js';
+import { runConfigCheck } from './configCheck.js';
+
+/** The examples folder shipped with berth (dist/src/cli → repository root). */
+export const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/', import.meta.url));
+export const DEFAULT_SNAPSHOT = `${EXAMPLES_DIR}jupyterhub/cluster.yaml`;
+export const DEFAULT_CONFIG = `${EXAMPLES_DIR}jupyterhub/user-scheduler.yaml`;
+
+export class UsageError extends Error {}
+
+function parseInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer');
+  return n;
+}
+
+interface SimulateFlags {
+  config?: string;
+  pods?: string[];
+  explain?: boolean;
+  output: 'table' | 'json';
+  seed: number;
+}
+
+export function runSimulate(files: string[], flags: SimulateFlags, out: (s: string) => void): number {
+  let snapshotFiles = files;
+  let configPath = flags.config;
+  if (snapshotFiles.length === 0) {
+    snapshotFiles = [DEFAULT_SNAPSHOT];
+    configPath ??= DEFAULT_CONFIG;
+    if (flags.output === 'table') {
+      out(`No snapshot given: simulating the bundled example ${DEFAULT_SNAPSHOT}\nwith ${configPath}\n\n`);
+    }
+  }
+  const config: SchedulerConfig = configPath ? loadSchedulerConfig(configPath) : defaultSchedulerConfig();
+  const snapshot = loadSnapshot([...snapshotFiles, ...(flags.pods ?? [])]);
+  const result = simulate(snapshot, config, IN_TREE_REGISTRY, { explain: flags.explain === true, seed: flags.seed });
+  if (flags.output === 'json') {
+    out(`${renderJson(result)}\n`);
+  } else {
+    if (flags.explain) out(`${renderExplain(result)}\n`);
+    out(`${renderTable(result)}\n`);
+  }
+  return 0;
+}
+
+function buildProgram(out: (s: string) => void, setExit: (code: number) => void): Command {
+  const program = new Command();
+  program
+    .name('berth')
+    .description('A Kubernetes second scheduler with upstream kube-scheduler semantics, decision explanations and a simulator.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('simulate')
+    .description(
+      'Schedule the pending pods of a cluster snapshot (kubectl get nodes,pods -A -o yaml) with a KubeSchedulerConfiguration, ' +
+        'exactly as the live scheduler would, and show where each pod lands and why. Without files: the bundled JupyterHub example.',
+    )
+    .argument('[snapshot...]', 'YAML/JSON files with Nodes, Pods (assigned and pending) and optionally PVs, PVCs, Services, ...')
+    .option('-c, --config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1); default: upstream defaults')
+    .option('-p, --pods <file...>', 'extra files with pending pods to schedule')
+    .option('-e, --explain', 'print per-node filter verdicts and per-plugin raw, normalized and weighted scores')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--seed <n>', 'seed for the tie-break among equal top scores', parseInteger, 1)
+    .action((files: string[], flags: SimulateFlags) => {
+      setExit(runSimulate(files, flags, out));
+    });
+
+  const config = program.command('config').description('Work with KubeSchedulerConfiguration files.');
+  config
+    .command('check')
+    .description('Validate a KubeSchedulerConfiguration and print the effective (defaulted) configuration.')
+    .argument('<file>', 'configuration file (YAML or JSON)')
+    .action((file: string) => {
+      setExit(runConfigCheck(file, out));
+    });
+
+  return program;
+}
+
+/** Runs the CLI with the given arguments (without node and script); returns the exit status. */
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(out, (code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    const e = err as Error & { code?: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) return 2;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.format()}\n`);
+      return 2;
+    }
+    if (err instanceof SnapshotError) {
+      process.stderr.write(`berth: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`berth: ${e.message}\n`);
+    return 1;
+  }
+}
+
+// Run only when executed as the bin (not when imported by tests).
+const entry = process.argv[1];
+const invokedDirectly = entry !== undefined && existsSync(entry) && fileURLToPath(import.meta.url) === realpathSync(entry);
+if (invokedDirectly) {
+  process.exitCode = await main(process.argv.slice(2));
+}
