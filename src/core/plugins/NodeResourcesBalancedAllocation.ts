@@ -61,7 +61,7 @@ export class NodeResourcesBalancedAllocation implements PreScorePlugin, ScorePlu
     this.formula = options.formula ?? DEFAULT_BALANCED_ALLOCATION_FORMULA;
   }
 
-  preScore(state: CycleState, pod: PodInfo): Status | null {
+  preScore(state: CycleState, pod: PodInfo, _nodes: readonly NodeInfo[]): Status | null {
     const podRequests = this.vectors.podRequests(pod);
     if (ResourceVectors.requestsNothing(podRequests)) return SKIP;
     const s: PreScoreState = { podRequests };

@@ -21,8 +21,8 @@
 import type { NodeResourcesFitArgs } from '../../config/types.js';
 import {
   Code,
-  CycleState,
   Status,
+  type CycleState,
   type FilterPlugin,
   type FrameworkHandle,
   type PluginFactory,
@@ -138,7 +138,7 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
     }
   }
 
-  preFilter(state: CycleState, pod: PodInfo): PreFilterOutcome {
+  preFilter(state: CycleState, pod: PodInfo, _nodes: readonly NodeInfo[]): PreFilterOutcome {
     state.write(PRE_FILTER_KEY, this.computePreFilterState(pod));
     return null;
   }
@@ -221,7 +221,7 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
     return new Status(code, ...fixedReasons(mask), ...scalarFailures);
   }
 
-  preScore(state: CycleState, pod: PodInfo): Status | null {
+  preScore(state: CycleState, pod: PodInfo, _nodes: readonly NodeInfo[]): Status | null {
     const s: PreScoreState = { podRequests: this.vectors.podRequests(pod) };
     state.write(PRE_SCORE_KEY, s);
     return null;

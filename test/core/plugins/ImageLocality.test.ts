@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CycleState } from '../../../src/core/framework/types.js';
+import { CycleState, type ScorePlugin } from '../../../src/core/framework/types.js';
 import { calculatePriority, create, ImageLocality, MAX_CONTAINER_THRESHOLD, MIN_THRESHOLD, NAME } from '../../../src/core/plugins/ImageLocality.js';
 import type { Container, Node } from '../../../src/core/api.js';
 import type { PodInfo } from '../../../src/core/podInfo.js';
@@ -30,7 +30,7 @@ describe('ImageLocality', () => {
     expect(MAX_CONTAINER_THRESHOLD).toBe(1000 * MI);
     const p = create({ cluster: makeCluster([]), profile: emptyProfile() });
     expect(p.name).toBe('ImageLocality');
-    expect((p as ImageLocality).normalizeScore).toBeUndefined();
+    expect((p as ScorePlugin).normalizeScore).toBeUndefined();
   });
 
   it('the trap: three equal nodes, one holding a 1 GiB image — that node scores high, the others 0', () => {
