@@ -52,6 +52,7 @@ const TOP_FIELDS = [
   'enableProfiling',
   'enableContentionProfiling',
   'percentageOfNodesToScore',
+  'percentageOfPlacementsToScore',
   'podInitialBackoffSeconds',
   'podMaxBackoffSeconds',
   'profiles',
@@ -70,7 +71,13 @@ const LEADER_ELECTION_FIELDS = [
 ] as const;
 
 const CLIENT_CONNECTION_FIELDS = ['kubeconfig', 'acceptContentTypes', 'contentType', 'qps', 'burst'] as const;
-const PROFILE_FIELDS = ['schedulerName', 'percentageOfNodesToScore', 'plugins', 'pluginConfig'] as const;
+const PROFILE_FIELDS = [
+  'schedulerName',
+  'percentageOfNodesToScore',
+  'percentageOfPlacementsToScore',
+  'plugins',
+  'pluginConfig',
+] as const;
 
 /** client-go's leader-election jitter factor: renewDeadline must exceed retryPeriod × 1.2. */
 const LEADER_ELECTION_JITTER = 1.2;
@@ -172,6 +179,8 @@ function decodeConfiguration(dec: Decoder, value: unknown, source: string): Sche
   if (parallelism <= 0) dec.error(['parallelism'], `parallelism ${parallelism} should be an integer value greater than zero`, 'use 1 or more (default 16)');
 
   const percentageOfNodesToScore = decodePercentage(dec, top['percentageOfNodesToScore'], ['percentageOfNodesToScore']) ?? 0;
+  // Recent upstream v1 (pod group scheduling, feature-gated): validated as upstream, otherwise unused by berth.
+  decodePercentage(dec, top['percentageOfPlacementsToScore'], ['percentageOfPlacementsToScore']);
 
   const podInitialBackoffSeconds = dec.integer(top['podInitialBackoffSeconds'], ['podInitialBackoffSeconds'], 64) ?? 1;
   const podMaxBackoffSeconds = dec.integer(top['podMaxBackoffSeconds'], ['podMaxBackoffSeconds'], 64) ?? 10;
@@ -245,7 +254,7 @@ function decodeConfiguration(dec: Decoder, value: unknown, source: string): Sche
 function decodePercentage(dec: Decoder, value: unknown, path: FieldPath): number | undefined {
   const pct = dec.integer(value, path);
   if (pct !== undefined && (pct < 0 || pct > 100)) {
-    dec.error(path, `percentageOfNodesToScore ${pct} not in valid range [0-100]`, 'use 0 (adaptive, the default) or a percentage from 1 to 100');
+    dec.error(path, `${String(path[path.length - 1])} ${pct} not in valid range [0-100]`, 'use 0 (adaptive, the default) or a percentage from 1 to 100');
   }
   return pct;
 }
@@ -355,6 +364,7 @@ function decodeProfiles(dec: Decoder, value: unknown): ProfilesResult {
     }
 
     const pct = decodePercentage(dec, raw['percentageOfNodesToScore'], [...path, 'percentageOfNodesToScore']);
+    decodePercentage(dec, raw['percentageOfPlacementsToScore'], [...path, 'percentageOfPlacementsToScore']);
 
     const custom = decodeUserPlugins(dec, raw['plugins'], [...path, 'plugins']);
     const signature = queueSortSignature(custom);

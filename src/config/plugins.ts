@@ -18,6 +18,12 @@ import { suggestionHint } from './errors.js';
 export const PLUGIN_SET_KEYS = ['multiPoint', ...EXTENSION_POINTS] as const;
 export type PluginSetKey = (typeof PLUGIN_SET_KEYS)[number];
 
+/**
+ * Pod-group (workload) scheduling points of recent upstream v1 (feature-gated there). berth accepts the keys so such
+ * files decode, but has no plugins for them: enabling anything there is an error.
+ */
+const WORKLOAD_SET_KEYS = ['placementGenerate', 'placementScore', 'placementFeasible', 'podGroupPostFilter'] as const;
+
 /** Plugins upstream removed from the v1 API: naming them is an error there too. */
 const REMOVED_IN_V1: Readonly<Record<string, string>> = {
   AzureDiskLimits: 'NodeVolumeLimits',
@@ -75,8 +81,21 @@ export function checkPluginName(dec: Decoder, name: string, path: FieldPath): bo
 /** Decodes `profiles[i].plugins` strictly. Invalid entries are reported and dropped. */
 export function decodeUserPlugins(dec: Decoder, value: unknown, path: FieldPath): PluginSets {
   const sets = emptySets();
-  const raw = dec.object(value, path, PLUGIN_SET_KEYS, 'plugins');
+  const raw = dec.object(value, path, [...PLUGIN_SET_KEYS, ...WORKLOAD_SET_KEYS], 'plugins');
   if (raw === undefined) return sets;
+  for (const key of WORKLOAD_SET_KEYS) {
+    const setPath = [...path, key];
+    const rawSet = dec.object(raw[key], setPath, ['enabled', 'disabled'], `plugins.${key}`);
+    const enabled = dec.array(rawSet?.['enabled'], [...setPath, 'enabled']) ?? [];
+    dec.array(rawSet?.['disabled'], [...setPath, 'disabled']);
+    if (enabled.length > 0) {
+      dec.error(
+        [...setPath, 'enabled'],
+        `berth does not support the ${key} extension point (pod group scheduling)`,
+        `remove plugins.${key}.enabled`,
+      );
+    }
+  }
   for (const key of PLUGIN_SET_KEYS) {
     const setPath = [...path, key];
     const rawSet = dec.object(raw[key], setPath, ['enabled', 'disabled'], `plugins.${key}`);

@@ -112,3 +112,15 @@ describe('merging user plugin sets into the defaults (upstream mergePluginSet + 
     expect(c.profiles[1]!.plugins.score.map((p) => p.name)).not.toContain('ImageLocality');
   });
 });
+
+describe('pod group (workload) scheduling fields of recent upstream v1', () => {
+  it('are accepted when empty and rejected when they enable plugins', () => {
+    const c = parseSchedulerConfig(
+      HEADER + 'percentageOfPlacementsToScore: 10\nprofiles:\n  - schedulerName: s\n    percentageOfPlacementsToScore: 20\n    plugins:\n      placementScore: {}\n',
+      'p.yaml',
+    );
+    expect(c.profiles[0]!.schedulerName).toBe('s');
+    const err = configError(HEADER + 'profiles:\n  - schedulerName: s\n    plugins:\n      placementScore:\n        enabled: [{name: X}]\n');
+    expectIssue(err, 'profiles[0].plugins.placementScore.enabled', /does not support the placementScore extension point/, /remove/);
+  });
+});
