@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Node, Pod, ReplicaSet, TopologySpreadConstraint } from '../../../src/core/api.js';
+import type { Node, Pod, ReplicaSet, ReplicationController, StatefulSet, TopologySpreadConstraint } from '../../../src/core/api.js';
 import type { ClusterState } from '../../../src/core/clusterState.js';
 import { Code, CycleState, SKIP, type Status } from '../../../src/core/framework/types.js';
 import type { NodeInfo } from '../../../src/core/nodeInfo.js';
@@ -389,6 +389,20 @@ describe('PodTopologySpread score', () => {
     expect(norm).toEqual({ a1: 25, b1: 100, x: 0 });
   });
 
+  it('with the pod\'s own constraints, unfeasible nodes missing a key are not counted either', () => {
+    const cluster = makeCluster(
+      [
+        zoneNode('a1', 'a', { labels: { rack: 'r1' } }),
+        zoneNode('b1', 'b', { labels: { rack: 'r2' } }),
+        zoneNode('a9', 'a'), // no rack: left out of the zone counts too
+      ],
+      [...pods('a1', 1), ...pods('b1', 1), ...pods('a9', 3)],
+    );
+    const pod = incoming([soft(ZONE, 1), soft('rack', 1)]);
+    // Zone domains a, b (ln 4 = 1.3863), rack domains r1, r2 (ln 4): each node 1×1.3863 + 1×1.3863 = 2.77 → 3.
+    expect(scoreAll(plugin(cluster), cluster, pod, ['a1', 'b1']).raw).toEqual({ a1: 3, b1: 3 });
+  });
+
   it('all raw scores 0 → every scored node gets 100, ignored nodes 0', () => {
     const cluster = makeCluster([zoneNode('a1', 'a'), zoneNode('b1', 'b'), zoneNode('x', undefined)]);
     const { raw, norm } = scoreAll(plugin(cluster), cluster, incoming([soft(ZONE, 1)]));
@@ -494,6 +508,37 @@ describe('PodTopologySpread default constraints', () => {
       metadata: { ...base.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-rs' }] },
     });
     expect(pl.preScore(new CycleState(), notController, c.nodes())).toBe(SKIP);
+  });
+
+  it('a controlling ReplicationController (apiVersion v1) supplies the selector; other apiVersions do not', () => {
+    const c = cluster();
+    c.upsertObject('ReplicationController', { metadata: { name: 'web-rc', namespace: 'default' }, spec: { selector: { app: 'web' } } } as ReplicationController);
+    c.upsertObject('ReplicaSet', { metadata: { name: 'web-rs', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'web' } } } } as ReplicaSet);
+    const pl = plugin(c);
+    const owned = (apiVersion: string, kind: string, name: string): PodInfo => {
+      const base = makePod('incoming', { labels: { app: 'web' } });
+      return new PodInfo({ ...base, metadata: { ...base.metadata, ownerReferences: [{ apiVersion, kind, name, controller: true }] } });
+    };
+    expect(scoreAll(pl, c, owned('v1', 'ReplicationController', 'web-rc')).raw).toEqual({ a1: 9, a2: 8, b1: 13, x1: 4 });
+    expect(pl.preScore(new CycleState(), owned('extensions/v1beta1', 'ReplicaSet', 'web-rs'), c.nodes())).toBe(SKIP);
+    expect(pl.preScore(new CycleState(), owned('apps/v1', 'ReplicaSet', 'missing'), c.nodes())).toBe(SKIP);
+  });
+
+  it('Service and controller selectors are ANDed', () => {
+    const c = cluster();
+    c.upsertObject('Service', service('web', { app: 'web' }));
+    c.upsertObject('StatefulSet', { metadata: { name: 'web-ss', namespace: 'default' }, spec: { selector: { matchLabels: { tier: 'fe' } } } } as StatefulSet);
+    for (const p of pods('b1', 2, { labels: { app: 'other', tier: 'fe' } })) c.upsertAssignedPod(p);
+    const base = makePod('incoming', { labels: { app: 'web', tier: 'fe' } });
+    const pod = new PodInfo({
+      ...base,
+      metadata: { ...base.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web-ss', controller: true }] },
+    });
+    // No existing pod has both app=web and tier=fe: all counts 0 → raw = maxSkew − 1 terms only (zone 4 + hostname 2; x1 2).
+    const { raw, norm } = scoreAll(plugin(c), c, pod);
+    expect(raw).toEqual({ a1: 6, a2: 6, b1: 6, x1: 2 });
+    // max 6, min 2: 100 × (8 − s) / 6 → 33 for the zoned nodes, 100 for x1.
+    expect(norm).toEqual({ a1: 33, a2: 33, b1: 33, x1: 100 });
   });
 
   it('List defaulting uses args.defaultConstraints and requires every key', () => {
