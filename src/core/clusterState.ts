@@ -166,8 +166,7 @@ export class ClusterState {
 
   /** Accounts a pod on a node right after it was chosen, before the binding is confirmed (upstream "assume"). */
   assumePod(pod: PodInfo, nodeName: string): PodInfo {
-    const spec = { ...(pod.pod.spec ?? {}), nodeName };
-    const assigned = new PodInfo({ ...pod.pod, spec });
+    const assigned = pod.assignedTo(nodeName);
     this.removePodByUid(assigned.uid);
     this.account(assigned);
     this.assumedUids.add(assigned.uid);

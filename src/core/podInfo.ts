@@ -120,6 +120,19 @@ export class PodInfo {
     this.terminating = Boolean(meta.deletionTimestamp);
   }
 
+  /**
+   * The same pod assigned to `nodeName` (what assume records), sharing every derived field instead of parsing the
+   * spec again: assume happens once per scheduled pod, on the hot path.
+   */
+  assignedTo(nodeName: string): PodInfo {
+    const copy = Object.create(PodInfo.prototype) as PodInfo;
+    Object.assign(copy, this);
+    const mutable = copy as unknown as { pod: Pod; nodeName: string };
+    mutable.pod = { ...this.pod, spec: { ...(this.pod.spec ?? {}), nodeName } };
+    mutable.nodeName = nodeName;
+    return copy;
+  }
+
   /** Returns the plugin's memoized value for this pod, computing it on first use. */
   memoize<T>(key: string, compute: () => T): T {
     if (this.memo.has(key)) return this.memo.get(key) as T;
