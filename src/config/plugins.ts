@@ -198,6 +198,8 @@ export function resolvePlugins(
   schedulerName: string,
 ): Record<ExtensionPoint, ResolvedPlugin[]> {
   const names = {} as Record<ExtensionPoint, string[]>;
+  // A duplicate multiPoint entry is reported once (at the first point it collides), not at every point.
+  const reportedMultiPoint = new Set<PluginEntry>();
 
   for (const point of EXTENSION_POINTS) {
     const set = merged[point];
@@ -242,6 +244,8 @@ export function resolvePlugins(
         continue;
       }
       if (multiOnly.includes(entry.name)) {
+        if (reportedMultiPoint.has(entry)) continue;
+        reportedMultiPoint.add(entry);
         dec.error(
           entryPath(profilePath, entry, 'multiPoint'),
           `plugin "${entry.name}" already registered at ${point}`,

@@ -124,3 +124,11 @@ describe('pod group (workload) scheduling fields of recent upstream v1', () => {
     expectIssue(err, 'profiles[0].plugins.placementScore.enabled', /does not support the placementScore extension point/, /remove/);
   });
 });
+
+describe('duplicate multiPoint entries', () => {
+  it('are reported once, at the first point they collide', () => {
+    const err = configError(HEADER + 'profiles:\n  - schedulerName: s\n    plugins:\n      multiPoint:\n        enabled: [{name: NodeAffinity}, {name: NodeAffinity}]\n');
+    expect(err.issues).toHaveLength(1);
+    expectIssue(err, 'profiles[0].plugins.multiPoint.enabled[0]', 'plugin "NodeAffinity" already registered at preFilter', /once under multiPoint/);
+  });
+});
