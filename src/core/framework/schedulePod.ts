@@ -322,7 +322,8 @@ export class PodScheduler {
         if (feasible.length >= toFind) break;
       }
     }
-    this.nextStartNodeIndex = (start + processed) % numNodes;
+    // Upstream advances the index modulo all nodes, even when a PreFilter restriction shortened the list.
+    this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % fw.handle.cluster.nodeCount;
     return feasible.slice();
   }
 
