@@ -63,6 +63,8 @@ export interface CompiledPodTerms {
   readonly requiredAntiAffinity: readonly CompiledTerm[];
   readonly preferredAffinity: readonly CompiledTerm[];
   readonly preferredAntiAffinity: readonly CompiledTerm[];
+  /** As an existing pod, it can add to an incoming pod's score (required affinity, or preferred terms). */
+  readonly scoresOthers: boolean;
 }
 
 const NO_TERMS: readonly CompiledTerm[] = Object.freeze([]) as readonly CompiledTerm[];
@@ -97,11 +99,15 @@ export function podTerms(pod: PodInfo): CompiledPodTerms {
   return pod.memoize(NAME, () => {
     const pa = pod.affinity?.podAffinity;
     const paa = pod.affinity?.podAntiAffinity;
+    const requiredAffinity = compileRequired(pod.namespace, pa?.requiredDuringSchedulingIgnoredDuringExecution);
+    const preferredAffinity = compilePreferred(pod.namespace, pa?.preferredDuringSchedulingIgnoredDuringExecution);
+    const preferredAntiAffinity = compilePreferred(pod.namespace, paa?.preferredDuringSchedulingIgnoredDuringExecution);
     return {
-      requiredAffinity: compileRequired(pod.namespace, pa?.requiredDuringSchedulingIgnoredDuringExecution),
+      requiredAffinity,
       requiredAntiAffinity: compileRequired(pod.namespace, paa?.requiredDuringSchedulingIgnoredDuringExecution),
-      preferredAffinity: compilePreferred(pod.namespace, pa?.preferredDuringSchedulingIgnoredDuringExecution),
-      preferredAntiAffinity: compilePreferred(pod.namespace, paa?.preferredDuringSchedulingIgnoredDuringExecution),
+      preferredAffinity,
+      preferredAntiAffinity,
+      scoresOthers: requiredAffinity.length > 0 || preferredAffinity.length > 0 || preferredAntiAffinity.length > 0,
     };
   });
 }
@@ -323,6 +329,7 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
         for (const t of antiAffinityTerms) if (termMatches(t, existing, null)) scores.add(labels, t.topologyKey, -t.weight);
         if (!existing.hasAnyPodAffinity) continue;
         const theirs = podTerms(existing);
+        if (!theirs.scoresOthers) continue;
         if (hardWeight > 0) {
           for (const t of theirs.requiredAffinity) if (termMatches(t, pod, nsLabels)) scores.add(labels, t.topologyKey, hardWeight);
         }
