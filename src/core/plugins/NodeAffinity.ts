@@ -122,7 +122,7 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
     this.addedPreferred = preferred && preferred.length > 0 ? compilePreferred(preferred) : undefined;
   }
 
-  preFilter(_state: CycleState, pod: PodInfo): PreFilterOutcome {
+  preFilter(_state: CycleState, pod: PodInfo, _nodes?: readonly NodeInfo[]): PreFilterOutcome {
     const required = pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
     const nodeSelector = pod.pod.spec?.nodeSelector;
     if (!required && !this.addedRequired && (nodeSelector === undefined || nodeSelector === null)) return SKIP;
@@ -140,7 +140,7 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
     return requiredNodeAffinityMatcher(pod)(node.labels, node.name) ? null : REJECT_POD;
   }
 
-  preScore(state: CycleState, pod: PodInfo): Status | null {
+  preScore(state: CycleState, pod: PodInfo, _nodes?: readonly NodeInfo[]): Status | null {
     const preferred = pod.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
     if (!preferred && !this.addedPreferred) return SKIP;
     state.write(PRE_SCORE_KEY, this.podPreferred(pod));
