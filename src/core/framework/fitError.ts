@@ -1,5 +1,5 @@
 /**
- * Upstream FitError.Error(): "0/<N> nodes are available: <PreFilterMsg>. <histogram>. <PostFilterMsg>."
+ * Upstream FitError.Error(): "0/<N> nodes are available: <PreFilterMsg>. <histogram>. <PostFilterMsg>".
  * The histogram counts each reason once per node ("<count> <reason>"), sorted as strings and joined by ", ";
  * it is left out when PreFilter rejected (every node then carries the same status). Nodes without an explicit
  * status (cut off by a PreFilter restriction) count under the absent-nodes status.
@@ -24,8 +24,7 @@ export function fitErrorMessage(diagnosis: Diagnosis, numAllNodes: number): stri
     entries.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (entries.length > 0) msg += ` ${entries.join(', ')}.`;
   }
-  // Upstream SeparatorFormat " %v." closes the PostFilter message with "." too (hence "...incoming pod.." after preemption).
-  if (diagnosis.postFilterMsg !== '') msg += ` ${diagnosis.postFilterMsg}.`;
+  if (diagnosis.postFilterMsg !== '') msg += ` ${diagnosis.postFilterMsg}`;
   return msg;
 }
 
