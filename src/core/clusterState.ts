@@ -42,6 +42,13 @@ export class ClusterState {
   private readonly assumedUids = new Set<string>();
   /** Pods assigned to nodes the state has not seen (yet), so they are accounted when the node arrives. */
   private readonly podsOnUnknownNodes = new Map<string, Map<string, PodInfo>>();
+  /**
+   * Nodes holding at least one pod with pod (anti-)affinity terms, and with required anti-affinity (upstream's
+   * HavePodsWithAffinityNodeInfoList / HavePodsWithRequiredAntiAffinityNodeInfoList): InterPodAffinity visits only
+   * these instead of every node.
+   */
+  readonly nodesWithAffinityPods = new Set<NodeInfo>();
+  readonly nodesWithRequiredAntiAffinityPods = new Set<NodeInfo>();
   /** Normalized image name → number of nodes holding it (ImageLocality's spread factor). */
   readonly imageNodeCounts = new Map<string, number>();
 
@@ -76,6 +83,7 @@ export class ClusterState {
     if (waiting) {
       for (const pod of waiting.values()) info.addPod(pod);
       this.podsOnUnknownNodes.delete(info.name);
+      this.indexAffinity(info);
     }
     this.orderDirty = true;
     return info;
@@ -86,6 +94,8 @@ export class ClusterState {
     if (!info) return;
     this.countImages(info, -1);
     this.nodeMap.delete(name);
+    this.nodesWithAffinityPods.delete(info);
+    this.nodesWithRequiredAntiAffinityPods.delete(info);
     // Its pods stay accounted in case the node comes back before the pods' deletions arrive (as upstream's cache).
     if (info.pods.length > 0) {
       const waiting = new Map<string, PodInfo>();
@@ -159,9 +169,20 @@ export class ClusterState {
     this.podsByUid.delete(uid);
     this.assumedUids.delete(uid);
     const node = this.nodeMap.get(existing.nodeName);
-    if (node) node.removePod(existing);
-    else this.podsOnUnknownNodes.get(existing.nodeName)?.delete(uid);
+    if (node) {
+      node.removePod(existing);
+      this.indexAffinity(node);
+    } else {
+      this.podsOnUnknownNodes.get(existing.nodeName)?.delete(uid);
+    }
     return existing;
+  }
+
+  private indexAffinity(node: NodeInfo): void {
+    if (node.podsWithAffinity.length > 0) this.nodesWithAffinityPods.add(node);
+    else this.nodesWithAffinityPods.delete(node);
+    if (node.podsWithRequiredAntiAffinity.length > 0) this.nodesWithRequiredAntiAffinityPods.add(node);
+    else this.nodesWithRequiredAntiAffinityPods.delete(node);
   }
 
   /** Accounts a pod on a node right after it was chosen, before the binding is confirmed (upstream "assume"). */
@@ -205,6 +226,7 @@ export class ClusterState {
     const node = this.nodeMap.get(info.nodeName);
     if (node) {
       node.addPod(info);
+      this.indexAffinity(node);
       return;
     }
     let waiting = this.podsOnUnknownNodes.get(info.nodeName);

@@ -1,5 +1,6 @@
 /**
- * Upstream FitError.Error(): "0/<N> nodes are available: <PreFilterMsg>. <histogram>. <PostFilterMsg>".
+ * Upstream FitError.Error() (v1.37.2 framework/types.go): "0/<N> nodes are available: <PreFilterMsg>. <histogram>. <PostFilterMsg>"
+ * — the PostFilter message is appended with " %v", no period added (it carries its own).
  * The histogram counts each reason once per node ("<count> <reason>"), sorted as strings and joined by ", ";
  * it is left out when PreFilter rejected (every node then carries the same status). Nodes without an explicit
  * status (cut off by a PreFilter restriction) count under the absent-nodes status.

@@ -223,9 +223,9 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
 
     // Existing pods' required anti-affinity against the incoming pod.
     const existingAntiAffinityCounts = new TopologyMap();
-    for (const node of nodes) {
+    // Only nodes holding pods with required anti-affinity can contribute (ClusterState keeps that index).
+    for (const node of this.handle.cluster.nodesWithRequiredAntiAffinityPods) {
       const withAnti = node.podsWithRequiredAntiAffinity;
-      if (withAnti.length === 0) continue;
       for (const existing of withAnti) {
         for (const term of podTerms(existing).requiredAntiAffinity) {
           if (termMatches(term, pod, nsLabels)) existingAntiAffinityCounts.add(node.labels, term.topologyKey, 1);
@@ -320,7 +320,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const scores = new TopologyMap();
 
     // Unless the incoming pod has preferred terms, only pods with affinity terms can contribute.
-    for (const node of this.handle.cluster.nodes()) {
+    const candidates: Iterable<NodeInfo> = hasConstraints ? this.handle.cluster.nodes() : this.handle.cluster.nodesWithAffinityPods;
+    for (const node of candidates) {
       const pods = hasConstraints ? node.pods : node.podsWithAffinity;
       if (pods.length === 0) continue;
       const labels = node.labels;

@@ -73,7 +73,11 @@ export const PLUGIN_CATALOG: readonly PluginDescriptor[] = [
     points: ['preFilter', 'filter', 'preScore', 'score'],
     events: [...NODE_CHANGES, 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete', 'NamespaceChange'],
   },
-  { name: 'DynamicResources', points: ['preEnqueue', 'preFilter', 'filter', 'postFilter', 'reserve', 'preBind'], events: [] },
+  {
+    name: 'DynamicResources',
+    points: ['preEnqueue', 'preFilter', 'filter', 'postFilter', 'score', 'reserve', 'preBind'],
+    events: [],
+  },
   { name: 'DefaultPreemption', points: ['postFilter'], events: [] },
   {
     name: 'NodeResourcesBalancedAllocation',
@@ -82,6 +86,7 @@ export const PLUGIN_CATALOG: readonly PluginDescriptor[] = [
   },
   { name: 'ImageLocality', points: ['score'], events: [] },
   { name: 'DefaultBinder', points: ['bind'], events: [] },
+  { name: 'NodeDeclaredFeatures', points: ['preFilter', 'filter'], events: NODE_CHANGES },
 ];
 
 export const PLUGINS_BY_NAME: ReadonlyMap<string, PluginDescriptor> = new Map(PLUGIN_CATALOG.map((p) => [p.name, p]));
@@ -90,8 +95,9 @@ export const PLUGINS_BY_NAME: ReadonlyMap<string, PluginDescriptor> = new Map(PL
 export const DEFAULT_MULTI_POINT: ReadonlyArray<{ name: string; weight?: number }> = [
   { name: 'SchedulingGates' },
   { name: 'PrioritySort' },
-  { name: 'NodeUnschedulable' },
+  // v1.37 runs NodeName before NodeUnschedulable (the first rejecting filter names a node's reason).
   { name: 'NodeName' },
+  { name: 'NodeUnschedulable' },
   { name: 'TaintToleration', weight: 3 },
   { name: 'NodeAffinity', weight: 2 },
   { name: 'NodePorts' },
@@ -102,8 +108,12 @@ export const DEFAULT_MULTI_POINT: ReadonlyArray<{ name: string; weight?: number 
   { name: 'VolumeZone' },
   { name: 'PodTopologySpread', weight: 2 },
   { name: 'InterPodAffinity', weight: 2 },
+  // Default since Kubernetes 1.34 (DRA GA), inserted before DefaultPreemption with weight 2.
+  { name: 'DynamicResources', weight: 2 },
   { name: 'DefaultPreemption' },
   { name: 'NodeResourcesBalancedAllocation', weight: 1 },
   { name: 'ImageLocality', weight: 1 },
   { name: 'DefaultBinder' },
+  // Appended by the NodeDeclaredFeatures feature gate (beta, on by default since 1.36).
+  { name: 'NodeDeclaredFeatures' },
 ];

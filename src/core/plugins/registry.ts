@@ -8,9 +8,13 @@
  * - DefaultBinder: binding is the adapter's job (the live binder; the simulator's accepting bind).
  * - NodeVolumeLimits: berth does not watch CSINode objects; upstream, with no CSINode limits published, passes
  *   every node, which is what berth does.
- * - DynamicResources: pods with resource claims are not supported yet.
+ * - DynamicResources: pods with resource claims are not supported yet; for pods without claims upstream's plugin
+ *   skips every point and scores 0, which is what leaving it out does.
+ * - NodeDeclaredFeatures: pods that need no declared node features (all but a few alpha features) are skipped
+ *   upstream; berth does not read node-declared features.
  */
 import type { PluginFactory } from '../framework/types.js';
+import * as DefaultPreemption from './DefaultPreemption.js';
 import * as ImageLocality from './ImageLocality.js';
 import * as InterPodAffinity from './InterPodAffinity.js';
 import * as NodeAffinity from './NodeAffinity.js';
@@ -21,6 +25,9 @@ import * as NodeResourcesFit from './NodeResourcesFit.js';
 import * as NodeUnschedulable from './NodeUnschedulable.js';
 import * as PodTopologySpread from './PodTopologySpread.js';
 import * as TaintToleration from './TaintToleration.js';
+import * as VolumeBinding from './VolumeBinding.js';
+import * as VolumeRestrictions from './VolumeRestrictions.js';
+import * as VolumeZone from './VolumeZone.js';
 
 const MODULES: ReadonlyArray<{ NAME: string; create: PluginFactory }> = [
   NodeUnschedulable,
@@ -29,8 +36,12 @@ const MODULES: ReadonlyArray<{ NAME: string; create: PluginFactory }> = [
   NodeAffinity,
   NodePorts,
   NodeResourcesFit,
+  VolumeRestrictions,
+  VolumeBinding,
+  VolumeZone,
   PodTopologySpread,
   InterPodAffinity,
+  DefaultPreemption,
   NodeResourcesBalancedAllocation,
   ImageLocality,
 ];

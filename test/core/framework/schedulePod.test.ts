@@ -483,7 +483,7 @@ describe('PodScheduler: unschedulable results and PostFilter', () => {
       seen: 0,
       postFilter: (_s, _p, diagnosis, numAllNodes) => {
         post.seen = diagnosis.nodeToStatus.size + numAllNodes;
-        return { status: Status.unschedulable('preemption: not eligible due to preemptionPolicy=Never') };
+        return { status: Status.unschedulable('preemption: not eligible due to preemptionPolicy=Never.') };
       },
     };
     const { scheduler } = setup({

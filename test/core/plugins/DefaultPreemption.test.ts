@@ -95,7 +95,7 @@ describe('DefaultPreemption: no candidate', () => {
     expect(pf.victims).toBeUndefined();
     expect(result.message).toBe(
       '0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu. ' +
-        'preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod..',
+        'preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod.',
     );
   });
 
@@ -132,8 +132,8 @@ describe('DefaultPreemption: eligibility', () => {
     expect(pf.status.message).toBe('preemption: not eligible due to preemptionPolicy=Never.');
     expect(pf.victims).toBeUndefined();
     expect(result.message).toBe(
-      // Upstream's " %v." separator closes the PostFilter message with one more period.
-      '0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never..',
+      // v1.37.2 appends the PostFilter message with " %v": its own period ends the message.
+      '0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.',
     );
     // The same pod with the default policy does preempt.
     const eligible = podInfo('eligible', { cpu: '1', priority: 100, spec: { preemptionPolicy: 'PreemptLowerPriority' } });
