@@ -204,6 +204,9 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
         `--secure-port=${apiPort}`,
         '--bind-address=127.0.0.1',
         '--advertise-address=127.0.0.1',
+        // Since 1.37 the endpoint reconcilers refuse a loopback advertise address; nothing needs the
+        // default/kubernetes Endpoints here.
+        '--endpoint-reconciler-type=none',
         '--service-cluster-ip-range=10.0.0.0/24',
         '--allow-privileged=true',
         '--authorization-mode=RBAC',
