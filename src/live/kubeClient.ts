@@ -1,0 +1,487 @@
+/**
+ * berth's own Kubernetes API client: JSON requests and newline-delimited watch streams over node:http(s), with a
+ * keep-alive agent and client-go's token-bucket rate limiter. @kubernetes/client-node's KubeConfig is used only for
+ * credentials and TLS material (client certificates, bearer tokens incl. token files, CA data/files, in-cluster).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** metav1.Status, as the API server returns it for failures (and in watch ERROR events). */
+export interface Status {
+  kind?: string;
+  apiVersion?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { name?: string; kind?: string; causes?: Array<{ reason?: string; message?: string; field?: string }>; retryAfterSeconds?: number };
+}
+
+export function isStatus(body: unknown): body is Status {
+  return typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'Status';
+}
+
+export type QueryValue = string | number | boolean | undefined;
+export type Query = Record<string, QueryValue>;
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Defaults to application/json (use application/merge-patch+json etc. for patches). */
+  contentType?: string;
+  /** Whole-request timeout; default 60 s. */
+  timeoutMs?: number;
+  query?: Query;
+  signal?: AbortSignal;
+}
+
+export interface Response<T> {
+  status: number;
+  body: T | Status;
+  /** From a Retry-After header (429, 503), when present. */
+  retryAfterSeconds?: number;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: unknown;
+}
+
+/** How a watch stream ended. watch() never throws: network errors are reported here too. */
+export type WatchEnd =
+  /** The server ended the stream cleanly (timeoutSeconds elapsed, or it closed the watch). */
+  | { reason: 'closed'; events: number }
+  /** The caller's signal aborted it. */
+  | { reason: 'aborted'; events: number }
+  /** No bytes arrived for idleTimeoutMs. */
+  | { reason: 'idle'; events: number }
+  /** The whole-request timeout elapsed. */
+  | { reason: 'timeout'; events: number }
+  /** A non-200 response to the watch request. */
+  | { reason: 'status'; events: 0; status: number; body: Status; retryAfterSeconds?: number }
+  /** Connection failed or dropped mid-stream, an undecodable line, or onEvent threw. */
+  | { reason: 'error'; events: number; error: Error };
+
+export interface WatchOptions {
+  /** Whole-request timeout; default none (the server's timeoutSeconds ends the watch). */
+  timeoutMs?: number;
+  /** Abort when no bytes arrive for this long; default none. */
+  idleTimeoutMs?: number;
+}
+
+export interface KubeClient {
+  /** Server URL, e.g. https://127.0.0.1:6443 */
+  readonly server: string;
+  request<T>(method: string, path: string, opts?: RequestOptions): Promise<Response<T>>;
+  watch(
+    path: string,
+    query: Query,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+    opts?: WatchOptions,
+  ): Promise<WatchEnd>;
+  /** Closes idle keep-alive sockets. */
+  close(): void;
+}
+
+export interface KubeClientOptions {
+  /** Non-watch requests per second; <= 0 means unlimited. */
+  qps: number;
+  burst: number;
+  userAgent?: string;
+  /** Keep-alive agent size for non-watch requests; default 100. */
+  maxSockets?: number;
+  /** Injected clock for the rate limiter (tests); default Date.now. */
+  now?: () => number;
+}
+
+// ---------------------------------------------------------------- rate limiting
+
+/**
+ * client-go's flowcontrol.NewTokenBucketRateLimiter: a bucket of `burst` tokens refilled at `qps` per second; each
+ * request takes one, waiting (FIFO, by reservation) when the bucket is empty.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly qps: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = Math.max(1, burst);
+    this.last = now();
+  }
+
+  get unlimited(): boolean {
+    return this.qps <= 0;
+  }
+
+  /** Reserves a token and returns how long (ms) the caller must wait before using it. */
+  reserve(): number {
+    if (this.unlimited) return 0;
+    const now = this.now();
+    this.tokens = Math.min(Math.max(1, this.burst), this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.last = now;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.qps) * 1000;
+  }
+
+  /** Returns a token that was reserved but not used (the request was aborted while waiting). */
+  cancel(): void {
+    if (!this.unlimited) this.tokens += 1;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<void> {
+    const wait = this.reserve();
+    if (wait <= 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        this.cancel();
+        reject(abortError(signal));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, wait);
+      if (signal) {
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+  }
+}
+
+function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error('request aborted');
+}
+
+// ---------------------------------------------------------------- credentials
+
+interface Credentials {
+  tls: https.AgentOptions;
+  headers: Record<string, string>;
+  auth?: string;
+}
+
+/** Re-read credentials (token files, exec plugins) at most this often, as client-go's cached token source does. */
+const CREDENTIAL_TTL_MS = 60_000;
+
+async function readCredentials(kc: KubeConfig): Promise<Credentials> {
+  const opts: https.RequestOptions = { headers: {} };
+  await kc.applyToHTTPSOptions(opts);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.headers ?? {})) {
+    if (typeof v === 'string') headers[k] = v;
+    else if (typeof v === 'number') headers[k] = String(v);
+    else if (Array.isArray(v)) headers[k] = v.join(', ');
+  }
+  const tls: https.AgentOptions = {};
+  if (opts.ca !== undefined) tls.ca = opts.ca;
+  if (opts.cert !== undefined) tls.cert = opts.cert;
+  if (opts.key !== undefined) tls.key = opts.key;
+  if (opts.pfx !== undefined) tls.pfx = opts.pfx;
+  if (opts.passphrase !== undefined) tls.passphrase = opts.passphrase;
+  if (opts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = opts.rejectUnauthorized;
+  if (opts.servername !== undefined) tls.servername = opts.servername;
+  const creds: Credentials = { tls, headers };
+  if (typeof opts.auth === 'string') creds.auth = opts.auth;
+  return creds;
+}
+
+// ---------------------------------------------------------------- client
+
+function buildPath(path: string, query: Query | undefined): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.append(k, String(v));
+  const qs = params.toString();
+  if (qs === '') return path;
+  return path + (path.includes('?') ? '&' : '?') + qs;
+}
+
+function parseRetryAfter(v: string | string[] | undefined): number | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+function statusFromText(code: number, text: string, what: string): Status {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    code,
+    message: text.trim() === '' ? `${what}: HTTP ${code}` : `${what}: HTTP ${code}: ${text.trim().slice(0, 500)}`,
+  };
+}
+
+class NodeKubeClient implements KubeClient {
+  readonly server: string;
+  private readonly url: URL;
+  private readonly secure: boolean;
+  private readonly limiter: TokenBucket;
+  private readonly userAgent: string;
+  private readonly maxSockets: number;
+  private credentials: Credentials | undefined;
+  private credentialsAt = 0;
+  private credentialsLoading: Promise<Credentials> | undefined;
+  private agent: http.Agent | undefined;
+  private watchAgent: http.Agent | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    opts: KubeClientOptions,
+  ) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster (set current-context, or load in-cluster config)');
+    this.server = cluster.server.replace(/\/+$/, '');
+    this.url = new URL(this.server);
+    this.secure = this.url.protocol === 'https:';
+    this.limiter = new TokenBucket(opts.qps, opts.burst, opts.now);
+    this.userAgent = opts.userAgent ?? 'berth';
+    this.maxSockets = opts.maxSockets ?? 100;
+  }
+
+  private async creds(): Promise<Credentials> {
+    if (this.credentials && Date.now() - this.credentialsAt < CREDENTIAL_TTL_MS) return this.credentials;
+    if (!this.credentialsLoading) {
+      this.credentialsLoading = readCredentials(this.kc)
+        .then((c) => {
+          const first = this.credentials === undefined;
+          this.credentials = c;
+          this.credentialsAt = Date.now();
+          if (first) {
+            const base: https.AgentOptions = { ...c.tls, keepAlive: true };
+            this.agent = this.secure
+              ? new https.Agent({ ...base, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets })
+              : new http.Agent({ keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets });
+            // Watches hold their socket for minutes: keep them off the pool binds use.
+            this.watchAgent = this.secure ? new https.Agent({ ...c.tls, keepAlive: false }) : new http.Agent({ keepAlive: false });
+          }
+          return c;
+        })
+        .finally(() => {
+          this.credentialsLoading = undefined;
+        });
+    }
+    try {
+      return await this.credentialsLoading;
+    } catch (err) {
+      if (this.credentials) return this.credentials; // keep using the last good credentials
+      throw new Error(`loading credentials for ${this.server}: ${(err as Error).message}`);
+    }
+  }
+
+  private requestOptions(c: Credentials, method: string, path: string, agent: http.Agent | undefined): https.RequestOptions {
+    const headers: Record<string, string> = { ...c.headers, Accept: 'application/json', 'User-Agent': this.userAgent };
+    const basePath = this.url.pathname === '/' ? '' : this.url.pathname.replace(/\/+$/, '');
+    const o: https.RequestOptions = {
+      protocol: this.url.protocol,
+      hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+      port: this.url.port === '' ? (this.secure ? 443 : 80) : Number(this.url.port),
+      method,
+      path: basePath + path,
+      headers,
+    };
+    if (agent) o.agent = agent;
+    if (c.auth !== undefined) o.auth = c.auth;
+    return o;
+  }
+
+  private transport(): typeof https | typeof http {
+    return this.secure ? https : http;
+  }
+
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Response<T>> {
+    const fullPath = buildPath(path, opts.query);
+    const what = `${method} ${fullPath}`;
+    if (opts.signal?.aborted) throw new Error(`${what}: aborted`);
+    await this.limiter.acquire(opts.signal);
+    const c = await this.creds();
+    const ro = this.requestOptions(c, method, fullPath, this.agent);
+    let payload: Buffer | undefined;
+    if (opts.body !== undefined) {
+      payload =
+        typeof opts.body === 'string'
+          ? Buffer.from(opts.body)
+          : Buffer.isBuffer(opts.body)
+            ? opts.body
+            : Buffer.from(JSON.stringify(opts.body));
+      const h = ro.headers as Record<string, string>;
+      h['Content-Type'] = opts.contentType ?? 'application/json';
+      h['Content-Length'] = String(payload.length);
+    }
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    return await new Promise<Response<T>>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: Error | undefined, res?: Response<T>): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(res as Response<T>);
+      };
+      const req = this.transport().request(ro, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('error', (e) => finish(new Error(`${what} to ${this.server}: response failed: ${e.message}`)));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString('utf8');
+          const retryAfter = parseRetryAfter(res.headers['retry-after']);
+          let body: T | Status;
+          if (text === '') {
+            body = status >= 200 && status < 300 ? ({} as T) : statusFromText(status, '', what);
+          } else {
+            try {
+              body = JSON.parse(text) as T | Status;
+            } catch {
+              if (status >= 200 && status < 300) {
+                finish(new Error(`${what}: HTTP ${status} with a body that is not JSON: ${text.slice(0, 200)}`));
+                return;
+              }
+              body = statusFromText(status, text, what);
+            }
+          }
+          finish(undefined, retryAfter !== undefined ? { status, body, retryAfterSeconds: retryAfter } : { status, body });
+        });
+      });
+      const timer = setTimeout(() => {
+        req.destroy(new Error(`timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onAbort = (): void => {
+        req.destroy(new Error('aborted'));
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (e) => finish(new Error(`${what} to ${this.server} failed: ${e.message}`)));
+      req.end(payload);
+    });
+  }
+
+  async watch(
+    path: string,
+    query: Query,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+    opts: WatchOptions = {},
+  ): Promise<WatchEnd> {
+    const fullPath = buildPath(path, { ...query, watch: 'true' });
+    const what = `watch ${fullPath}`;
+    if (signal.aborted) return { reason: 'aborted', events: 0 };
+    let c: Credentials;
+    try {
+      c = await this.creds();
+    } catch (err) {
+      return { reason: 'error', events: 0, error: err as Error };
+    }
+    const ro = this.requestOptions(c, 'GET', fullPath, this.watchAgent);
+    return await new Promise<WatchEnd>((resolve) => {
+      let events = 0;
+      let settled = false;
+      let idleTimer: NodeJS.Timeout | undefined;
+      let totalTimer: NodeJS.Timeout | undefined;
+      const finish = (end: WatchEnd): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(idleTimer);
+        clearTimeout(totalTimer);
+        signal.removeEventListener('abort', onAbort);
+        req.destroy();
+        resolve(end);
+      };
+      const armIdle = (): void => {
+        if (opts.idleTimeoutMs === undefined) return;
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => finish({ reason: 'idle', events }), opts.idleTimeoutMs);
+      };
+      const onAbort = (): void => finish({ reason: 'aborted', events });
+      const req = this.transport().request(ro, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('error', (e) => finish({ reason: 'error', events, error: new Error(`${what}: ${e.message}`) }));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: Status;
+            try {
+              const parsed = JSON.parse(text) as unknown;
+              body = isStatus(parsed) ? parsed : statusFromText(status, text, what);
+            } catch {
+              body = statusFromText(status, text, what);
+            }
+            const retryAfter = parseRetryAfter(res.headers['retry-after']);
+            finish(
+              retryAfter !== undefined
+                ? { reason: 'status', events: 0, status, body, retryAfterSeconds: retryAfter }
+                : { reason: 'status', events: 0, status, body },
+            );
+          });
+          return;
+        }
+        armIdle();
+        res.setEncoding('utf8');
+        let buffered = '';
+        res.on('data', (chunk: string) => {
+          if (settled) return;
+          armIdle();
+          buffered += chunk;
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (line === '') continue;
+            let event: WatchEvent;
+            try {
+              event = JSON.parse(line) as WatchEvent;
+            } catch {
+              finish({ reason: 'error', events, error: new Error(`${what}: undecodable watch event: ${line.slice(0, 200)}`) });
+              return;
+            }
+            if (typeof event !== 'object' || event === null || typeof event.type !== 'string') {
+              finish({ reason: 'error', events, error: new Error(`${what}: malformed watch event: ${line.slice(0, 200)}`) });
+              return;
+            }
+            events++;
+            try {
+              onEvent(event);
+            } catch (err) {
+              finish({ reason: 'error', events, error: err instanceof Error ? err : new Error(String(err)) });
+              return;
+            }
+            if (settled) return; // onEvent aborted the watch
+          }
+        });
+        res.on('end', () => finish({ reason: 'closed', events }));
+        res.on('error', (e) =>
+          finish({ reason: 'error', events, error: new Error(`${what}: connection dropped: ${e.message}`) }),
+        );
+        res.on('close', () => {
+          if (!res.complete) finish({ reason: 'error', events, error: new Error(`${what}: connection dropped mid-stream`) });
+        });
+      });
+      req.on('error', (e) => finish({ reason: 'error', events, error: new Error(`${what} to ${this.server} failed: ${e.message}`) }));
+      if (opts.timeoutMs !== undefined) totalTimer = setTimeout(() => finish({ reason: 'timeout', events }), opts.timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      armIdle();
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.agent?.destroy();
+    this.watchAgent?.destroy();
+  }
+}
+
+export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeClient {
+  return new NodeKubeClient(kc, opts);
+}
