@@ -4,6 +4,7 @@
  * Input errors end with exit status 2 and a message naming the file, the field and the fix; never a stack trace.
  */
 import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, defaultSchedulerConfig, loadSchedulerConfig } from '../config/index.js';
@@ -14,8 +15,15 @@ import { simulate } from '../simulator/simulate.js';
 import { loadSnapshot, SnapshotError } from '../simulator/snapshot.js';
 import { runConfigCheck } from './configCheck.js';
 
-/** The examples folder shipped with berth (dist/src/cli → repository root). */
-export const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/', import.meta.url));
+/** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** The examples folder shipped with berth. */
+export const EXAMPLES_DIR = join(packageRoot(), 'examples') + '/';
 export const DEFAULT_SNAPSHOT = `${EXAMPLES_DIR}jupyterhub/cluster.yaml`;
 export const DEFAULT_CONFIG = `${EXAMPLES_DIR}jupyterhub/user-scheduler.yaml`;
 

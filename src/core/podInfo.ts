@@ -77,7 +77,7 @@ export class PodInfo {
     }
     this.creationTime = created;
     try {
-      const { requests, nonZero } = computePodRequests(pod, 'spec');
+      const { requests, nonZero } = computePodRequests(pod);
       this.requests = requests;
       this.nonZeroRequests = nonZero;
     } catch (err) {

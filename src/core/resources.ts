@@ -169,12 +169,13 @@ export interface PodRequests {
 }
 
 /** Computes a pod's requests as upstream does (containers, sidecars, init containers, overhead). */
-export function computePodRequests(pod: Pod, objectPath = 'pod'): PodRequests {
+export function computePodRequests(pod: Pod, objectPath = ''): PodRequests {
   const spec = pod.spec ?? {};
+  const prefix = objectPath ? `${objectPath}.` : '';
   const sum = new Resource();
   const sumNonZero = new Resource();
   (spec.containers ?? []).forEach((c, i) => {
-    const req = containerRequests(c, `${objectPath}.spec.containers[${i}]`);
+    const req = containerRequests(c, `${prefix}spec.containers[${i}]`);
     sum.accumulate(req, 1);
     sumNonZero.accumulate(withNonZeroDefaults(req, c), 1);
   });
@@ -183,7 +184,7 @@ export function computePodRequests(pod: Pod, objectPath = 'pod'): PodRequests {
   const initMax = new Resource();
   const initMaxNonZero = new Resource();
   (spec.initContainers ?? []).forEach((c, i) => {
-    const req = containerRequests(c, `${objectPath}.spec.initContainers[${i}]`);
+    const req = containerRequests(c, `${prefix}spec.initContainers[${i}]`);
     const reqNonZero = withNonZeroDefaults(req, c);
     if (c.restartPolicy === 'Always') {
       sum.accumulate(req, 1);
@@ -204,7 +205,7 @@ export function computePodRequests(pod: Pod, objectPath = 'pod'): PodRequests {
   sum.maxWith(initMax);
   sumNonZero.maxWith(initMaxNonZero);
   if (spec.overhead) {
-    const overhead = parseResourceMap(spec.overhead, `${objectPath}.spec.overhead`);
+    const overhead = parseResourceMap(spec.overhead, `${prefix}spec.overhead`);
     sum.accumulate(overhead, 1);
     const overheadNonZero = new Resource();
     overheadNonZero.milliCpu = overhead.milliCpu;

@@ -163,7 +163,7 @@ describe('computePodRequests', () => {
     try {
       computePodRequests(pod([c('a'), c('b', { cpu: 'lots' })]));
     } catch (err) {
-      expect((err as ResourceParseError).field).toBe('pod.spec.containers[1].resources.requests.cpu');
+      expect((err as ResourceParseError).field).toBe('spec.containers[1].resources.requests.cpu');
     }
   });
 });
