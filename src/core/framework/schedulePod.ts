@@ -61,6 +61,11 @@ export interface ScheduleOptions {
   explain?: boolean;
   /** Percentage of nodes to score (global setting); the profile's own value wins when set. */
   percentageOfNodesToScore?: number;
+  /**
+   * Extension-point timings for metrics: a clock in milliseconds (injected: the core reads no clock of its own) and
+   * a sink receiving upstream's extension point name, the status code name and the duration in seconds.
+   */
+  timing?: { now: () => number; observe: (extensionPoint: string, status: string, seconds: number) => void };
 }
 
 export interface ScheduledResult {
@@ -142,8 +147,18 @@ export class PodScheduler {
       postFilterMsg: '',
     };
 
+    const timing = options.timing;
+    let mark = timing ? timing.now() : 0;
+    const observe = (point: string, status: string): void => {
+      if (!timing) return;
+      const now = timing.now();
+      timing.observe(point, status, (now - mark) / 1000);
+      mark = now;
+    };
+
     // ---- PreFilter ----
     const pre = fw.runPreFilter(state, pod, allNodes);
+    observe('PreFilter', pre.status ? CODE_NAMES[pre.status.code] : 'Success');
     if (pre.status) {
       if (!pre.status.isRejected) {
         return { kind: 'error', message: `running PreFilter plugin "${pre.plugin}": ${pre.status.message}`, plugin: pre.plugin };
@@ -156,7 +171,7 @@ export class PodScheduler {
           explanation.push({ node: n.name, verdict: CODE_NAMES[pre.status.code], plugin: pre.plugin, reasons: pre.status.reasons });
         }
       }
-      return this.unschedulable(state, pod, diagnosis, numAllNodes, explanation);
+      return this.unschedulable(state, pod, diagnosis, numAllNodes, explanation, observe);
     }
 
     // ---- Filter ----
@@ -174,8 +189,9 @@ export class PodScheduler {
       for (const p of pre.restrictingPlugins) diagnosis.unschedulablePlugins.add(p);
     }
     const feasible = this.findFeasible(state, pod, candidates, pre.skipped, diagnosis, options, explanation);
+    observe('Filter', feasible.length === 0 ? 'Unschedulable' : 'Success');
     if (feasible.length === 0) {
-      return this.unschedulable(state, pod, diagnosis, numAllNodes, explanation);
+      return this.unschedulable(state, pod, diagnosis, numAllNodes, explanation, observe);
     }
     const evaluatedNodes = feasible.length + diagnosis.nodeToStatus.size;
     if (feasible.length === 1) {
@@ -203,6 +219,7 @@ export class PodScheduler {
       }
       throw new CycleError(`running PreScore plugin "${plugin.name}": ${status.message}`, plugin.name);
     }
+    observe('PreScore', 'Success');
     if (this.totalsBuffer.length < n) this.totalsBuffer = new Float64Array(Math.max(n, this.totalsBuffer.length * 2));
     const totals = this.totalsBuffer.subarray(0, n);
     totals.fill(0);
@@ -230,6 +247,7 @@ export class PodScheduler {
       }
     });
 
+    observe('Score', 'Success');
     const chosen = this.selectHost(totals);
     const chosenNode = feasible[chosen] as NodeInfo;
     const contributions: PluginContribution[] = active.map(({ plugin, weight }, k) => {
@@ -352,6 +370,7 @@ export class PodScheduler {
     diagnosis: Diagnosis,
     numAllNodes: number,
     explanation: NodeExplanation[] | undefined,
+    observe: (point: string, status: string) => void,
   ): UnschedulableResult {
     let postFilter: PostFilterResult | undefined;
     for (const plugin of this.framework.postFilter) {
@@ -365,6 +384,7 @@ export class PodScheduler {
       postFilter = result;
       if (result.status.code !== Code.Unschedulable && result.status.code !== Code.UnschedulableAndUnresolvable) break;
     }
+    if (this.framework.postFilter.length > 0) observe('PostFilter', postFilter ? CODE_NAMES[postFilter.status.code] : 'Unschedulable');
     return {
       kind: 'unschedulable',
       message: fitErrorMessage(diagnosis, numAllNodes),
