@@ -1,0 +1,448 @@
+/**
+ * The live adapter: berth scheduling a real cluster.
+ *
+ * Watches feed ClusterState (every assigned pod counts, whoever scheduled it) and the queue (pending pods naming one
+ * of berth's profiles). While this replica leads, a loop pops pods, runs the shared Scheduler, assumes the chosen node
+ * at once and binds asynchronously with bounded concurrency, so the next pod is scheduled while the POST is in
+ * flight. Failures forget the assumption and back the pod off; a pod that is gone or already bound is dropped. The
+ * API server refuses a second Binding for a bound pod, and berth never POSTs one for a pod it holds as assumed or
+ * bound, so no pod is bound twice.
+ */
+import type { Pod } from '../core/api.js';
+import { ClusterState } from '../core/clusterState.js';
+import type { SchedulerConfig } from '../config/types.js';
+import { truncateEventMessage } from '../core/framework/fitError.js';
+import type { PluginFactory } from '../core/framework/types.js';
+import { PodInfo } from '../core/podInfo.js';
+import type { ClusterEventKind } from '../core/plugins/catalog.js';
+import type { Random } from '../core/random.js';
+import { type CycleOutcome, Scheduler } from '../core/scheduler.js';
+import type { SchedulerMetrics } from '../metrics/metrics.js';
+import { type AnyKindHandlers, type ClusterWatches, type ClusterWatchOptions, startClusterWatches } from './informers.js';
+import type { KubeClient } from './kubeClient.js';
+import type { LeaderElector } from './leaderElection.js';
+import { EventRecorder, patchPodScheduledCondition } from './recorder.js';
+import type { LiveLogger } from './reflector.js';
+
+export interface LiveSchedulerOptions {
+  config: SchedulerConfig;
+  client: KubeClient;
+  registry: ReadonlyMap<string, PluginFactory>;
+  logger: LiveLogger;
+  random: Random;
+  metrics?: SchedulerMetrics;
+  /** Only the leader schedules; without an elector this replica always schedules. */
+  elector?: LeaderElector;
+  /** Bindings in flight at once (default 16). */
+  bindConcurrency?: number;
+  /** Reflector tuning (tests shorten timeouts). */
+  watchOptions?: ClusterWatchOptions;
+  /** Called once per decision, after the binding (or the failure) was handled: logging, tests. */
+  onDecision?: (outcome: CycleOutcome, bound: boolean) => void;
+}
+
+type Phase = 'created' | 'syncing' | 'running' | 'stopping' | 'stopped';
+
+const WORKLOAD_KINDS = new Set(['Service', 'ReplicationController', 'ReplicaSet', 'StatefulSet']);
+
+function eventFor(kind: string): ClusterEventKind {
+  switch (kind) {
+    case 'PersistentVolume':
+      return 'PvChange';
+    case 'PersistentVolumeClaim':
+      return 'PvcChange';
+    case 'StorageClass':
+      return 'StorageClassChange';
+    case 'Namespace':
+      return 'NamespaceChange';
+    default:
+      return 'WorkloadChange';
+  }
+}
+
+export class LiveScheduler {
+  readonly cluster = new ClusterState();
+  readonly scheduler: Scheduler;
+  private readonly recorder: EventRecorder;
+  private watches: ClusterWatches | undefined;
+  private phase: Phase = 'created';
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly bindConcurrency: number;
+  private wake: (() => void) | undefined;
+  private loopDone: Promise<void> | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Pods whose binding this replica POSTed and the API server accepted, until the watch shows them bound. */
+  private readonly boundUids = new Set<string>();
+  private readonly stats = { scheduled: 0, unschedulable: 0, errors: 0, bindFailures: 0 };
+
+  constructor(private readonly options: LiveSchedulerOptions) {
+    this.bindConcurrency = options.bindConcurrency ?? 16;
+    this.scheduler = new Scheduler({
+      cluster: this.cluster,
+      config: options.config,
+      registry: options.registry,
+      random: options.random,
+      now: () => Date.now(),
+      onQueueIncoming: (queue, event) => options.metrics?.queueIncomingPods.inc({ queue, event }),
+    });
+    options.metrics?.attachQueue(this.scheduler.queue);
+    this.recorder = new EventRecorder(options.client, options.logger);
+  }
+
+  /** True once every watch has delivered its first list (readiness). */
+  get synced(): boolean {
+    return this.watches?.allSynced() ?? false;
+  }
+
+  get running(): boolean {
+    return this.phase === 'running';
+  }
+
+  get counters(): Readonly<typeof this.stats> {
+    return this.stats;
+  }
+
+  /** Starts the watches, waits for them to sync, then runs the scheduling loop until stop(). */
+  async start(): Promise<void> {
+    if (this.phase !== 'created') throw new Error('LiveScheduler.start() called twice');
+    this.phase = 'syncing';
+    this.watches = startClusterWatches(this.options.client, this.handlers(), this.options.logger, this.options.watchOptions ?? {});
+    await this.watches.waitForSync();
+    if (this.phase !== 'syncing') return;
+    this.phase = 'running';
+    // Upstream flushes backoff every second and the unschedulable pool every 30 s; one timer serves both.
+    this.flushTimer = setInterval(() => {
+      this.scheduler.queue.flush();
+      this.poke();
+    }, 1000);
+    this.flushTimer.unref();
+    this.options.logger.info({ nodes: this.cluster.nodeCount, pods: this.cluster.podCount }, 'caches synced; scheduling');
+    this.loopDone = this.loop();
+  }
+
+  /** Stops taking pods, finishes the bindings in flight, stops the watches. */
+  async stop(): Promise<void> {
+    if (this.phase === 'stopped' || this.phase === 'stopping') return;
+    this.phase = 'stopping';
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.poke();
+    await this.loopDone;
+    await Promise.allSettled([...this.inFlight]);
+    await this.watches?.stop();
+    this.options.client.close();
+    this.phase = 'stopped';
+  }
+
+  /** Wakes the loop (new pod, cluster change, leadership gained). */
+  poke(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private isLeader(): boolean {
+    return this.options.elector ? this.options.elector.isLeader() : true;
+  }
+
+  private async loop(): Promise<void> {
+    let sinceYield = 0;
+    while (this.phase === 'running') {
+      if (!this.isLeader() || this.inFlight.size >= this.bindConcurrency) {
+        await this.idle(this.inFlight.size >= this.bindConcurrency ? Promise.race(this.inFlight) : undefined);
+        continue;
+      }
+      // Extension-point timings are buffered and recorded once the attempt's profile is known.
+      const timings: Array<[string, string, number]> = [];
+      const outcome = this.scheduler.scheduleOne(
+        this.options.metrics
+          ? {
+              timing: {
+                now: () => performance.now(),
+                observe: (point: string, status: string, seconds: number) => timings.push([point, status, seconds]),
+              },
+            }
+          : {},
+      );
+      if (outcome) for (const [point, status, seconds] of timings) this.options.metrics?.observeExtensionPoint(point, status, outcome.profile, seconds);
+      if (!outcome) {
+        await this.idle();
+        continue;
+      }
+      this.handleOutcome(outcome);
+      // Let watch events and binding responses in between cycles, as upstream's informers run beside the loop.
+      if (++sinceYield >= 8) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  /** Waits for a poke, a bind slot, or the next backoff expiry. */
+  private idle(alsoWaitFor?: Promise<unknown>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        if (timer) clearTimeout(timer);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      const next = this.scheduler.queue.nextBackoffExpiry();
+      const wait = next === undefined ? 1000 : Math.min(1000, Math.max(1, next - Date.now()));
+      timer = setTimeout(done, wait);
+      alsoWaitFor?.then(done, done);
+    });
+  }
+
+  private handleOutcome(outcome: CycleOutcome): void {
+    const metrics = this.options.metrics;
+    const result = outcome.result;
+    if (result.kind === 'scheduled' && outcome.assumed) {
+      const assumed = outcome.assumed;
+      const p = this.bind(outcome, assumed, result.nodeName).finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+      return;
+    }
+    metrics?.recordAttempt(outcome);
+    const pod = outcome.queued.pod;
+    if (result.kind === 'unschedulable') {
+      this.stats.unschedulable++;
+      this.options.onDecision?.(outcome, false);
+      const victims = result.postFilter?.victims ?? [];
+      const nominated = result.postFilter?.nominatedNodeName;
+      if (victims.length > 0 && nominated) {
+        metrics?.preemptionAttempts.inc();
+        metrics?.preemptionVictims.observe(victims.length);
+        void this.preempt(pod, nominated, victims);
+      }
+      void this.reportFailure(pod, 'Unschedulable', result.message, nominated);
+    } else if (result.kind === 'error') {
+      this.stats.errors++;
+      this.options.onDecision?.(outcome, false);
+      this.options.logger.error({ pod: pod.key, err: result.message, plugin: result.plugin }, 'scheduling error');
+      void this.reportFailure(pod, 'SchedulerError', result.message);
+    }
+  }
+
+  private async reportFailure(pod: PodInfo, reason: 'Unschedulable' | 'SchedulerError', message: string, nominated?: string): Promise<void> {
+    await Promise.all([
+      this.recorder.event(pod.schedulerName, this.target(pod), 'Warning', 'FailedScheduling', 'Scheduling', message),
+      patchPodScheduledCondition(this.options.client, pod.pod, { status: 'False', reason, message }, Date.now(), nominated),
+    ]);
+  }
+
+  private target(pod: PodInfo): { namespace: string; name: string; uid: string; resourceVersion?: string } {
+    const rv = pod.pod.metadata?.resourceVersion;
+    return { namespace: pod.namespace, name: pod.name, uid: pod.uid, ...(rv ? { resourceVersion: rv } : {}) };
+  }
+
+  private async bind(outcome: CycleOutcome, pod: PodInfo, nodeName: string): Promise<void> {
+    const started = Date.now();
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
+      target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+    };
+    let status = 0;
+    let errorText = '';
+    try {
+      const res = await this.options.client.request('POST', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/binding`, { body });
+      status = res.status;
+      if (status >= 300) errorText = (res.body as { message?: string }).message ?? `HTTP ${status}`;
+    } catch (err) {
+      errorText = (err as Error).message;
+    }
+    const durationSeconds = (Date.now() - outcome.startedAt) / 1000;
+    if (status >= 200 && status < 300) {
+      this.boundUids.add(pod.uid);
+      this.scheduler.bindingFinished(outcome);
+      this.stats.scheduled++;
+      this.options.metrics?.recordBound(outcome, durationSeconds);
+      this.options.onDecision?.(outcome, true);
+      void this.recorder.event(
+        pod.schedulerName,
+        this.target(pod),
+        'Normal',
+        'Scheduled',
+        'Scheduling',
+        `Successfully assigned ${pod.namespace}/${pod.name} to ${nodeName}`,
+      );
+      this.options.logger.debug({ pod: pod.key, node: nodeName, bindMs: Date.now() - started }, 'bound');
+      return;
+    }
+    // Binding failed: forget the assumption, then find out whether the pod still needs scheduling.
+    this.stats.bindFailures++;
+    this.options.metrics?.recordBindFailed(outcome, durationSeconds);
+    const stillPending = await this.stillPending(pod);
+    this.scheduler.bindingFailed(outcome, stillPending);
+    this.options.logger.warn({ pod: pod.key, node: nodeName, status, err: errorText, requeued: stillPending }, 'binding failed');
+    this.options.onDecision?.(outcome, false);
+    if (stillPending) {
+      void this.reportFailure(pod, 'SchedulerError', `Binding rejected: ${errorText}`);
+    }
+    this.poke();
+  }
+
+  /** Re-reads the pod after a failed binding: false when it is gone, replaced, or bound already. */
+  private async stillPending(pod: PodInfo): Promise<boolean> {
+    try {
+      const res = await this.options.client.request<Pod>('GET', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`, {
+        timeoutMs: 10_000,
+      });
+      if (res.status === 404) return false;
+      if (res.status >= 300) return true;
+      const current = res.body as Pod;
+      if (current.metadata?.uid !== pod.uid) return false;
+      return !current.spec?.nodeName && !current.metadata?.deletionTimestamp;
+    } catch {
+      // The API server is unreachable: keep the pod; the watch will tell if it was bound meanwhile.
+      return true;
+    }
+  }
+
+  private async preempt(preemptor: PodInfo, nodeName: string, victims: PodInfo[]): Promise<void> {
+    for (const victim of victims) {
+      void this.recorder.event(
+        preemptor.schedulerName,
+        this.target(victim),
+        'Normal',
+        'Preempted',
+        'Preempting',
+        `Preempted by pod ${preemptor.uid} on node ${nodeName}`,
+        this.target(preemptor),
+      );
+      try {
+        const res = await this.options.client.request('DELETE', `/api/v1/namespaces/${victim.namespace}/pods/${victim.name}`, {
+          body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: victim.uid } },
+        });
+        if (res.status >= 300 && res.status !== 404) {
+          this.options.logger.warn({ victim: victim.key, status: res.status }, 'preemption: could not delete victim');
+        }
+      } catch (err) {
+        this.options.logger.warn({ victim: victim.key, err: (err as Error).message }, 'preemption: could not delete victim');
+      }
+    }
+    this.options.logger.info({ pod: preemptor.key, node: nodeName, victims: victims.map((v) => v.key) }, 'preempted');
+  }
+
+  // ---- watch handlers ----
+
+  private handlers(): AnyKindHandlers[] {
+    const cluster = this.cluster;
+    const log = this.options.logger;
+    const safe = (what: string, fn: () => void): void => {
+      try {
+        fn();
+      } catch (err) {
+        // Bad objects never crash berth: report and skip them.
+        log.warn({ err: (err as Error).message }, `ignoring ${what}`);
+      }
+    };
+    const objectHandlers = (kind: 'PersistentVolume' | 'PersistentVolumeClaim' | 'StorageClass' | 'Service' | 'ReplicationController' | 'ReplicaSet' | 'StatefulSet' | 'Namespace'): AnyKindHandlers => ({
+      kind,
+      onAdd: (o: { metadata?: { name?: string; namespace?: string } }) => {
+        cluster.upsertObject(kind, o);
+        this.notify(eventFor(kind));
+      },
+      onUpdate: (_old: unknown, o: { metadata?: { name?: string; namespace?: string } }) => {
+        cluster.upsertObject(kind, o);
+        this.notify(eventFor(kind));
+      },
+      onDelete: (o: { metadata?: { name?: string; namespace?: string } }) => {
+        cluster.removeObject(kind, o.metadata?.namespace, o.metadata?.name ?? '');
+        if (!WORKLOAD_KINDS.has(kind)) this.notify(eventFor(kind));
+      },
+    }) as AnyKindHandlers;
+    return [
+      {
+        kind: 'Node',
+        onAdd: (n) => safe(`node ${n.metadata?.name}`, () => {
+          cluster.upsertNode(n);
+          this.notify('NodeAdd');
+        }),
+        onUpdate: (_o, n) => safe(`node ${n.metadata?.name}`, () => {
+          cluster.upsertNode(n);
+          this.notify('NodeUpdate');
+        }),
+        onDelete: (n) => {
+          cluster.removeNode(n.metadata?.name ?? '');
+          this.notify('NodeDelete');
+        },
+      },
+      {
+        kind: 'Pod',
+        onAdd: (p) => safe(`pod ${p.metadata?.namespace}/${p.metadata?.name}`, () => this.podUpsert(p, true)),
+        onUpdate: (old, p) =>
+          safe(`pod ${p.metadata?.namespace}/${p.metadata?.name}`, () => {
+            if (old.metadata?.uid && old.metadata.uid !== p.metadata?.uid) this.podDelete(old);
+            this.podUpsert(p, false);
+          }),
+        onDelete: (p) => this.podDelete(p),
+      },
+      objectHandlers('Namespace'),
+      objectHandlers('StorageClass'),
+      objectHandlers('PersistentVolume'),
+      objectHandlers('PersistentVolumeClaim'),
+      objectHandlers('Service'),
+      objectHandlers('ReplicationController'),
+      objectHandlers('ReplicaSet'),
+      objectHandlers('StatefulSet'),
+    ];
+  }
+
+  private notify(event: ClusterEventKind): void {
+    this.scheduler.notify(event);
+    this.poke();
+  }
+
+  private podUpsert(pod: Pod, added: boolean): void {
+    const uid = pod.metadata?.uid ?? '';
+    if (pod.spec?.nodeName) {
+      // Bound (by anyone): account it, confirming our assumption if it was ours.
+      this.boundUids.delete(uid);
+      this.scheduler.removePendingPod(uid);
+      this.cluster.upsertAssignedPod(pod);
+      this.notify(added ? 'AssignedPodAdd' : 'AssignedPodUpdate');
+      return;
+    }
+    // Unassigned. Ignore updates to a pod this replica has assumed or just bound: the watch will show it bound.
+    if (this.cluster.isAssumed(uid) || this.boundUids.has(uid)) return;
+    const info = new PodInfo(pod);
+    if (!this.scheduler.isResponsibleFor(info)) return;
+    this.scheduler.upsertPendingPod(info);
+    this.poke();
+  }
+
+  private podDelete(pod: Pod): void {
+    const uid = pod.metadata?.uid ?? '';
+    this.boundUids.delete(uid);
+    this.recorder.forget(uid);
+    this.scheduler.removePendingPod(uid);
+    if (this.cluster.removePodByUid(uid)) this.notify('AssignedPodDelete');
+  }
+}
+
+/** One line per decision, for logs: pod, node or message, score, top contributions, attempt, latency. */
+export function decisionRecord(outcome: CycleOutcome, bound: boolean): Record<string, unknown> {
+  const r = outcome.result;
+  const base = {
+    pod: outcome.queued.pod.key,
+    profile: outcome.profile,
+    attempt: outcome.queued.attempts,
+    latencyMs: outcome.endedAt - outcome.startedAt,
+  };
+  if (r.kind === 'scheduled') {
+    return {
+      ...base,
+      node: r.nodeName,
+      bound,
+      score: r.totalScore,
+      feasibleNodes: r.feasibleNodes,
+      evaluatedNodes: r.evaluatedNodes,
+      top: r.contributions.slice(0, 3).map((c) => `${c.plugin}=${c.score}x${c.weight}`),
+    };
+  }
+  if (r.kind === 'unschedulable') return { ...base, node: null, message: truncateEventMessage(r.message) };
+  return { ...base, node: null, error: r.message };
+}
