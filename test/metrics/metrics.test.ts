@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Code, Status, type Diagnosis } from '../../src/core/framework/types.js';
 import { attemptsLabel, type AttemptOutcome, type QueueSource, SchedulerMetrics, WEIGHTED_SCORE_BUCKETS } from '../../src/metrics/metrics.js';
+import type { CycleOutcome } from '../../src/core/scheduler.js';
 import { podInfo } from '../helpers/builders.js';
+
+/** Compile-time check: the scheduler's CycleOutcome is what the metrics record. */
+export const acceptsCycleOutcome = (o: CycleOutcome): AttemptOutcome => o;
 
 interface Sample {
   name: string;
