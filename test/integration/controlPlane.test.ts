@@ -105,19 +105,27 @@ describe('integration control plane', () => {
     await expect(bind('bind-me', node)).rejects.toSatisfy((e: unknown) => isApiStatus(e, 409));
   });
 
-  it('enforces RBAC: a ServiceAccount without rights gets 403, with a RoleBinding it may list pods', async () => {
+  it('enforces RBAC: a ServiceAccount without rights gets 403, after a RoleBinding it may list pods', async () => {
     const sa = await kubeconfigForServiceAccount(kc, ns, 'no-rights');
     expect(sa.username).toBe(`system:serviceaccount:${ns}:no-rights`);
     const saCore = sa.kubeConfig.makeApiClient(CoreV1Api);
     await expect(saCore.listNamespacedPod({ namespace: ns })).rejects.toSatisfy((e: unknown) => isApiStatus(e, 403));
     await expect(saCore.listNode()).rejects.toSatisfy((e: unknown) => isApiStatus(e, 403));
 
+    // Our own Role: the aggregated ClusterRoles (view, edit) stay empty without kube-controller-manager.
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({
+      namespace: ns,
+      body: {
+        metadata: { name: 'pod-reader', namespace: ns },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+      },
+    });
     await rbac.createNamespacedRoleBinding({
       namespace: ns,
       body: {
-        metadata: { name: 'no-rights-view', namespace: ns },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        metadata: { name: 'no-rights-pod-reader', namespace: ns },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
         subjects: [{ kind: 'ServiceAccount', name: 'no-rights', namespace: ns }],
       },
     });
