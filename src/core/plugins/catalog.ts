@@ -78,7 +78,8 @@ export const PLUGIN_CATALOG: readonly PluginDescriptor[] = [
     points: ['preEnqueue', 'preFilter', 'filter', 'postFilter', 'score', 'reserve', 'preBind'],
     events: [],
   },
-  { name: 'DefaultPreemption', points: ['postFilter'], events: [] },
+  // preEnqueue: upstream's PreEnqueue holds back pods whose async preemption is still in flight (SchedulerAsyncPreemption).
+  { name: 'DefaultPreemption', points: ['preEnqueue', 'postFilter'], events: [] },
   {
     name: 'NodeResourcesBalancedAllocation',
     points: ['preScore', 'score'],
@@ -114,6 +115,6 @@ export const DEFAULT_MULTI_POINT: ReadonlyArray<{ name: string; weight?: number 
   { name: 'NodeResourcesBalancedAllocation', weight: 1 },
   { name: 'ImageLocality', weight: 1 },
   { name: 'DefaultBinder' },
-  // Appended by the NodeDeclaredFeatures feature gate (beta, on by default since 1.36).
+  // Appended by the NodeDeclaredFeatures feature gate (beta and on by default in 1.36, GA and locked on in 1.37).
   { name: 'NodeDeclaredFeatures' },
 ];
