@@ -30,10 +30,12 @@ describe('JupyterHub user-scheduler fixture', () => {
   it('resolves score plugins and weights in upstream framework order', () => {
     // Upstream expandMultiPointPlugins: a plugin disabled at score and re-enabled there is not a multiPoint
     // "override" (the disabled check comes first), so the re-enabled plugins follow the multiPoint-only ones.
+    // DynamicResources (a default since DRA GA, weight 2) is multiPoint-only at score, so it stays with those.
     expect(weights(config)).toEqual([
       ['TaintToleration', 3],
       ['VolumeBinding', 1],
       ['PodTopologySpread', 2],
+      ['DynamicResources', 2],
       ['NodeAffinity', 14631],
       ['InterPodAffinity', 1331],
       ['NodeResourcesFit', 121],
@@ -113,6 +115,8 @@ describe('embedded default configuration', () => {
     expect(config.profiles[0]!.percentageOfNodesToScore).toBeUndefined();
   });
 
+  // v1.37.2 getDefaultPlugins + applyFeatureGates (DynamicResources, weight 2, inserted before DefaultPreemption;
+  // NodeDeclaredFeatures appended), expanded per point in multiPoint order; a plugin without a weight scores with 1.
   it('score list equals upstream default', () => {
     expect(weights(config)).toEqual([
       ['TaintToleration', 3],
@@ -121,6 +125,7 @@ describe('embedded default configuration', () => {
       ['VolumeBinding', 1],
       ['PodTopologySpread', 2],
       ['InterPodAffinity', 2],
+      ['DynamicResources', 2],
       ['NodeResourcesBalancedAllocation', 1],
       ['ImageLocality', 1],
     ]);
@@ -128,8 +133,8 @@ describe('embedded default configuration', () => {
 
   it('filter and other point lists follow upstream order', () => {
     expect(list(config, 'filter')).toEqual([
-      'NodeUnschedulable',
       'NodeName',
+      'NodeUnschedulable',
       'TaintToleration',
       'NodeAffinity',
       'NodePorts',
@@ -140,9 +145,13 @@ describe('embedded default configuration', () => {
       'VolumeZone',
       'PodTopologySpread',
       'InterPodAffinity',
+      'DynamicResources',
+      'NodeDeclaredFeatures',
     ]);
-    expect(list(config, 'preEnqueue')).toEqual(['SchedulingGates']);
+    expect(list(config, 'preEnqueue')).toEqual(['SchedulingGates', 'DynamicResources', 'DefaultPreemption']);
     expect(list(config, 'queueSort')).toEqual(['PrioritySort']);
+    // Upstream v1.37.2 also runs NodeName, NodeUnschedulable and TaintToleration at PreFilter (in that order, first);
+    // berth's catalog leaves them out until its plugins implement preFilter, as the Framework refuses otherwise.
     expect(list(config, 'preFilter')).toEqual([
       'NodeAffinity',
       'NodePorts',
@@ -153,8 +162,11 @@ describe('embedded default configuration', () => {
       'VolumeZone',
       'PodTopologySpread',
       'InterPodAffinity',
+      'DynamicResources',
+      'NodeDeclaredFeatures',
     ]);
-    expect(list(config, 'postFilter')).toEqual(['DefaultPreemption']);
+    // DynamicResources before DefaultPreemption: deallocating an idle claim beats evicting a pod.
+    expect(list(config, 'postFilter')).toEqual(['DynamicResources', 'DefaultPreemption']);
     expect(list(config, 'preScore')).toEqual([
       'TaintToleration',
       'NodeAffinity',
@@ -164,9 +176,9 @@ describe('embedded default configuration', () => {
       'InterPodAffinity',
       'NodeResourcesBalancedAllocation',
     ]);
-    expect(list(config, 'reserve')).toEqual(['VolumeBinding']);
+    expect(list(config, 'reserve')).toEqual(['VolumeBinding', 'DynamicResources']);
     expect(list(config, 'permit')).toEqual([]);
-    expect(list(config, 'preBind')).toEqual(['VolumeBinding']);
+    expect(list(config, 'preBind')).toEqual(['VolumeBinding', 'DynamicResources']);
     expect(list(config, 'bind')).toEqual(['DefaultBinder']);
     expect(list(config, 'postBind')).toEqual([]);
   });

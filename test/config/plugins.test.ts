@@ -26,6 +26,7 @@ describe('merging user plugin sets into the defaults (upstream mergePluginSet + 
       'VolumeBinding:1',
       'PodTopologySpread:2',
       'InterPodAffinity:2',
+      'DynamicResources:2',
       'NodeResourcesBalancedAllocation:1',
     ]);
   });
@@ -39,6 +40,7 @@ describe('merging user plugin sets into the defaults (upstream mergePluginSet + 
       'VolumeBinding:1',
       'PodTopologySpread:2',
       'InterPodAffinity:2',
+      'DynamicResources:2',
       'NodeResourcesBalancedAllocation:1',
       'ImageLocality:7',
     ]);
@@ -53,6 +55,7 @@ describe('merging user plugin sets into the defaults (upstream mergePluginSet + 
       'VolumeBinding:1',
       'PodTopologySpread:2',
       'InterPodAffinity:2',
+      'DynamicResources:2',
       'NodeResourcesBalancedAllocation:1',
       'ImageLocality:9',
     ]);
@@ -71,11 +74,16 @@ describe('merging user plugin sets into the defaults (upstream mergePluginSet + 
     expect(names(c, 'preFilter')).toContain('NodePorts');
   });
 
-  it('a non-default plugin enabled under multiPoint is expanded to every point it implements, after the defaults', () => {
-    const c = load('      multiPoint:\n        enabled: [{name: DynamicResources}]\n');
-    expect(names(c, 'preEnqueue')).toEqual(['SchedulingGates', 'DynamicResources']);
-    expect(names(c, 'filter').at(-1)).toBe('DynamicResources');
+  // Every plugin berth knows is a v1.37.2 default, so the plugin added under multiPoint is a default one disabled
+  // there first: mergePluginSet drops it from the defaults and appends the user entry, so expandMultiPointPlugins
+  // puts it after the defaults at every point it implements, with the user's weight (none: 1, not the default 2).
+  it('a plugin disabled and re-enabled under multiPoint is expanded to every point it implements, after the defaults', () => {
+    const c = load('      multiPoint:\n        disabled: [{name: DynamicResources}]\n        enabled: [{name: DynamicResources}]\n');
+    expect(names(c, 'preEnqueue')).toEqual(['SchedulingGates', 'DefaultPreemption', 'DynamicResources']);
+    expect(names(c, 'preFilter').slice(-2)).toEqual(['NodeDeclaredFeatures', 'DynamicResources']);
+    expect(names(c, 'filter').slice(-2)).toEqual(['NodeDeclaredFeatures', 'DynamicResources']);
     expect(names(c, 'postFilter')).toEqual(['DefaultPreemption', 'DynamicResources']);
+    expect(score(c).slice(-2)).toEqual(['ImageLocality:1', 'DynamicResources:1']);
     expect(names(c, 'reserve')).toEqual(['VolumeBinding', 'DynamicResources']);
     expect(names(c, 'preBind')).toEqual(['VolumeBinding', 'DynamicResources']);
   });
