@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       '',
       'Point tools at it:',
       `  export KUBECONFIG=${cp.kubeconfigPath}`,
-      '  berth ... --kubeconfig "$KUBECONFIG"        (berth reads KUBECONFIG too)',
+      '  node dist/src/cli/main.js run --kubeconfig "$KUBECONFIG"   (berth; it reads $KUBECONFIG too)',
       '  kubectl get nodes                            (kubectl is not built here; any kubectl works)',
       `  ${bin}/kube-scheduler --kubeconfig "$KUBECONFIG" --leader-elect=false   (upstream baseline)`,
       '',
