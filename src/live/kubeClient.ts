@@ -305,6 +305,7 @@ class NodeKubeClient implements KubeClient {
     if (opts.signal?.aborted) throw new Error(`${what}: aborted`);
     await this.limiter.acquire(opts.signal);
     const c = await this.creds();
+    if (opts.signal?.aborted) throw new Error(`${what}: aborted`);
     const ro = this.requestOptions(c, method, fullPath, this.agent);
     let payload: Buffer | undefined;
     if (opts.body !== undefined) {
@@ -382,6 +383,7 @@ class NodeKubeClient implements KubeClient {
     } catch (err) {
       return { reason: 'error', events: 0, error: err as Error };
     }
+    if (signal.aborted) return { reason: 'aborted', events: 0 };
     const ro = this.requestOptions(c, 'GET', fullPath, this.watchAgent);
     return await new Promise<WatchEnd>((resolve) => {
       let events = 0;

@@ -226,8 +226,9 @@ export class Reflector<T extends KubeObjectLike> {
     return q;
   }
 
-  private async listAll(paginate: boolean): Promise<{ items: unknown[]; resourceVersion: string }> {
-    const items: unknown[] = [];
+  /** Lists every page, slimming each page as it arrives (the raw list is never held whole). */
+  private async listAll(paginate: boolean): Promise<{ items: Map<string, T>; resourceVersion: string }> {
+    const items = new Map<string, T>();
     const limit = paginate ? (this.opts.pageSize ?? 500) : 0;
     let cont: string | undefined;
     let resourceVersion = '';
@@ -252,7 +253,16 @@ export class Reflector<T extends KubeObjectLike> {
         throw new RetryableError(`list ${this.opts.listPath}: ${statusMessage(res.status, res.body)}`, res.retryAfterSeconds);
       }
       const body = res.body as ListResponse;
-      for (const it of body.items ?? []) items.push(it);
+      for (const raw of body.items ?? []) {
+        try {
+          const obj = this.opts.transform(raw);
+          items.set(this.opts.key(obj), obj);
+        } catch (err) {
+          const e = err instanceof Error ? err : new Error(String(err));
+          this.opts.logger.error({ reflector: this.name, err: e.message }, 'cannot decode listed object; skipped');
+          this.opts.onError?.(e);
+        }
+      }
       resourceVersion = body.metadata?.resourceVersion ?? '';
       cont = body.metadata?.continue || undefined;
     } while (cont !== undefined && !this.stopped);
@@ -263,19 +273,8 @@ export class Reflector<T extends KubeObjectLike> {
     this.stats.lists++;
     const wasSynced = this.synced;
     if (wasSynced) this.stats.relists++;
-    const { items, resourceVersion } = await this.listAll((this.opts.pageSize ?? 500) > 0);
+    const { items: fresh, resourceVersion } = await this.listAll((this.opts.pageSize ?? 500) > 0);
     if (this.stopped) return;
-    const fresh = new Map<string, T>();
-    for (const raw of items) {
-      try {
-        const obj = this.opts.transform(raw);
-        fresh.set(this.opts.key(obj), obj);
-      } catch (err) {
-        const e = err instanceof Error ? err : new Error(String(err));
-        this.opts.logger.error({ reflector: this.name, err: e.message }, 'cannot decode listed object; skipped');
-        this.opts.onError?.(e);
-      }
-    }
     // Deletes first (frees capacity before new objects arrive), then adds and updates in list order.
     for (const [k, old] of this.store) {
       if (!fresh.has(k)) {
