@@ -186,8 +186,11 @@ function makeReflector<K extends WatchKind>(
     logger,
     handlers: {
       onSynced: () => {
-        h.onSynced?.();
-        onKindSynced();
+        try {
+          h.onSynced?.();
+        } finally {
+          onKindSynced();
+        }
       },
     },
   };

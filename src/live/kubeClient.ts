@@ -436,10 +436,11 @@ class NodeKubeClient implements KubeClient {
           if (settled) return;
           armIdle();
           buffered += chunk;
+          let start = 0;
           let nl: number;
-          while ((nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
+          while ((nl = buffered.indexOf('\n', start)) >= 0) {
+            const line = buffered.slice(start, nl).trim();
+            start = nl + 1;
             if (line === '') continue;
             let event: WatchEvent;
             try {
@@ -461,6 +462,7 @@ class NodeKubeClient implements KubeClient {
             }
             if (settled) return; // onEvent aborted the watch
           }
+          if (start > 0) buffered = buffered.slice(start);
         });
         res.on('end', () => finish({ reason: 'closed', events }));
         res.on('error', (e) =>

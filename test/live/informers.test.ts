@@ -109,6 +109,23 @@ describe('startClusterWatches', () => {
     await expect(waiting).rejects.toThrow(/stopped before syncing/);
   });
 
+  it('a throwing per-kind onSynced still counts towards allSynced', async () => {
+    watches = startClusterWatches(
+      client,
+      [
+        {
+          kind: 'Service',
+          onSynced: () => {
+            throw new Error('boom');
+          },
+        },
+      ],
+      makeLogger(),
+    );
+    await watches.waitForSync();
+    expect(watches.allSynced()).toBe(true);
+  });
+
   it('every kind has a path and a transform', () => {
     for (const k of ALL_WATCH_KINDS) {
       const spec = KIND_SPECS[k as WatchKind];
