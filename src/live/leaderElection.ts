@@ -62,13 +62,13 @@ export interface LeaseApi {
   update(namespace: string, name: string, lease: Lease, signal?: AbortSignal): Promise<LeaseResponse>;
 }
 
-/** The shape of src/live/kubeClient.ts's client (never throws for HTTP statuses). */
+/** The part of src/live/kubeClient.ts's KubeClient used here (it never throws for HTTP statuses). */
 export interface Requester {
-  request<T>(
+  request(
     method: string,
     path: string,
-    options?: { body?: unknown; contentType?: string; timeoutMs?: number; query?: Record<string, string> },
-  ): Promise<{ status: number; body: T }>;
+    options?: { body?: unknown; timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<{ status: number; body: unknown }>;
 }
 
 function leasePath(namespace: string, name?: string): string {
@@ -85,19 +85,27 @@ function toResponse(status: number, body: unknown): LeaseResponse {
   return message === undefined ? { status } : { status, message };
 }
 
-/** Adapts a `request(method, path, options)` client to the LeaseApi; each request is bounded by `timeoutMs`. */
+/**
+ * Adapts a `request(method, path, options)` client (such as createKubeClient's) to the LeaseApi; each request is
+ * bounded by `timeoutMs` and by the elector's abort signal.
+ */
 export function leaseApiFromRequester(client: Requester, timeoutMs = 10_000): LeaseApi {
+  const opts = (signal: AbortSignal | undefined, body?: unknown): { body?: unknown; timeoutMs: number; signal?: AbortSignal } => ({
+    timeoutMs,
+    ...(body !== undefined ? { body } : {}),
+    ...(signal ? { signal } : {}),
+  });
   return {
-    async get(namespace, name) {
-      const r = await client.request<unknown>('GET', leasePath(namespace, name), { timeoutMs });
+    async get(namespace, name, signal) {
+      const r = await client.request('GET', leasePath(namespace, name), opts(signal));
       return toResponse(r.status, r.body);
     },
-    async create(namespace, lease) {
-      const r = await client.request<unknown>('POST', leasePath(namespace), { body: lease, timeoutMs });
+    async create(namespace, lease, signal) {
+      const r = await client.request('POST', leasePath(namespace), opts(signal, lease));
       return toResponse(r.status, r.body);
     },
-    async update(namespace, name, lease) {
-      const r = await client.request<unknown>('PUT', leasePath(namespace, name), { body: lease, timeoutMs });
+    async update(namespace, name, lease, signal) {
+      const r = await client.request('PUT', leasePath(namespace, name), opts(signal, lease));
       return toResponse(r.status, r.body);
     },
   };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { KubeClient } from '../../src/live/kubeClient.js';
 import {
   type Clock,
   formatMicroTime,
@@ -163,6 +164,9 @@ function makeElector(api: LeaseApi, clock: FakeClock, identity: string, extra: P
   });
   return { elector, events, done: elector.start() };
 }
+
+/** Compile-time check: the project's KubeClient plugs into leaseApiFromRequester. */
+export const acceptsKubeClient = (c: KubeClient): LeaseApi => leaseApiFromRequester(c);
 
 describe('LeaderElector with a fake Lease API and clock', () => {
   it('creates a missing Lease and leads, with client-go record fields', async () => {
@@ -479,9 +483,9 @@ describe('LeaderElector with a fake Lease API and clock', () => {
   it('leaseApiFromRequester maps methods, paths and statuses', async () => {
     const seen: string[] = [];
     const api = leaseApiFromRequester({
-      request<T>(method: string, path: string, options?: { body?: unknown }) {
+      request(method: string, path: string, options?: { body?: unknown; timeoutMs?: number }) {
         seen.push(`${method} ${path} ${options?.body ? 'body' : ''}`.trim());
-        const body = (method === 'GET' ? { kind: 'Status', message: 'leases "x" not found' } : { metadata: { name: 'x' } }) as T;
+        const body = method === 'GET' ? { kind: 'Status', message: 'leases "x" not found' } : { metadata: { name: 'x' } };
         return Promise.resolve({ status: method === 'GET' ? 404 : 201, body });
       },
     });
