@@ -130,8 +130,28 @@ async function waitFor(
  */
 export async function startControlPlane(opts: StartControlPlaneOptions = {}): Promise<ControlPlane> {
   const log = opts.log ?? defaultLog;
-  const started = Date.now();
   const binaries = opts.binaries ?? (await ensureBinaries({ log }));
+  // Free ports are picked before the processes bind them; another process on the machine may take one in
+  // between, so a bind failure is retried with new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce({ ...opts, binaries, log });
+    } catch (err) {
+      if (attempt >= 3 || !isPortClash(err)) throw err;
+      log(`port clash while starting the control plane (attempt ${attempt}); retrying with new ports`);
+    }
+  }
+}
+
+export function isPortClash(err: unknown): boolean {
+  return err instanceof Error && /address already in use|bind: /i.test(err.message);
+}
+
+async function startOnce(
+  opts: StartControlPlaneOptions & { binaries: ControlPlaneBinaries; log: LogFn },
+): Promise<ControlPlane> {
+  const { log, binaries } = opts;
+  const started = Date.now();
   const keepDir = opts.keepDir ?? process.env['BERTH_KEEP_CLUSTER_DIR'] === '1';
   const dir = await mkdtemp(join(opts.baseDir ?? tmpdir(), 'berth-cluster-'));
   if (!keepDir) registerCleanupDir(dir);

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultLog, ensureBinaries, type ControlPlaneBinaries, type LogFn } from './binaries.js';
-import { getFreePort } from './controlPlane.js';
+import { getFreePort, isPortClash } from './controlPlane.js';
 import { KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './nodes.js';
 import { registerCleanupDir, spawnManaged, unregisterCleanupDir, type ManagedProcess } from './processes.js';
 
@@ -29,6 +29,18 @@ export interface KwokHandle {
 export async function startKwok(opts: StartKwokOptions): Promise<KwokHandle> {
   const log = opts.log ?? defaultLog;
   const binaries = opts.binaries ?? (await ensureBinaries({ log }));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startKwokOnce({ ...opts, binaries });
+    } catch (err) {
+      if (attempt >= 3 || !isPortClash(err)) throw err;
+      log(`port clash while starting kwok (attempt ${attempt}); retrying with a new port`);
+    }
+  }
+}
+
+async function startKwokOnce(opts: StartKwokOptions & { binaries: ControlPlaneBinaries }): Promise<KwokHandle> {
+  const binaries = opts.binaries;
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'berth-kwok-')));
   if (ownDir) registerCleanupDir(dir);
