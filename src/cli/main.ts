@@ -14,6 +14,7 @@ import { renderExplain, renderJson, renderTable } from '../simulator/report.js';
 import { simulate } from '../simulator/simulate.js';
 import { loadSnapshot, SnapshotError } from '../simulator/snapshot.js';
 import { runConfigCheck } from './configCheck.js';
+import { runBerth } from './run.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -96,6 +97,33 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .argument('<file>', 'configuration file (YAML or JSON)')
     .action((file: string) => {
       setExit(runConfigCheck(file, out));
+    });
+
+  program
+    .command('run')
+    .description(
+      'Run the live scheduler: watch the cluster, schedule pending pods that name one of the profiles, bind them, ' +
+        'write events and conditions; serve /healthz /livez /readyz /metrics. Stops gracefully on SIGTERM.',
+    )
+    .requiredOption('-c, --config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster ServiceAccount, then $KUBECONFIG / ~/.kube/config)')
+    .option('--bind-address <ip>', 'address for the health and metrics server', '0.0.0.0')
+    .option('--port <n>', 'port for the health and metrics server (0: any free port)', parseInteger, 10259)
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
+    .option('--bind-concurrency <n>', 'bindings in flight at once', parseInteger, 16)
+    .option('--no-leader-elect', 'schedule without leader election (one replica only)')
+    .action(async (flags: { config: string; kubeconfig?: string; bindAddress: string; port: number; logLevel: string; bindConcurrency: number; leaderElect: boolean }) => {
+      const code = await runBerth({
+        config: flags.config,
+        ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+        bindAddress: flags.bindAddress,
+        port: flags.port,
+        logLevel: flags.logLevel,
+        bindConcurrency: flags.bindConcurrency,
+        // commander sets leaderElect=true unless --no-leader-elect: only the flag's presence overrides the config.
+        ...(flags.leaderElect === false ? { leaderElect: false } : {}),
+      });
+      setExit(code);
     });
 
   return program;

@@ -11,7 +11,6 @@
 import type { Pod } from '../core/api.js';
 import { ClusterState } from '../core/clusterState.js';
 import type { SchedulerConfig } from '../config/types.js';
-import { truncateEventMessage } from '../core/framework/fitError.js';
 import type { PluginFactory } from '../core/framework/types.js';
 import { PodInfo } from '../core/podInfo.js';
 import type { ClusterEventKind } from '../core/plugins/catalog.js';
@@ -421,28 +420,4 @@ export class LiveScheduler {
     this.scheduler.removePendingPod(uid);
     if (this.cluster.removePodByUid(uid)) this.notify('AssignedPodDelete');
   }
-}
-
-/** One line per decision, for logs: pod, node or message, score, top contributions, attempt, latency. */
-export function decisionRecord(outcome: CycleOutcome, bound: boolean): Record<string, unknown> {
-  const r = outcome.result;
-  const base = {
-    pod: outcome.queued.pod.key,
-    profile: outcome.profile,
-    attempt: outcome.queued.attempts,
-    latencyMs: outcome.endedAt - outcome.startedAt,
-  };
-  if (r.kind === 'scheduled') {
-    return {
-      ...base,
-      node: r.nodeName,
-      bound,
-      score: r.totalScore,
-      feasibleNodes: r.feasibleNodes,
-      evaluatedNodes: r.evaluatedNodes,
-      top: r.contributions.slice(0, 3).map((c) => `${c.plugin}=${c.score}x${c.weight}`),
-    };
-  }
-  if (r.kind === 'unschedulable') return { ...base, node: null, message: truncateEventMessage(r.message) };
-  return { ...base, node: null, error: r.message };
 }

@@ -150,9 +150,10 @@ describe('embedded default configuration', () => {
     ]);
     expect(list(config, 'preEnqueue')).toEqual(['SchedulingGates', 'DynamicResources', 'DefaultPreemption']);
     expect(list(config, 'queueSort')).toEqual(['PrioritySort']);
-    // Upstream v1.37.2 also runs NodeName, NodeUnschedulable and TaintToleration at PreFilter (in that order, first);
-    // berth's catalog leaves them out until its plugins implement preFilter, as the Framework refuses otherwise.
     expect(list(config, 'preFilter')).toEqual([
+      'NodeName',
+      'NodeUnschedulable',
+      'TaintToleration',
       'NodeAffinity',
       'NodePorts',
       'NodeResourcesFit',

@@ -3,7 +3,7 @@
  * unless they tolerate the taint node.kubernetes.io/unschedulable:NoSchedule.
  */
 import type { Taint } from '../api.js';
-import { Status, type CycleState, type FilterPlugin, type PluginFactory } from '../framework/types.js';
+import { Status, type CycleState, type FilterPlugin, type PluginFactory, type PreFilterOutcome, type PreFilterPlugin } from '../framework/types.js';
 import type { NodeInfo } from '../nodeInfo.js';
 import type { PodInfo } from '../podInfo.js';
 import { TAINT_EFFECT_NO_SCHEDULE, tolerationsTolerateTaint } from './tolerations.js';
@@ -16,8 +16,13 @@ const UNSCHEDULABLE_TAINT: Taint = { key: 'node.kubernetes.io/unschedulable', ef
 const REJECT = Status.unresolvable(ERR_REASON_UNSCHEDULABLE);
 const MEMO_KEY = `${NAME}/toleratesUnschedulable`;
 
-export class NodeUnschedulable implements FilterPlugin {
+export class NodeUnschedulable implements PreFilterPlugin, FilterPlugin {
   readonly name = NAME;
+
+  /** v1.37 has a PreFilter that only acts on deferred pod resizes (feature gate off by default): nothing to do. */
+  preFilter(): PreFilterOutcome {
+    return null;
+  }
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
     if (!node.unschedulable) return null;

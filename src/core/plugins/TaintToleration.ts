@@ -16,8 +16,7 @@ import {
   type FilterPlugin,
   type PluginFactory,
   type PreScorePlugin,
-  type ScorePlugin,
-} from '../framework/types.js';
+  type ScorePlugin, type PreFilterOutcome, type PreFilterPlugin } from '../framework/types.js';
 import type { NodeInfo } from '../nodeInfo.js';
 import type { PodInfo } from '../podInfo.js';
 import { findUntoleratedTaint, isDoNotScheduleTaint, TAINT_EFFECT_PREFER_NO_SCHEDULE, tolerationsTolerateTaint } from './tolerations.js';
@@ -50,8 +49,13 @@ function preferNoScheduleTolerations(tolerations: readonly Toleration[]): Tolera
   return tolerations.filter((t) => (t.effect ?? '') === '' || t.effect === TAINT_EFFECT_PREFER_NO_SCHEDULE);
 }
 
-export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugin {
+export class TaintToleration implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
   readonly name = NAME;
+
+  /** v1.37 has a PreFilter that only acts on deferred pod resizes (feature gate off by default): nothing to do. */
+  preFilter(): PreFilterOutcome {
+    return null;
+  }
   private readonly detailed: boolean;
   private readonly comparisonOperators: boolean;
 

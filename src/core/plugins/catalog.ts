@@ -45,9 +45,9 @@ const NODE_CHANGES: ClusterEventKind[] = ['NodeAdd', 'NodeUpdate'];
 export const PLUGIN_CATALOG: readonly PluginDescriptor[] = [
   { name: 'SchedulingGates', points: ['preEnqueue'], events: [] },
   { name: 'PrioritySort', points: ['queueSort'], events: [] },
-  { name: 'NodeUnschedulable', points: ['filter'], events: NODE_CHANGES },
-  { name: 'NodeName', points: ['filter'], events: NODE_CHANGES },
-  { name: 'TaintToleration', points: ['filter', 'preScore', 'score'], events: NODE_CHANGES },
+  { name: 'NodeUnschedulable', points: ['preFilter', 'filter'], events: NODE_CHANGES },
+  { name: 'NodeName', points: ['preFilter', 'filter'], events: NODE_CHANGES },
+  { name: 'TaintToleration', points: ['preFilter', 'filter', 'preScore', 'score'], events: NODE_CHANGES },
   { name: 'NodeAffinity', points: ['preFilter', 'filter', 'preScore', 'score'], events: NODE_CHANGES },
   { name: 'NodePorts', points: ['preFilter', 'filter'], events: [...NODE_CHANGES, 'AssignedPodDelete'] },
   {
