@@ -469,7 +469,9 @@ export class LeaderElector {
     if (this.holdsObserved() && this.isLeaseValid(now) && this.cachedLease && this.observedRecord) {
       record.acquireTime = this.observedRecord.acquireTime;
       record.leaseTransitions = this.observedRecord.leaseTransitions;
-      const res = await api.update(namespace, name, this.leaseWith(record), signal);
+      const res = await api.update(namespace, name, this.leaseWith(record), signal).catch(
+        (err: unknown): LeaseResponse => ({ status: 0, message: err instanceof Error ? err.message : String(err) }),
+      );
       if (signal.aborted) return false;
       if (res.status >= 200 && res.status < 300) {
         this.setObserved(record, res.lease);

@@ -325,6 +325,31 @@ describe('LeaderElector with a fake Lease API and clock', () => {
     await a.elector.stop();
   });
 
+  it('falls back to the slow path when the optimistic update throws (transport error)', async () => {
+    const clock = new FakeClock();
+    const api = new FakeLeaseApi();
+    let throwOnce = false;
+    const flaky: LeaseApi = {
+      get: (ns, name) => api.get(ns, name),
+      create: (ns, lease) => api.create(ns, lease),
+      update: (ns, name, lease) => {
+        if (throwOnce) {
+          throwOnce = false;
+          return Promise.reject(new Error('socket hang up'));
+        }
+        return api.update(ns, name, lease);
+      },
+    };
+    const a = makeElector(flaky, clock, 'a');
+    await clock.advance(0);
+    throwOnce = true;
+    api.calls = [];
+    await clock.advance(2_000);
+    expect(api.calls.map((c) => `${c.op}:${c.status}`)).toEqual(['get:200', 'update:200']);
+    expect(a.elector.isLeader()).toBe(true);
+    await a.elector.stop();
+  });
+
   it('does not steal the Lease when a conflict reveals a new holder', async () => {
     const clock = new FakeClock();
     const api = new FakeLeaseApi();
