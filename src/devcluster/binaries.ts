@@ -24,15 +24,24 @@ export const defaultLog: LogFn = (line) => {
   process.stderr.write(`[devcluster] ${line}\n`);
 };
 
-/** The repository root: the nearest ancestor of this module holding test/cluster/build.sh. */
-export function findRepoRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
+function findUpwards(start: string): string | undefined {
   let dir = resolve(start);
   for (;;) {
     if (existsSync(join(dir, 'test', 'cluster', 'build.sh'))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`test/cluster/build.sh not found above ${start}`);
+    if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/**
+ * The repository root: the nearest ancestor of this module (src/devcluster or dist/src/devcluster) holding
+ * test/cluster/build.sh, else of the working directory.
+ */
+export function findRepoRoot(start: string = dirname(fileURLToPath(import.meta.url))): string {
+  const root = findUpwards(start) ?? findUpwards(process.cwd());
+  if (root === undefined) throw new Error(`test/cluster/build.sh not found above ${start} nor ${process.cwd()}`);
+  return root;
 }
 
 export function buildScriptPath(): string {

@@ -1,6 +1,6 @@
 // A real, throwaway Kubernetes control plane (etcd + kube-apiserver) on loopback ports, for tests and `npm run cluster`.
 import { request } from 'node:https';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,40 @@ export interface ControlPlane {
   ): Promise<ServiceAccountKubeconfig>;
   /** Kills etcd and kube-apiserver and removes `dir`. Idempotent. */
   stop(): Promise<void>;
+}
+
+const DIR_PREFIX = 'berth-cluster-';
+const OWNER_FILE = 'owner.pid';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes control-plane dirs left behind by owners that died without cleaning up (SIGKILL: their children die
+ * with them through PR_SET_PDEATHSIG, but the dir stays). Only dirs whose owner.pid names a dead process go.
+ */
+async function sweepStaleDirs(baseDir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = (await readdir(baseDir)).filter((e) => e.startsWith(DIR_PREFIX));
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const dir = join(baseDir, e);
+    try {
+      const pid = Number.parseInt(await readFile(join(dir, OWNER_FILE), 'utf8'), 10);
+      if (Number.isInteger(pid) && pid > 0 && !processAlive(pid)) await rm(dir, { recursive: true, force: true });
+    } catch {
+      // no owner file (kept dir, or not ours): leave it
+    }
+  }
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; it is released again before returning). */
@@ -153,8 +187,11 @@ async function startOnce(
   const { log, binaries } = opts;
   const started = Date.now();
   const keepDir = opts.keepDir ?? process.env['BERTH_KEEP_CLUSTER_DIR'] === '1';
-  const dir = await mkdtemp(join(opts.baseDir ?? tmpdir(), 'berth-cluster-'));
+  const baseDir = opts.baseDir ?? tmpdir();
+  await sweepStaleDirs(baseDir);
+  const dir = await mkdtemp(join(baseDir, DIR_PREFIX));
   if (!keepDir) registerCleanupDir(dir);
+  await writeFile(join(dir, OWNER_FILE), `${process.pid}\n`);
   const processes: ManagedProcess[] = [];
   let stopped = false;
 
