@@ -47,8 +47,12 @@ export class SchedulingQueue {
   /** Pods popped and not yet done (being scheduled or bound), by uid. */
   private readonly inFlight = new Map<string, QueuedPod>();
   private schedulingCycle = 0;
-  /** The cycle in which the last move request happened (upstream moveRequestCycle). */
-  private moveRequestCycle = -1;
+  /**
+   * The scheduling cycle in which each kind of cluster event last happened. A pod rejected in cycle c goes to backoff
+   * instead of the unschedulable pool when an event relevant to its rejecting plugins happened at or after c (it may
+   * have raced with the attempt): upstream's in-flight event check with queueing hints.
+   */
+  private readonly lastEventCycle = new Map<ClusterEventKind, number>();
   private readonly maxInUnschedulableMs: number;
 
   constructor(
@@ -113,6 +117,19 @@ export class SchedulingQueue {
     this.add(pod);
   }
 
+  /**
+   * Replaces the stored pod object without moving it: for updates that change nothing scheduling reads (status,
+   * conditions, resourceVersion), as upstream ignores them (isPodUpdated). Returns false if the pod is not queued.
+   */
+  refresh(pod: PodInfo): boolean {
+    const uid = pod.uid;
+    const q =
+      this.inFlight.get(uid) ?? this.active.get(uid) ?? this.backoff.get(uid) ?? this.unschedulable.get(uid) ?? this.gated.get(uid);
+    if (!q) return false;
+    q.pod = pod;
+    return true;
+  }
+
   delete(uid: string): void {
     this.active.delete(uid);
     this.backoff.delete(uid);
@@ -152,7 +169,7 @@ export class SchedulingQueue {
     this.inFlight.delete(q.pod.uid);
     q.unschedulablePlugins = new Set(rejectingPlugins);
     q.timestamp = this.now();
-    if (rejectingPlugins.size === 0 || this.moveRequestCycle >= q.cycle) {
+    if (rejectingPlugins.size === 0 || this.relevantEventSince(q, q.cycle)) {
       this.backoff.push(q);
       this.options.onIncoming?.('backoff', 'ScheduleAttemptFailure');
     } else {
@@ -168,7 +185,14 @@ export class SchedulingQueue {
       this.unschedulable.delete(uid);
       this.requeue(q, event);
     }
-    this.moveRequestCycle = this.schedulingCycle;
+    this.lastEventCycle.set(event, this.schedulingCycle);
+  }
+
+  private relevantEventSince(q: QueuedPod, cycle: number): boolean {
+    for (const [event, at] of this.lastEventCycle) {
+      if (at >= cycle && this.relevant(q, event)) return true;
+    }
+    return false;
   }
 
   private relevant(q: QueuedPod, event: ClusterEventKind): boolean {

@@ -71,6 +71,11 @@ export class Scheduler {
     this.queue.update(pod);
   }
 
+  /** A pending pod changed in ways scheduling does not read (status, conditions): keep its place in the queue. */
+  refreshPendingPod(pod: PodInfo): boolean {
+    return this.isResponsibleFor(pod) && !pod.terminating && this.queue.refresh(pod);
+  }
+
   removePendingPod(uid: string): void {
     this.queue.delete(uid);
   }

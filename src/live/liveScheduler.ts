@@ -8,7 +8,7 @@
  * API server refuses a second Binding for a bound pod, and berth never POSTs one for a pod it holds as assumed or
  * bound, so no pod is bound twice.
  */
-import type { Pod } from '../core/api.js';
+import type { Node, Pod } from '../core/api.js';
 import { ClusterState } from '../core/clusterState.js';
 import type { SchedulerConfig } from '../config/types.js';
 import type { PluginFactory } from '../core/framework/types.js';
@@ -360,7 +360,9 @@ export class LiveScheduler {
           cluster.upsertNode(n);
           this.notify('NodeAdd');
         }),
-        onUpdate: (_o, n) => safe(`node ${n.metadata?.name}`, () => {
+        onUpdate: (o, n) => safe(`node ${n.metadata?.name}`, () => {
+          // Heartbeats and condition churn change nothing scheduling reads: no re-parse, no queue move.
+          if (nodeSchedulingKey(o) === nodeSchedulingKey(n) && cluster.getNode(n.metadata?.name ?? '')) return;
           cluster.upsertNode(n);
           this.notify('NodeUpdate');
         }),
@@ -375,7 +377,16 @@ export class LiveScheduler {
         onUpdate: (old, p) =>
           safe(`pod ${p.metadata?.namespace}/${p.metadata?.name}`, () => {
             if (old.metadata?.uid && old.metadata.uid !== p.metadata?.uid) this.podDelete(old);
-            this.podUpsert(p, false);
+            else if (p.spec?.nodeName && podSchedulingKey(old) === podSchedulingKey(p) && this.cluster.getPod(p.metadata?.uid ?? '')) {
+              // A status-only change of a bound pod (phase, conditions): nothing scheduling reads changed.
+              return;
+            } else if (!p.spec?.nodeName && pendingPodKey(old) === pendingPodKey(p)) {
+              // A status-only change of a pending pod (e.g. our own PodScheduled condition): keep its queue position,
+              // as upstream's isPodUpdated ignores such updates.
+              if (this.scheduler.refreshPendingPod(new PodInfo(p))) return;
+            }
+            // A pod turning assigned is an add for the assigned-pod view, as upstream's filtering handler delivers it.
+            this.podUpsert(p, !old.spec?.nodeName);
           }),
         onDelete: (p) => this.podDelete(p),
       },
@@ -420,4 +431,34 @@ export class LiveScheduler {
     this.scheduler.removePendingPod(uid);
     if (this.cluster.removePodByUid(uid)) this.notify('AssignedPodDelete');
   }
+}
+
+/** The node fields scheduling reads; equal keys mean an update can be ignored. */
+function nodeSchedulingKey(node: Node): string {
+  return JSON.stringify([
+    node.metadata?.labels,
+    node.spec?.taints,
+    node.spec?.unschedulable,
+    node.status?.allocatable ?? node.status?.capacity,
+    node.status?.images,
+  ]);
+}
+
+/** The pod fields scheduling reads about an assigned pod. */
+function podSchedulingKey(pod: Pod): string {
+  const spec = pod.spec;
+  return JSON.stringify([
+    spec?.nodeName,
+    pod.metadata?.labels,
+    pod.metadata?.deletionTimestamp,
+    spec?.containers?.map((c) => [c.resources, c.ports, c.image]),
+    spec?.initContainers?.map((c) => [c.resources, c.ports, c.restartPolicy]),
+    spec?.overhead,
+  ]);
+}
+
+/** What scheduling reads of a pending pod: everything but status and resourceVersion. */
+function pendingPodKey(pod: Pod): string {
+  const meta = pod.metadata ?? {};
+  return JSON.stringify([meta.labels, meta.annotations, meta.deletionTimestamp, meta.ownerReferences, pod.spec]);
 }
