@@ -308,7 +308,8 @@ export class PodScheduler {
     feasible.length = 0;
     if (numNodes === 0) return feasible.slice();
     const percentage = fw.profile.percentageOfNodesToScore ?? options.percentageOfNodesToScore;
-    const toFind = numFeasibleNodesToFind(percentage, numNodes);
+    // Upstream: without score plugins (and extenders) the first feasible node is as good as any.
+    const toFind = fw.profile.plugins.score.length === 0 ? 1 : numFeasibleNodesToFind(percentage, numNodes);
     const filters = skipped.size === 0 ? fw.filter : fw.filter.filter((f) => !skipped.has(f.name));
     const numFilters = filters.length;
     const start = this.nextStartNodeIndex % numNodes;

@@ -24,6 +24,8 @@ type Point = 'preFilter' | 'filter' | 'postFilter' | 'preScore' | 'score';
 
 interface Setup {
   plugins: Array<{ plugin: Plugin; points: Point[]; weight?: number }>;
+  /** Leave the score point empty (by default a zero-scoring plugin is added, so the search is the scoring one). */
+  noScore?: boolean;
   nodes: Node[] | number;
   random?: Random;
   percentageOfNodesToScore?: number;
@@ -33,7 +35,7 @@ function nodeName(i: number): string {
   return `n${String(i).padStart(4, '0')}`;
 }
 
-function setup({ plugins, nodes, random, percentageOfNodesToScore }: Setup): { scheduler: PodScheduler; cluster: ClusterState } {
+function setup({ plugins, nodes, random, percentageOfNodesToScore, noScore }: Setup): { scheduler: PodScheduler; cluster: ClusterState } {
   const nodeList = typeof nodes === 'number' ? Array.from({ length: nodes }, (_, i) => makeNode(nodeName(i))) : nodes;
   const cluster = makeCluster(nodeList);
   const profile = emptyProfile({ percentageOfNodesToScore });
@@ -41,6 +43,11 @@ function setup({ plugins, nodes, random, percentageOfNodesToScore }: Setup): { s
   for (const { plugin, points, weight } of plugins) {
     registry.set(plugin.name, () => plugin);
     for (const point of points) profile.plugins[point].push({ name: plugin.name, weight: point === 'score' ? (weight ?? 1) : 1 });
+  }
+  if (!noScore && profile.plugins.score.length === 0) {
+    const zero: ScorePlugin = { name: 'ZeroScore', score: () => 0 };
+    registry.set(zero.name, () => zero);
+    profile.plugins.score.push({ name: zero.name, weight: 1 });
   }
   const framework = new Framework(profile, cluster, registry);
   return { scheduler: new PodScheduler(framework, random ?? new SeededRandom(1)), cluster };
@@ -625,5 +632,20 @@ describe('Framework construction', () => {
     const fw = new Framework(profile, makeCluster([]), registry);
     expect(created).toBe(1);
     expect(fw.preFilter[0]).toBe(fw.filter[0]);
+  });
+});
+
+describe('PodScheduler: no score plugins', () => {
+  it('stops at the first feasible node, as upstream does without scoring', () => {
+    const seen: string[] = [];
+    const f = filterPlugin('F', (node) => {
+      seen.push(node.name);
+      return null;
+    });
+    const { scheduler } = setup({ plugins: [{ plugin: f, points: ['filter'] }], nodes: 300, noScore: true });
+    const r = scheduler.schedule(podInfo('p'));
+    expect(r.kind).toBe('scheduled');
+    expect(seen).toEqual(['n0000']);
+    if (r.kind === 'scheduled') expect(r.feasibleNodes).toBe(1);
   });
 });
