@@ -197,6 +197,8 @@ export class LiveScheduler {
     const metrics = this.options.metrics;
     const result = outcome.result;
     if (result.kind === 'scheduled' && outcome.assumed) {
+      // Algorithm latency and score contributions now; the attempt itself is counted once the binding finished.
+      metrics?.recordAttempt(outcome);
       const assumed = outcome.assumed;
       const p = this.bind(outcome, assumed, result.nodeName).finally(() => this.inFlight.delete(p));
       this.inFlight.add(p);
