@@ -73,6 +73,8 @@ export class LiveScheduler {
   /** Pods whose binding this replica POSTed and the API server accepted, until the watch shows them bound. */
   private readonly boundUids = new Set<string>();
   private readonly stats = { scheduled: 0, unschedulable: 0, errors: 0, bindFailures: 0 };
+  /** Event, condition and preemption writes in flight; stop() lets them finish before closing the client. */
+  private readonly writes = new Set<Promise<unknown>>();
 
   constructor(private readonly options: LiveSchedulerOptions) {
     this.bindConcurrency = options.bindConcurrency ?? 16;
@@ -127,6 +129,14 @@ export class LiveScheduler {
     this.poke();
     await this.loopDone;
     await Promise.allSettled([...this.inFlight]);
+    // close() destroys the client's sockets, in-flight requests included: let the Scheduled events and conditions of
+    // the bindings just finished reach the API server first (bounded, in case it is unreachable).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.writes]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000))),
+    ]);
+    clearTimeout(timer);
     await this.watches?.stop();
     this.options.client.close();
     this.phase = 'stopped';
@@ -137,6 +147,15 @@ export class LiveScheduler {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
+  }
+
+  /** Tracks a best-effort write (never rejects by contract; a rejection is swallowed here all the same). */
+  private track(write: Promise<unknown>): void {
+    const forget = (): void => {
+      this.writes.delete(p);
+    };
+    const p: Promise<void> = write.then(forget, forget);
+    this.writes.add(p);
   }
 
   private isLeader(): boolean {
@@ -214,14 +233,14 @@ export class LiveScheduler {
       if (victims.length > 0 && nominated) {
         metrics?.preemptionAttempts.inc();
         metrics?.preemptionVictims.observe(victims.length);
-        void this.preempt(pod, nominated, victims);
+        this.track(this.preempt(pod, nominated, victims));
       }
-      void this.reportFailure(pod, 'Unschedulable', result.message, nominated);
+      this.track(this.reportFailure(pod, 'Unschedulable', result.message, nominated));
     } else if (result.kind === 'error') {
       this.stats.errors++;
       this.options.onDecision?.(outcome, false);
       this.options.logger.error({ pod: pod.key, err: result.message, plugin: result.plugin }, 'scheduling error');
-      void this.reportFailure(pod, 'SchedulerError', result.message);
+      this.track(this.reportFailure(pod, 'SchedulerError', result.message));
     }
   }
 
@@ -261,14 +280,14 @@ export class LiveScheduler {
       this.stats.scheduled++;
       this.options.metrics?.recordBound(outcome, durationSeconds);
       this.options.onDecision?.(outcome, true);
-      void this.recorder.event(
+      this.track(this.recorder.event(
         pod.schedulerName,
         this.target(pod),
         'Normal',
         'Scheduled',
         'Scheduling',
         `Successfully assigned ${pod.namespace}/${pod.name} to ${nodeName}`,
-      );
+      ));
       this.options.logger.debug({ pod: pod.key, node: nodeName, bindMs: Date.now() - started }, 'bound');
       return;
     }
@@ -280,7 +299,7 @@ export class LiveScheduler {
     this.options.logger.warn({ pod: pod.key, node: nodeName, status, err: errorText, requeued: stillPending }, 'binding failed');
     this.options.onDecision?.(outcome, false);
     if (stillPending) {
-      void this.reportFailure(pod, 'SchedulerError', `Binding rejected: ${errorText}`);
+      this.track(this.reportFailure(pod, 'SchedulerError', `Binding rejected: ${errorText}`));
     }
     this.poke();
   }
