@@ -64,6 +64,10 @@ export async function createObject(client: KubeClient, obj: Record<string, unkno
 
 export async function deleteObject(client: KubeClient, kind: string, name: string, namespace?: string): Promise<void> {
   const path = `${kindPath(kind).collection(namespace)}/${name}`;
+  if (kind === 'PersistentVolume' || kind === 'PersistentVolumeClaim') {
+    // No controller manager runs: drop the protection finalizers, or the object would stay Terminating.
+    await client.request('PATCH', path, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
+  }
   await must(`delete ${kind} ${name}`, client.request('DELETE', path, { query: { gracePeriodSeconds: 0 } }), [404]);
 }
 
