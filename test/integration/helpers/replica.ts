@@ -1,0 +1,97 @@
+// A `berth run` replica as a separate process (node dist/src/cli/main.js run ...), with its JSON log lines collected.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from './live.js';
+
+export interface LogLine {
+  level?: string;
+  msg?: string;
+  decision?: string;
+  pod?: string;
+  node?: string;
+  identity?: string;
+  address?: string;
+  [key: string]: unknown;
+}
+
+/** The built CLI; BERTH_MAIN_JS points elsewhere (e.g. a build of another revision, to see a test fail). */
+export const MAIN_JS = process.env['BERTH_MAIN_JS'] ?? join(process.cwd(), 'dist/src/cli/main.js');
+
+export class Replica {
+  readonly lines: LogLine[] = [];
+  /** Non-JSON output (stderr, stray text). */
+  readonly other: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  private readonly child: ChildProcess;
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null; at: number } | undefined;
+
+  constructor(
+    readonly label: string,
+    configPath: string,
+    kubeconfigPath: string,
+  ) {
+    if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: the integration global setup builds it (tsc -p tsconfig.build.json)`);
+    this.child = spawn(
+      process.execPath,
+      [MAIN_JS, 'run', '--config', configPath, '--kubeconfig', kubeconfigPath, '--bind-address', '127.0.0.1', '--port', '0', '--log-level', 'info'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal, at: Date.now() };
+        resolve(this.exitInfo);
+      });
+    });
+    let buf = '';
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim() === '') continue;
+        try {
+          this.lines.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.other.push(line);
+        }
+      }
+    });
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => this.other.push(chunk));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** The elector identity and server address from the "berth started" line. */
+  async started(timeoutMs = 20_000): Promise<{ identity: string; address: string }> {
+    return waitFor(`${this.label} to start`, timeoutMs, () => {
+      if (!this.alive) throw new Error(`${this.label} exited early: ${JSON.stringify(this.exitInfo)} ${this.other.join('')}`);
+      const l = this.lines.find((x) => x.msg === 'berth started');
+      return l && typeof l.identity === 'string' && typeof l.address === 'string' ? { identity: l.identity, address: l.address } : undefined;
+    });
+  }
+
+  has(msg: string): boolean {
+    return this.lines.some((l) => l.msg === msg);
+  }
+
+  /** Pods ("ns/name") this replica logged as scheduled (bound). */
+  scheduledPods(): string[] {
+    return this.lines.filter((l) => l.decision === 'scheduled').map((l) => l.pod ?? '');
+  }
+
+  bindFailures(): LogLine[] {
+    return this.lines.filter((l) => l.msg === 'binding failed');
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.alive) this.child.kill(signal);
+  }
+}
