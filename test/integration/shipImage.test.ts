@@ -4,12 +4,11 @@
 // unprivileged user (uid 65534, the image's USER) on a tree made read-only, so any runtime write fails.
 // Differences from a real image, by necessity: the host's Node (20) instead of the image's Node 22, paths under a
 // temp root instead of /, and npm resolving from the local cache.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { getFreePort, kubeconfigForServiceAccount } from '../../src/devcluster/index.js';
@@ -17,7 +16,6 @@ import { createKubeClient, type KubeClient } from '../../src/live/kubeClient.js'
 import { createAll, deleteAll, waitUntil } from '../ship/apply.js';
 import { argValue, type DeploymentLike, execForm, findObject, helmTemplate, type K8sObject, parseDockerfile, REPO } from '../ship/helpers.js';
 
-const execFileP = promisify(execFile);
 const suffix = randomBytes(3).toString('hex');
 const namespace = `ship-image-${suffix}`;
 const release = `img-${suffix}`;
