@@ -155,6 +155,8 @@ describe('berth replicas with leader election (separate processes)', () => {
     for (const [p, n] of decisions) expect(n, p).toBe(1);
     expect(a.bindFailures()).toEqual([]);
     expect(b.bindFailures()).toEqual([]);
+    // Every pod fits: no FailedScheduling at all (a refused Binding would be reported as one, "Binding rejected: ...").
+    expect((await cluster.events(ns)).filter((e) => e.reason !== 'Scheduled').map((e) => `${e.reason}: ${e.note}`)).toEqual([]);
     const events = await waitFor('Scheduled events of the pods the survivor bound', 5_000, async () => {
       const ev = await scheduledEvents();
       return standby.r.scheduledPods().every((p) => ev.get(p.slice(ns.length + 1))?.length === 1) ? ev : undefined;

@@ -124,6 +124,8 @@ describe('berth run against the real control plane', () => {
     // The other scheduler's pod comes first: the pod watch is one ordered stream, so once berth bound the later pods
     // it has seen this one too.
     await cluster.createPod(pod(ns, 'foreign', { schedulerName: otherScheduler, nodeSelector: selector('basic') }));
+    // No kube-scheduler runs in the test control plane: a default-scheduler pod stays pending unless berth took it.
+    await cluster.createPod(pod(ns, 'default', { schedulerName: 'default-scheduler', nodeSelector: selector('basic') }));
     const names = ['basic-0', 'basic-1', 'basic-2', 'basic-3', 'basic-4'];
     for (const n of names) await cluster.createPod(mine(n, 'basic'));
     const bound = await cluster.waitBound(ns, names, 15_000);
@@ -144,11 +146,13 @@ describe('berth run against the real control plane', () => {
       expect(e.note).toBe(`Successfully assigned ${ns}/${n} to ${bound.get(n)}`);
     }
 
-    const foreign = await cluster.getPod(ns, 'foreign');
-    expect(foreign.spec?.nodeName).toBeFalsy();
-    expect(podScheduledCondition(foreign)).toBeUndefined();
-    expect(await eventsFor('foreign')).toEqual([]);
-    expect(berth?.scheduler.scheduler.queue.contains(foreign.metadata?.uid ?? '')).toBe(false);
+    for (const name of ['foreign', 'default']) {
+      const other = await cluster.getPod(ns, name);
+      expect(other.spec?.nodeName, name).toBeFalsy();
+      expect(podScheduledCondition(other), name).toBeUndefined();
+      expect(await eventsFor(name), name).toEqual([]);
+      expect(berth?.scheduler.scheduler.queue.contains(other.metadata?.uid ?? ''), name).toBe(false);
+    }
   });
 
   it('writes the exact FailedScheduling event and condition, then binds the pod within 10 s of a fitting node appearing', async () => {
@@ -273,6 +277,7 @@ describe('berth run against the real control plane', () => {
     const pending = pods.filter((p) => !p.spec?.nodeName);
     expect(boundPods.length).toBe(5 + 1 + 5 + 3 + 2);
     expect(pending.map((p) => p.metadata?.name)).toEqual(['hp-2']);
+    expect(pods.map((p) => p.metadata?.name)).not.toContain('default');
 
     // Every bound pod has exactly one Scheduled event from berth; nothing else was bound twice or failed to bind.
     const events = await cluster.events(ns);
@@ -297,8 +302,14 @@ describe('berth run against the real control plane', () => {
     });
     expect(exp.types.get('scheduler_schedule_attempts_total')).toBe('counter');
     expect(select(exp, 'scheduler_schedule_attempts_total', { result: 'scheduled', profile: schedulerName })).toHaveLength(1);
-    // needs-widget and hp-2 failed at least once each.
-    expect(sum(select(exp, 'scheduler_schedule_attempts_total', { result: 'unschedulable', profile: schedulerName }))).toBeGreaterThanOrEqual(2);
+    // Every unschedulable attempt wrote a FailedScheduling event (or bumped its series) and a decision line: the counter
+    // lies between what reached the API server and what was logged by now; needs-widget and hp-2 failed at least once.
+    const unschedulable = sum(select(exp, 'scheduler_schedule_attempts_total', { result: 'unschedulable', profile: schedulerName }));
+    const unschedulableLogged = logLines.filter((l) => (JSON.parse(l) as { decision?: string }).decision === 'unschedulable').length;
+    const failedEvents = (await cluster.events(ns)).filter((e) => e.reason === 'FailedScheduling');
+    expect(unschedulable).toBeGreaterThanOrEqual(2);
+    expect(unschedulable).toBeGreaterThanOrEqual(failedEvents.reduce((n, e) => n + (e.series?.count ?? 1), 0));
+    expect(unschedulable).toBeLessThanOrEqual(unschedulableLogged);
     expect(sum(select(exp, 'scheduler_schedule_attempts_total', { result: 'error' }))).toBe(0);
     expect(select(exp, 'scheduler_schedule_attempts_total').every((s) => s.labels['profile'] === schedulerName)).toBe(true);
     expect(
