@@ -253,7 +253,7 @@ describe('Reflector', () => {
     expect(String((logger.entries.find((e) => e.level === 'warn')!.obj as { err: string }).err)).toMatch(/ECONNREFUSED/);
     const t0 = Date.now();
     await r.stop();
-    expect(Date.now() - t0).toBeLessThan(100);
+    expect(Date.now() - t0).toBeLessThan(1000); // "promptly": far below any timeout or backoff, with room for a loaded CI machine
     server = new FakeApiServer(); // for afterEach
     await server.start();
   });
@@ -264,7 +264,7 @@ describe('Reflector', () => {
     await waitFor('watch', () => server.openWatchCount(PODS) === 1);
     const t0 = Date.now();
     await r.stop();
-    expect(Date.now() - t0).toBeLessThan(100);
+    expect(Date.now() - t0).toBeLessThan(1000); // "promptly": far below any timeout or backoff, with room for a loaded CI machine
     await waitFor('server saw the close', () => server.openWatchCount(PODS) === 0);
     server.upsert(PODS, pod('b'));
     await new Promise((res) => setTimeout(res, 50));
@@ -280,7 +280,7 @@ describe('Reflector', () => {
     await waitFor('backing off', () => r.stats.retries === 1);
     const t0 = Date.now();
     await r.stop();
-    expect(Date.now() - t0).toBeLessThan(100);
+    expect(Date.now() - t0).toBeLessThan(1000); // "promptly": far below any timeout or backoff, with room for a loaded CI machine
   });
 
   it('a throwing handler is logged and does not stop the loop', async () => {
