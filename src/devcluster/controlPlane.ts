@@ -30,6 +30,13 @@ export interface StartControlPlaneOptions {
   startupTimeoutMs?: number;
 }
 
+export interface RestartApiServerOptions {
+  /** How long the API server stays down between the kill and the new start (default 0). */
+  downMs?: number;
+  /** SIGKILL (default: a crash, no graceful shutdown) or SIGTERM (graceful; SIGKILL after 5 s). */
+  signal?: 'SIGKILL' | 'SIGTERM';
+}
+
 export interface ControlPlane {
   /** Temp dir holding certs, kubeconfig, logs and etcd data; removed by stop(). */
   readonly dir: string;
@@ -48,6 +55,12 @@ export interface ControlPlane {
     name: string,
     opts?: ServiceAccountKubeconfigOptions,
   ): Promise<ServiceAccountKubeconfig>;
+  /** Kills kube-apiserver (SIGKILL by default) and waits until it has exited; etcd keeps running. */
+  killApiServer(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Starts kube-apiserver again (same flags, port, certs and etcd) and waits for /readyz. No-op if it runs. */
+  startApiServer(): Promise<void>;
+  /** killApiServer, wait downMs, startApiServer: an API server crash and restart, for fault tests. */
+  restartApiServer(opts?: RestartApiServerOptions): Promise<void>;
   /** Kills etcd and kube-apiserver and removes `dir`. Idempotent. */
   stop(): Promise<void>;
 }
@@ -249,45 +262,79 @@ async function startOnce(
     });
 
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = spawnManaged(
-      'kube-apiserver',
-      binaries.kubeApiserver,
-      [
-        `--etcd-servers=${etcdUrl}`,
-        `--cert-dir=${join(dir, 'apiserver-certs')}`,
-        `--tls-cert-file=${certs.servingCert}`,
-        `--tls-private-key-file=${certs.servingKey}`,
-        `--client-ca-file=${certs.caCert}`,
-        `--secure-port=${apiPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        // Since 1.37 the endpoint reconcilers refuse a loopback advertise address; nothing needs the
-        // default/kubernetes Endpoints here.
-        '--endpoint-reconciler-type=none',
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--allow-privileged=true',
-        '--authorization-mode=RBAC',
-        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-        `--service-account-key-file=${certs.serviceAccountPub}`,
-        `--service-account-signing-key-file=${certs.serviceAccountKey}`,
-        // No node-lifecycle controller runs, so new nodes would stay tainted not-ready; no token controller either.
-        '--disable-admission-plugins=TaintNodesByCondition,ServiceAccount',
-        '--profiling=false',
-        '--v=1',
-        ...(opts.extraApiServerArgs ?? []),
-      ],
-      join(dir, 'kube-apiserver.log'),
-    );
+    const apiserverArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      `--cert-dir=${join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${certs.servingCert}`,
+      `--tls-private-key-file=${certs.servingKey}`,
+      `--client-ca-file=${certs.caCert}`,
+      `--secure-port=${apiPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      // Since 1.37 the endpoint reconcilers refuse a loopback advertise address; nothing needs the
+      // default/kubernetes Endpoints here.
+      '--endpoint-reconciler-type=none',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${certs.serviceAccountPub}`,
+      `--service-account-signing-key-file=${certs.serviceAccountKey}`,
+      // No node-lifecycle controller runs, so new nodes would stay tainted not-ready; no token controller either.
+      '--disable-admission-plugins=TaintNodesByCondition,ServiceAccount',
+      '--profiling=false',
+      '--v=1',
+      ...(opts.extraApiServerArgs ?? []),
+    ];
+    let apiserver = spawnManaged('kube-apiserver', binaries.kubeApiserver, apiserverArgs, join(dir, 'kube-apiserver.log'));
     processes.push(apiserver);
     const tls = {
       ca: await readFile(certs.caCert),
       cert: await readFile(certs.adminCert),
       key: await readFile(certs.adminKey),
     };
-    await waitFor('kube-apiserver /readyz', apiserver, deadline, async () => {
-      const r = await httpsGet(`${server}/readyz`, tls);
-      return r.status === 200;
-    });
+    const waitApiReady = (until: number): Promise<void> =>
+      waitFor('kube-apiserver /readyz', apiserver, until, async () => {
+        const r = await httpsGet(`${server}/readyz`, tls);
+        return r.status === 200;
+      });
+    await waitApiReady(deadline);
+
+    // Restarts (fault tests): the replacement process takes the old one's place in `processes`, so stop() kills it.
+    const killApiServer = async (signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> => {
+      if (stopped || apiserver.hasExited()) return;
+      if (signal === 'SIGTERM') {
+        await apiserver.stop();
+        return;
+      }
+      try {
+        process.kill(-apiserver.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await apiserver.exited;
+      await apiserver.stop(); // unregisters it
+    };
+    const startApiServer = async (): Promise<void> => {
+      if (stopped) throw new Error('control plane stopped');
+      if (!apiserver.hasExited()) return;
+      const timeout = opts.startupTimeoutMs ?? 90_000;
+      for (let attempt = 1; ; attempt++) {
+        const old = apiserver;
+        apiserver = spawnManaged('kube-apiserver', binaries.kubeApiserver, apiserverArgs, join(dir, 'kube-apiserver.log'));
+        processes.splice(processes.indexOf(old), 1, apiserver);
+        try {
+          await waitApiReady(Date.now() + timeout);
+          log(`kube-apiserver restarted at ${server}`);
+          return;
+        } catch (err) {
+          await apiserver.stop();
+          // The port is ours, but a client's outgoing socket may hold it for a moment: retry the same port.
+          if (attempt >= 5 || !isPortClash(err)) throw err;
+          await sleep(1000);
+        }
+      }
+    };
 
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(
@@ -322,6 +369,13 @@ async function startOnce(
           writeTo: join(saDir, `${namespace}-${name}.kubeconfig`),
           ...saOpts,
         });
+      },
+      killApiServer,
+      startApiServer,
+      async restartApiServer(restartOpts = {}) {
+        await killApiServer(restartOpts.signal ?? 'SIGKILL');
+        if (restartOpts.downMs) await sleep(restartOpts.downMs);
+        await startApiServer();
       },
       stop,
     };
