@@ -33,6 +33,14 @@ export function describeOutcome(o: PodOutcome): string {
   return `${o.reason}: ${o.message}`;
 }
 
+/** The placement of the scenario's pods (and existing pods) as one comparable string. */
+function placements(bound: Pod[]): string {
+  return bound
+    .map((p) => `${p.metadata?.namespace}/${p.metadata?.name}@${p.spec?.nodeName}`)
+    .sort()
+    .join(',');
+}
+
 export function comparePods(s: Scenario, upstream: RunResult, berth: RunResult, topNodes: TopNodes): ScenarioComparison {
   const pods: PodComparison[] = [];
   s.pods.forEach((manifest, i) => {
@@ -54,12 +62,22 @@ export function comparePods(s: Scenario, upstream: RunResult, berth: RunResult, 
       note = 'same node';
     } else {
       // Different nodes: accepted when each is among berth's top-scoring nodes for the state it was chosen in.
-      const topU = topNodes(u.boundBefore, manifest);
-      const topB = topNodes(b.boundBefore, manifest);
-      agree = topU.length > 1 && topU.includes(u.node) && topB.includes(b.node!);
+      let topU: string[] = [];
+      let topB: string[] = [];
+      try {
+        topU = topNodes(u.boundBefore, manifest);
+        topB = topNodes(b.boundBefore, manifest);
+      } catch (err) {
+        topU = [`(tie check failed: ${(err as Error).message})`];
+      }
+      // After an accepted tie the runs continue from different states: each choice is then checked against its own.
+      const diverged = placements(u.boundBefore) !== placements(b.boundBefore);
+      agree = (diverged || topU.length > 1) && topU.includes(u.node) && topB.includes(b.node!);
       note = agree
-        ? `tie among ${topU.join(', ')}`
-        : `node differs (berth's top-scoring nodes for upstream's state: ${topU.join(', ') || 'none'})`;
+        ? diverged
+          ? `states diverged after an earlier tie; each is top-scoring for its own state (${u.node} / ${b.node})`
+          : `tie among ${topU.join(', ')}`
+        : `node differs (berth's top-scoring nodes for upstream's state: ${topU.join(', ') || 'none'}; for berth's: ${topB.join(', ') || 'none'})`;
     }
     if (agree && u.finalNode !== b.finalNode && (u.node === null || u.node === b.node)) {
       agree = false;

@@ -140,7 +140,8 @@ export class Harness {
         const pod = structuredClone(manifest);
         pod.spec = { ...pod.spec, schedulerName };
         const key = podKey(pod);
-        const boundBefore = [...watch.pods.values()].filter((p) => p.spec?.nodeName).map((p) => structuredClone(p));
+        // List items carry no kind; the snapshot reader needs it.
+        const boundBefore = [...watch.pods.values()].filter((p) => p.spec?.nodeName).map((p) => ({ ...structuredClone(p), kind: 'Pod', apiVersion: 'v1' }));
         const created = await createObject(client, pod as unknown as Record<string, unknown>);
         const uid = (created['metadata'] as { uid?: string }).uid;
         let outcome: PodOutcome;

@@ -21,6 +21,7 @@ const KINDS: Record<string, { group: string; plural: string; namespaced: boolean
   StatefulSet: { group: '/apis/apps/v1', plural: 'statefulsets', namespaced: true },
   StorageClass: { group: '/apis/storage.k8s.io/v1', plural: 'storageclasses', namespaced: false },
   PriorityClass: { group: '/apis/scheduling.k8s.io/v1', plural: 'priorityclasses', namespaced: false },
+  RuntimeClass: { group: '/apis/node.k8s.io/v1', plural: 'runtimeclasses', namespaced: false },
 };
 
 export const SUPPORTED_KINDS = Object.keys(KINDS);
