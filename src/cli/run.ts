@@ -93,7 +93,9 @@ export async function startBerth(flags: RunFlags, config: SchedulerConfig = load
     metrics,
     elector,
     bindConcurrency: flags.bindConcurrency,
-    onDecision: (outcome) => logDecision(logger, outcome),
+    // A scheduled decision is logged once its binding finished: bound=false when the Binding failed (the pod is
+    // requeued or dropped; see the "binding failed" line), so a failed attempt never reads as a placement.
+    onDecision: (outcome, bound) => logDecision(outcome.result.kind === 'scheduled' ? logger.child({ bound }) : logger, outcome),
   });
   const live = scheduler;
   let shuttingDown = false;
