@@ -54,7 +54,6 @@ export const REASON_NO_VICTIMS = 'No preemption victims found for incoming pod';
 const PREFIX = 'preemption: ';
 const NOT_HELPFUL = Status.unresolvable(REASON_NOT_HELPFUL);
 const NO_VICTIMS = Status.unresolvable(REASON_NO_VICTIMS);
-const SUCCESS = new Status(Code.Success);
 /** Upstream's default NodeToStatus: nodes absent from the diagnosis are UnschedulableAndUnresolvable. */
 const DEFAULT_ABSENT = Status.unresolvable();
 const START_TIME_KEY = `${NAME}/startTime`;
@@ -226,7 +225,10 @@ export class DefaultPreemption implements PostFilterPlugin {
 
     // 3) Extenders: none. 4) The best candidate.
     const best = pickOneNodeForPreemption(candidates) as PreemptionCandidate;
-    return { status: SUCCESS, nominatedNodeName: best.node, victims: best.victims };
+    // Upstream's Evaluator.Preempt success message, prefixed "preemption: " by the plugin; it becomes the
+    // FailedScheduling message's PostFilter part.
+    const message = `${PREFIX}found a potential placement for pod on node ${best.node}, preempting ${best.victims.length} victims`;
+    return { status: new Status(Code.Success, message), nominatedNodeName: best.node, victims: best.victims };
   }
 
   /** Upstream PodEligibleToPreemptOthers; null when eligible. */

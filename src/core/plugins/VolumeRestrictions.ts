@@ -31,8 +31,10 @@ import { pvcNotFoundMessage } from './VolumeBinding.js';
 export const NAME = 'VolumeRestrictions';
 
 export const ERR_REASON_DISK_CONFLICT = 'node(s) had no available disk';
+// v1.37.2 volume_restrictions.go (the text changed from "node has pod using PersistentVolumeClaim with the same
+// name and ReadWriteOncePod access mode" in earlier releases).
 export const ERR_REASON_RWOP_CONFLICT =
-  'node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode';
+  'node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by another pod';
 
 const STATE_KEY = `PreFilter${NAME}`;
 const REJECT_DISK = Status.unschedulable(ERR_REASON_DISK_CONFLICT);

@@ -169,14 +169,16 @@ describe('DefaultPreemption: victims and node choice', () => {
     const result = unschedulable(cluster, podInfo('urgent', { cpu: '1', priority: 10 }));
     const pf = postFilter(result);
     expect(pf.status.code).toBe(Code.Success);
-    expect(pf.status.message).toBe('');
+    expect(pf.status.message).toBe('preemption: found a potential placement for pod on node n1, preempting 1 victims');
     // n1's only victim has priority 1, n2's has 3: the lower highest-victim priority wins.
     expect(pf.nominatedNodeName).toBe('n1');
     expect(pf.victims?.map((v) => v.name)).toEqual(['n1-p1']);
     // The victims are the PodInfos accounted on the node.
     expect(pf.victims?.[0]).toBe(cluster.getPod('uid-n1-p1'));
-    // The FailedScheduling message carries no PostFilter text on success.
-    expect(result.message).toBe('0/2 nodes are available: 2 Insufficient cpu.');
+    // On success the FailedScheduling message carries upstream's nomination text.
+    expect(result.message).toBe(
+      '0/2 nodes are available: 2 Insufficient cpu. preemption: found a potential placement for pod on node n1, preempting 1 victims',
+    );
   });
 
   it('evicts several pods when one is not enough, keeping the most important ones', () => {

@@ -37,7 +37,7 @@ function run(volumes: Volume[]) {
 }
 
 const DISK = 'node(s) had no available disk';
-const RWOP = 'node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode';
+const RWOP = 'node(s) unavailable due to PersistentVolumeClaim with ReadWriteOncePod access mode already in-use by another pod';
 
 describe('VolumeRestrictions', () => {
   it('factory and name', () => {
