@@ -133,6 +133,8 @@ export interface PodSpec {
   overhead?: ResourceMap;
   volumes?: Volume[];
   schedulingGates?: Array<{ name: string }>;
+  /** Dynamic resource allocation claims (berth does not allocate devices; see DynamicResources). */
+  resourceClaims?: Array<{ name: string; resourceClaimName?: string; resourceClaimTemplateName?: string }>;
 }
 
 export interface Pod {

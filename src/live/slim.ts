@@ -117,6 +117,7 @@ export function slimPod(raw: unknown): Pod {
     'topologySpreadConstraints',
     'overhead',
     'schedulingGates',
+    'resourceClaims',
   ]);
   if (asObj(s['affinity'])) spec.affinity = pick<Affinity>(s['affinity'], ['nodeAffinity', 'podAffinity', 'podAntiAffinity']);
   if (Array.isArray(s['containers'])) spec.containers = (s['containers'] as unknown[]).map(slimContainer);

@@ -373,17 +373,25 @@ export class PodScheduler {
     explanation: NodeExplanation[] | undefined,
     observe: (point: string, status: string) => void,
   ): UnschedulableResult {
+    // Upstream RunPostFilterPlugins: the first Success or UnschedulableAndUnresolvable wins, an Error stops the
+    // chain; otherwise the rejected plugins' reasons are gathered into one Unschedulable status (the last result
+    // carrying a nomination is kept).
     let postFilter: PostFilterResult | undefined;
-    for (const plugin of this.framework.postFilter) {
-      const result = plugin.postFilter(state, pod, diagnosis, numAllNodes);
-      if (result.status.code === Code.Success) {
-        postFilter = result;
-        diagnosis.postFilterMsg = result.status.message;
-        break;
+    if (this.framework.postFilter.length > 0) {
+      const reasons: string[] = [];
+      let kept: PostFilterResult | undefined;
+      for (const plugin of this.framework.postFilter) {
+        const result = plugin.postFilter(state, pod, diagnosis, numAllNodes);
+        const code = result.status.code;
+        if (code === Code.Success || code === Code.UnschedulableAndUnresolvable || !result.status.isRejected) {
+          postFilter = result;
+          break;
+        }
+        if (result.nominatedNodeName !== undefined || result.victims !== undefined) kept = result;
+        reasons.push(...result.status.reasons);
       }
-      if (result.status.message) diagnosis.postFilterMsg = result.status.message;
-      postFilter = result;
-      if (result.status.code !== Code.Unschedulable && result.status.code !== Code.UnschedulableAndUnresolvable) break;
+      postFilter ??= { ...(kept ?? {}), status: new Status(Code.Unschedulable, ...reasons) };
+      diagnosis.postFilterMsg = postFilter.status.message;
     }
     if (this.framework.postFilter.length > 0) observe('PostFilter', postFilter ? CODE_NAMES[postFilter.status.code] : 'Unschedulable');
     return {

@@ -8,13 +8,14 @@
  * - DefaultBinder: binding is the adapter's job (the live binder; the simulator's accepting bind).
  * - NodeVolumeLimits: berth does not watch CSINode objects; upstream, with no CSINode limits published, passes
  *   every node, which is what berth does.
- * - DynamicResources: pods with resource claims are not supported yet; for pods without claims upstream's plugin
- *   skips every point and scores 0, which is what leaving it out does.
+ * - DynamicResources: registered for its visible behaviour on pods without claims (see DynamicResources.ts); pods
+ *   with resource claims are refused.
  * - NodeDeclaredFeatures: pods that need no declared node features (all but a few alpha features) are skipped
  *   upstream; berth does not read node-declared features.
  */
 import type { PluginFactory } from '../framework/types.js';
 import * as DefaultPreemption from './DefaultPreemption.js';
+import * as DynamicResources from './DynamicResources.js';
 import * as ImageLocality from './ImageLocality.js';
 import * as InterPodAffinity from './InterPodAffinity.js';
 import * as NodeAffinity from './NodeAffinity.js';
@@ -41,6 +42,7 @@ const MODULES: ReadonlyArray<{ NAME: string; create: PluginFactory }> = [
   VolumeZone,
   PodTopologySpread,
   InterPodAffinity,
+  DynamicResources,
   DefaultPreemption,
   NodeResourcesBalancedAllocation,
   ImageLocality,
