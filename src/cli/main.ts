@@ -110,7 +110,7 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .option('--bind-address <ip>', 'address for the health and metrics server', '0.0.0.0')
     .option('--port <n>', 'port for the health and metrics server (0: any free port)', parseInteger, 10259)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
-    .option('--bind-concurrency <n>', 'bindings in flight at once', parseInteger, 16)
+    .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parseInteger, 128)
     .option('--no-leader-elect', 'schedule without leader election (one replica only)')
     .action(async (flags: { config: string; kubeconfig?: string; bindAddress: string; port: number; logLevel: string; bindConcurrency: number; leaderElect: boolean }) => {
       const code = await runBerth({

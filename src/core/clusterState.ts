@@ -17,6 +17,7 @@ import type {
   StorageClass,
 } from './api.js';
 import { NodeInfo } from './nodeInfo.js';
+import { Nominator } from './nominator.js';
 import { PodInfo } from './podInfo.js';
 
 const ZONE_LABELS = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'];
@@ -49,6 +50,8 @@ export class ClusterState {
    */
   readonly nodesWithAffinityPods = new Set<NodeInfo>();
   readonly nodesWithRequiredAntiAffinityPods = new Set<NodeInfo>();
+  /** Pending pods nominated to nodes by preemption; filters treat them as running there. */
+  readonly nominator = new Nominator();
   /** Normalized image name → number of nodes holding it (ImageLocality's spread factor). */
   readonly imageNodeCounts = new Map<string, number>();
 

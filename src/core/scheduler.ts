@@ -65,19 +65,29 @@ export class Scheduler {
   upsertPendingPod(pod: PodInfo): void {
     if (!this.isResponsibleFor(pod)) return;
     if (pod.terminating) {
-      this.queue.delete(pod.uid);
+      this.removePendingPod(pod.uid);
       return;
     }
+    this.syncNomination(pod);
     this.queue.update(pod);
+  }
+
+  /** A nomination written on the pod's status (by this or an earlier leader) is honoured, as upstream does. */
+  private syncNomination(pod: PodInfo): void {
+    const nominated = pod.pod.status?.nominatedNodeName;
+    if (nominated) this.cluster.nominator.nominate(pod, nominated);
   }
 
   /** A pending pod changed in ways scheduling does not read (status, conditions): keep its place in the queue. */
   refreshPendingPod(pod: PodInfo): boolean {
-    return this.isResponsibleFor(pod) && !pod.terminating && this.queue.refresh(pod);
+    if (!this.isResponsibleFor(pod) || pod.terminating || !this.queue.refresh(pod)) return false;
+    this.syncNomination(pod);
+    return true;
   }
 
   removePendingPod(uid: string): void {
     this.queue.delete(uid);
+    this.cluster.nominator.clear(uid);
   }
 
   /** Tell the queue what changed in the cluster, so pods waiting on it are retried. */
@@ -104,8 +114,12 @@ export class Scheduler {
     });
     const outcome: CycleOutcome = { queued, profile: queued.pod.schedulerName, result, startedAt, endedAt: this.now() };
     if (result.kind === 'scheduled') {
+      this.cluster.nominator.clear(queued.pod.uid);
       outcome.assumed = this.cluster.assumePod(queued.pod, result.nodeName);
     } else if (result.kind === 'unschedulable') {
+      // Preemption nominates the pod to the node it freed ('' clears an earlier nomination).
+      const nominated = result.postFilter?.nominatedNodeName;
+      if (nominated !== undefined) this.cluster.nominator.nominate(queued.pod, nominated);
       this.queue.requeueAfterFailure(queued, result.diagnosis.unschedulablePlugins);
     } else {
       this.queue.requeueAfterFailure(queued, new Set());

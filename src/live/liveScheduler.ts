@@ -32,7 +32,7 @@ export interface LiveSchedulerOptions {
   metrics?: SchedulerMetrics;
   /** Only the leader schedules; without an elector this replica always schedules. */
   elector?: LeaderElector;
-  /** Bindings in flight at once (default 16). */
+  /** Bindings in flight at once (default 128). */
   bindConcurrency?: number;
   /** Reflector tuning (tests shorten timeouts). */
   watchOptions?: ClusterWatchOptions;
@@ -77,7 +77,7 @@ export class LiveScheduler {
   private readonly writes = new Set<Promise<unknown>>();
 
   constructor(private readonly options: LiveSchedulerOptions) {
-    this.bindConcurrency = options.bindConcurrency ?? 16;
+    this.bindConcurrency = options.bindConcurrency ?? 128;
     this.scheduler = new Scheduler({
       cluster: this.cluster,
       config: options.config,

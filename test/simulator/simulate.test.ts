@@ -197,3 +197,46 @@ describe('snapshot errors name the file, the object and the field', () => {
     expect(snap.nodeCount).toBe(1);
   });
 });
+
+describe('nominated pods (preemption)', () => {
+  it('a preemptor keeps the room it freed: an equal-priority pod that may not preempt does not take it', () => {
+    // Mirrors fidelity/scenarios/preemption.yaml, where upstream leaves never-preempts pending.
+    const snap = snapshotOf(`
+kind: Node
+metadata: {name: n1, labels: {kubernetes.io/hostname: n1}}
+status: {allocatable: {cpu: "4", memory: 8Gi, pods: "10"}}
+---
+kind: Node
+metadata: {name: n2, labels: {kubernetes.io/hostname: n2}}
+status: {allocatable: {cpu: "4", memory: 8Gi, pods: "10"}}
+---
+kind: Pod
+metadata: {name: low-n1-a, namespace: default}
+spec: {nodeName: n1, priority: 100, containers: [{name: c, image: x, resources: {requests: {cpu: "2"}}}]}
+---
+kind: Pod
+metadata: {name: low-n1-b, namespace: default}
+spec: {nodeName: n1, priority: 100, containers: [{name: c, image: x, resources: {requests: {cpu: "1500m"}}}]}
+---
+kind: Pod
+metadata: {name: high-n2, namespace: default}
+spec: {nodeName: n2, priority: 1000, containers: [{name: c, image: x, resources: {requests: {cpu: "3"}}}]}
+---
+kind: Pod
+metadata: {name: never-preempts, namespace: default, creationTimestamp: "2026-01-01T00:00:01Z"}
+spec: {priority: 1000, preemptionPolicy: Never, containers: [{name: c, image: x, resources: {requests: {cpu: "2"}}}]}
+---
+kind: Pod
+metadata: {name: preemptor, namespace: default, creationTimestamp: "2026-01-01T00:00:02Z"}
+spec: {priority: 1000, containers: [{name: c, image: x, resources: {requests: {cpu: "3"}}}]}
+`);
+    const result = simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
+    expect(byPod.get('default/preemptor')?.node).toBe('n1');
+    expect(byPod.get('default/preemptor')?.preempted.sort()).toEqual(['default/low-n1-a', 'default/low-n1-b']);
+    expect(byPod.get('default/never-preempts')?.node).toBeNull();
+    expect(byPod.get('default/never-preempts')?.message).toBe(
+      '0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.',
+    );
+  });
+});

@@ -14,6 +14,7 @@ import {
   CODE_NAMES,
   CycleState,
   type Diagnosis,
+  type FilterPlugin,
   MAX_NODE_SCORE,
   MIN_NODE_SCORE,
   type PostFilterResult,
@@ -311,7 +312,7 @@ export class PodScheduler {
     // Upstream: without score plugins (and extenders) the first feasible node is as good as any.
     const toFind = fw.profile.plugins.score.length === 0 ? 1 : numFeasibleNodesToFind(percentage, numNodes);
     const filters = skipped.size === 0 ? fw.filter : fw.filter.filter((f) => !skipped.has(f.name));
-    const numFilters = filters.length;
+    const nominator = fw.handle.cluster.nominator;
     const start = this.nextStartNodeIndex % numNodes;
     let processed = 0;
     for (let i = 0; i < numNodes; i++) {
@@ -319,17 +320,13 @@ export class PodScheduler {
       processed++;
       let rejected: Status | null = null;
       let rejecter = '';
-      for (let f = 0; f < numFilters; f++) {
-        const plugin = filters[f]!;
-        const status = plugin.filter(state, pod, node);
-        if (status !== null && status.code !== Code.Success) {
-          if (!status.isRejected) {
-            throw new CycleError(`running "${plugin.name}" filter plugin: ${status.message}`, plugin.name);
-          }
-          rejected = status;
-          rejecter = plugin.name;
-          break;
-        }
+      const nominated = nominator.size > 0 ? nominator.nominatedPods(node.name) : undefined;
+      const outcome = nominated
+        ? this.filterWithNominatedPods(state, pod, node, filters, nominated)
+        : this.runFilters(state, pod, node, filters);
+      if (outcome) {
+        rejected = outcome.status;
+        rejecter = outcome.plugin;
       }
       if (rejected) {
         diagnosis.nodeToStatus.set(node.name, { plugin: rejecter, status: rejected });
@@ -344,6 +341,54 @@ export class PodScheduler {
     // Upstream advances the index modulo all nodes, even when a PreFilter restriction shortened the list.
     this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % fw.handle.cluster.nodeCount;
     return feasible.slice();
+  }
+
+  /** Runs the filters in order; the first rejection ends the run. Null when the pod fits. */
+  private runFilters(
+    state: CycleState,
+    pod: PodInfo,
+    node: NodeInfo,
+    filters: readonly FilterPlugin[],
+  ): { plugin: string; status: Status } | null {
+    for (let f = 0; f < filters.length; f++) {
+      const plugin = filters[f]!;
+      const status = plugin.filter(state, pod, node);
+      if (status !== null && status.code !== Code.Success) {
+        if (!status.isRejected) throw new CycleError(`running "${plugin.name}" filter plugin: ${status.message}`, plugin.name);
+        return { plugin: plugin.name, status };
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Upstream RunFilterPluginsWithNominatedPods: with the node's nominated pods of equal or higher priority counted
+   * as running there, then (if that passed) without them, so the pod neither takes room freed for them nor relies
+   * on them. berth adds them to the node's accounting; PreFilter-computed state (topology spread, inter-pod affinity)
+   * is not re-derived for them.
+   */
+  private filterWithNominatedPods(
+    state: CycleState,
+    pod: PodInfo,
+    node: NodeInfo,
+    filters: readonly FilterPlugin[],
+    nominated: ReadonlyMap<string, PodInfo>,
+  ): { plugin: string; status: Status } | null {
+    const added: PodInfo[] = [];
+    for (const other of nominated.values()) {
+      if (other.uid === pod.uid || other.priority < pod.priority) continue;
+      const placed = other.assignedTo(node.name);
+      node.addPod(placed);
+      added.push(placed);
+    }
+    if (added.length === 0) return this.runFilters(state, pod, node, filters);
+    let first: { plugin: string; status: Status } | null;
+    try {
+      first = this.runFilters(state, pod, node, filters);
+    } finally {
+      for (const placed of added) node.removePod(placed);
+    }
+    return first ?? this.runFilters(state, pod, node, filters);
   }
 
   /** Upstream selectHost: highest total wins; ties broken by reservoir sampling with the injected random source. */
