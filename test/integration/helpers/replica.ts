@@ -34,7 +34,7 @@ export class Replica {
     if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: the integration global setup builds it (tsc -p tsconfig.build.json)`);
     this.child = spawn(
       process.execPath,
-      [MAIN_JS, 'run', '--config', configPath, '--kubeconfig', kubeconfigPath, '--bind-address', '127.0.0.1', '--port', '0', '--log-level', 'info'],
+      [MAIN_JS, 'run', '--config', configPath, '--kubeconfig', kubeconfigPath, '--bind-address', '127.0.0.1', '--port', '0', '--log-level', 'info', '--bind-concurrency', '16'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.exited = new Promise((resolve) => {
