@@ -37,7 +37,7 @@ export interface StartSchedulerOptions {
   burst?: number;
   /** Extra node flags for berth, e.g. ['--cpu-prof', '--cpu-prof-dir=...']. */
   nodeArgs?: string[];
-  /** berth's --bind-concurrency (default berth's own, 16). */
+  /** berth's --bind-concurrency (default berth's own, 128). */
   bindConcurrency?: number;
   readyTimeoutMs?: number;
 }
