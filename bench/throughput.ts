@@ -13,7 +13,7 @@
  * berth's binding concurrency (16): the API server's own rate for Bindings on this machine.
  *
  *   npm run bench -- [--nodes 1000] [--pods 5000] [--init-pods N] [--large] [--only upstream,berth,ceiling] [--precreate]
- *                    [--create-concurrency 64] [--bind-concurrency 16] [--cpu-prof DIR] [--json FILE]
+ *                    [--create-concurrency 64] [--bind-concurrency 128] [--cpu-prof DIR] [--json FILE]
  *
  * --precreate: the measured pods are created while no scheduler runs, then a fresh scheduler process schedules them
  * (pure scheduling rate on a machine where pod creation would otherwise be the bottleneck; no latency column).
@@ -40,7 +40,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'upstream,berth,ceiling' },
     qps: { type: 'string', default: '5000' },
     'create-concurrency': { type: 'string', default: '64' },
-    'bind-concurrency': { type: 'string', default: '16' },
+    'bind-concurrency': { type: 'string', default: '128' },
     'cpu-prof': { type: 'string' },
     json: { type: 'string' },
     quiet: { type: 'boolean', default: false },
