@@ -294,18 +294,36 @@ export class LiveScheduler {
     // Binding failed: forget the assumption, then find out whether the pod still needs scheduling.
     this.stats.bindFailures++;
     this.options.metrics?.recordBindFailed(outcome, durationSeconds);
-    const stillPending = await this.stillPending(pod);
+    const current = await this.stillPending(pod);
+    const stillPending = current !== false;
     this.scheduler.bindingFailed(outcome, stillPending);
     this.options.logger.warn({ pod: pod.key, node: nodeName, status, err: errorText, requeued: stillPending }, 'binding failed');
     this.options.onDecision?.(outcome, false);
     if (stillPending) {
-      this.track(this.reportFailure(pod, 'SchedulerError', `Binding rejected: ${errorText}`));
+      const message = `Binding rejected: ${errorText}`;
+      this.track(this.recorder.event(pod.schedulerName, this.target(pod), 'Warning', 'FailedScheduling', 'Scheduling', message));
+      // PodScheduled=False only on the pod as just re-read, and only if it is unchanged since: the requeued pod may
+      // be bound by its next attempt before this patch lands (the API server coming back from an outage), and the
+      // patch must not overwrite the PodScheduled=True the binding set. Unknown state (API unreachable): no patch.
+      if (current !== true) {
+        this.track(patchPodScheduledCondition(
+          this.options.client,
+          current,
+          { status: 'False', reason: 'SchedulerError', message },
+          Date.now(),
+          undefined,
+          current.metadata?.resourceVersion,
+        ));
+      }
     }
     this.poke();
   }
 
-  /** Re-reads the pod after a failed binding: false when it is gone, replaced, or bound already. */
-  private async stillPending(pod: PodInfo): Promise<boolean> {
+  /**
+   * Re-reads the pod after a failed binding: false when it is gone, replaced, or bound already; the pod when it is
+   * still pending; true when it must be kept but its state is unknown (the API server is unreachable or failing).
+   */
+  private async stillPending(pod: PodInfo): Promise<Pod | boolean> {
     try {
       const res = await this.options.client.request<Pod>('GET', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`, {
         timeoutMs: 10_000,
@@ -314,7 +332,7 @@ export class LiveScheduler {
       if (res.status >= 300) return true;
       const current = res.body as Pod;
       if (current.metadata?.uid !== pod.uid) return false;
-      return !current.spec?.nodeName && !current.metadata?.deletionTimestamp;
+      return !current.spec?.nodeName && !current.metadata?.deletionTimestamp ? current : false;
     } catch {
       // The API server is unreachable: keep the pod; the watch will tell if it was bound meanwhile.
       return true;

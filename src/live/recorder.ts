@@ -134,6 +134,8 @@ export interface PodConditionUpdate {
 /**
  * Sets PodScheduled on the pod's status with a strategic-merge patch, as upstream's updatePod does, and only when the
  * condition (or the nominated node) would change. Returns the HTTP status, or 0 on a network error.
+ * `ifResourceVersion`: apply only if the pod is still at that resourceVersion (409 otherwise), so a late patch cannot
+ * overwrite what happened since (e.g. PodScheduled=True set by a binding).
  */
 export async function patchPodScheduledCondition(
   client: Pick<KubeClient, 'request'>,
@@ -141,6 +143,7 @@ export async function patchPodScheduledCondition(
   condition: PodConditionUpdate,
   now: number,
   nominatedNodeName?: string,
+  ifResourceVersion?: string,
 ): Promise<number> {
   const ns = pod.metadata?.namespace ?? 'default';
   const name = pod.metadata?.name ?? '';
@@ -175,7 +178,7 @@ export async function patchPodScheduledCondition(
   try {
     const res = await client.request('PATCH', `/api/v1/namespaces/${ns}/pods/${name}/status`, {
       contentType: 'application/strategic-merge-patch+json',
-      body: { status },
+      body: ifResourceVersion ? { metadata: { resourceVersion: ifResourceVersion }, status } : { status },
     });
     return res.status;
   } catch {
