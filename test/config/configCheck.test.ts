@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runConfigCheck } from '../../src/cli/configCheck.js';
+import { FIXTURE_PATH } from './helpers.js';
 
 function run(path: string): { code: number; out: string; err: string } {
   let out = '';
@@ -18,7 +19,7 @@ function run(path: string): { code: number; out: string; err: string } {
 
 describe('berth config check', () => {
   it('prints the effective configuration as YAML and returns 0', () => {
-    const r = run('/work/shared/fixtures/user-scheduler-config.yaml');
+    const r = run(FIXTURE_PATH);
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
     const doc = parse(r.out) as Record<string, unknown>;

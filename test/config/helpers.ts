@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { ConfigError, parseSchedulerConfig, type ConfigIssue } from '../../src/config/index.js';
 
@@ -27,3 +29,12 @@ export function expectIssue(
   expect(issue!.hint).toMatch(hint);
   return issue!;
 }
+
+/**
+ * JupyterHub's user-scheduler configuration as the project's shared fixtures hold it: `shared/` stands beside the
+ * repository (in CI too). examples/jupyterhub/user-scheduler.yaml is a byte-for-byte copy, used when shared/ is absent.
+ */
+export const FIXTURE_PATH: string = (() => {
+  const shared = fileURLToPath(new URL('../../../shared/fixtures/user-scheduler-config.yaml', import.meta.url));
+  return existsSync(shared) ? shared : fileURLToPath(new URL('../../examples/jupyterhub/user-scheduler.yaml', import.meta.url));
+})();

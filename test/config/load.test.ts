@@ -8,9 +8,9 @@ import {
   type SchedulerConfig,
 } from '../../src/config/index.js';
 import { EXTENSION_POINTS } from '../../src/core/plugins/catalog.js';
-import { HEADER } from './helpers.js';
+import { FIXTURE_PATH, HEADER } from './helpers.js';
 
-const FIXTURE = '/work/shared/fixtures/user-scheduler-config.yaml';
+const FIXTURE = FIXTURE_PATH;
 
 const list = (c: SchedulerConfig, point: (typeof EXTENSION_POINTS)[number], profile = 0) =>
   c.profiles[profile]!.plugins[point].map((p) => p.name);
@@ -339,5 +339,12 @@ profiles:
     const tuned = Object.fromEntries(weights(loadSchedulerConfig('examples/config/image-locality-weight.yaml')));
     expect(tuned['ImageLocality']).toBe(1);
     expect(tuned['PodTopologySpread']).toBe(5);
+  });
+});
+
+describe('bundled copy of the fixture', () => {
+  it('examples/jupyterhub/user-scheduler.yaml is byte-for-byte the shared fixture', () => {
+    const copy = readFileSync(new URL('../../examples/jupyterhub/user-scheduler.yaml', import.meta.url), 'utf8');
+    expect(readFileSync(FIXTURE, 'utf8')).toBe(copy);
   });
 });
