@@ -4,6 +4,7 @@
 import type { Container, Node, Pod, PodSpec, Taint } from '../../src/core/api.js';
 import { ClusterState } from '../../src/core/clusterState.js';
 import { PodInfo } from '../../src/core/podInfo.js';
+import { defaultSchedulerConfig } from '../../src/config/index.js';
 import type { ProfileConfig } from '../../src/config/types.js';
 import { EXTENSION_POINTS } from '../../src/core/plugins/catalog.js';
 
@@ -91,37 +92,18 @@ export function makeCluster(nodes: Node[], assignedPods: Pod[] = []): ClusterSta
   return cluster;
 }
 
-/** A profile with no plugins resolved; tests fill in the points and args they need. */
+/**
+ * A profile with no plugins resolved; tests fill in the points they need. Plugin args are the configuration
+ * loader's upstream defaults (a fresh copy per call, so tests may change them).
+ */
 export function emptyProfile(overrides: Partial<ProfileConfig> = {}): ProfileConfig {
   const plugins = Object.fromEntries(EXTENSION_POINTS.map((p) => [p, []])) as unknown as ProfileConfig['plugins'];
+  const defaults = defaultSchedulerConfig().profiles[0] as ProfileConfig;
   return {
     schedulerName: 'default-scheduler',
     percentageOfNodesToScore: undefined,
     plugins,
-    pluginArgs: {
-      NodeResourcesFit: {
-        ignoredResources: [],
-        ignoredResourceGroups: [],
-        scoringStrategy: {
-          type: 'LeastAllocated',
-          resources: [
-            { name: 'cpu', weight: 1 },
-            { name: 'memory', weight: 1 },
-          ],
-        },
-      },
-      NodeResourcesBalancedAllocation: {
-        resources: [
-          { name: 'cpu', weight: 1 },
-          { name: 'memory', weight: 1 },
-        ],
-      },
-      InterPodAffinity: { hardPodAffinityWeight: 1, ignorePreferredTermsOfExistingPods: false },
-      PodTopologySpread: { defaultConstraints: [], defaultingType: 'System' },
-      NodeAffinity: {},
-      DefaultPreemption: { minCandidateNodesPercentage: 10, minCandidateNodesAbsolute: 100 },
-      VolumeBinding: { bindTimeoutSeconds: 600 },
-    },
+    pluginArgs: structuredClone(defaults.pluginArgs),
     ...overrides,
   };
 }
