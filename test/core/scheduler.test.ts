@@ -146,11 +146,11 @@ describe('Scheduler', () => {
     expect(s.scheduleOne()).toBeUndefined();
   });
 
-  it('an error result backs the pod off', () => {
-    const s = makeScheduler(makeCluster([])); // no nodes → error
+  it('a failure without rejecting plugins (no nodes at all) backs the pod off', () => {
+    const s = makeScheduler(makeCluster([]));
     s.upsertPendingPod(pending('a'));
     const out = s.scheduleOne()!;
-    expect(out.result.kind).toBe('error');
+    expect(out.result.kind).toBe('unschedulable');
     expect(s.queue.counts().backoff).toBe(1);
   });
 });

@@ -21,6 +21,9 @@ import {
   Status,
 } from './types.js';
 
+/** Upstream ErrNoNodesAvailable's text, the FailedScheduling message when the cluster has no nodes. */
+export const NO_NODES_AVAILABLE = 'no nodes available to schedule pods';
+
 /** Upstream's floor on the number of feasible nodes to find, and the adaptive percentage's floor. */
 export const MIN_FEASIBLE_NODES_TO_FIND = 100;
 export const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
@@ -136,7 +139,15 @@ export class PodScheduler {
     const fw = this.framework;
     const allNodes = fw.handle.cluster.nodes();
     const numAllNodes = allNodes.length;
-    if (numAllNodes === 0) return { kind: 'error', message: 'no nodes available to schedule pods' };
+    if (numAllNodes === 0) {
+      // Upstream ErrNoNodesAvailable: an UnschedulableAndUnresolvable attempt (reason Unschedulable), no PostFilter.
+      return {
+        kind: 'unschedulable',
+        message: NO_NODES_AVAILABLE,
+        diagnosis: { nodeToStatus: new Map(), absentNodesStatus: null, unschedulablePlugins: new Set(), preFilterMsg: '', postFilterMsg: '' },
+        numAllNodes: 0,
+      };
+    }
     const explain = options.explain === true;
     const explanation: NodeExplanation[] | undefined = explain ? [] : undefined;
     const state = new CycleState();

@@ -535,9 +535,14 @@ describe('PodScheduler: unschedulable results and PostFilter', () => {
     expect(scheduler.schedule(pod())).toMatchObject({ kind: 'error', plugin: 'F', message: 'running "F" filter plugin: disk on fire' });
   });
 
-  it('no nodes is an error result', () => {
+  it('no nodes: unschedulable with upstream ErrNoNodesAvailable text, no PostFilter', () => {
     const { scheduler } = setup({ plugins: [], nodes: [] });
-    expect(scheduler.schedule(pod())).toEqual({ kind: 'error', message: 'no nodes available to schedule pods' });
+    const r = scheduler.schedule(pod());
+    expect(r.kind).toBe('unschedulable');
+    if (r.kind !== 'unschedulable') return;
+    expect(r.message).toBe('no nodes available to schedule pods');
+    expect(r.numAllNodes).toBe(0);
+    expect(r.postFilter).toBeUndefined();
   });
 });
 
