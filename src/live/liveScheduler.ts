@@ -40,6 +40,9 @@ export interface LiveSchedulerOptions {
   onDecision?: (outcome: CycleOutcome, bound: boolean) => void;
 }
 
+/** Upstream samples per-plugin execution metrics on this share of scheduling cycles. */
+const PLUGIN_METRICS_SAMPLE_PERCENT = 10;
+
 type Phase = 'created' | 'syncing' | 'running' | 'stopping' | 'stopped';
 
 const WORKLOAD_KINDS = new Set(['Service', 'ReplicationController', 'ReplicaSet', 'StatefulSet']);
@@ -169,19 +172,28 @@ export class LiveScheduler {
         await this.idle(this.inFlight.size >= this.bindConcurrency ? Promise.race(this.inFlight) : undefined);
         continue;
       }
-      // Extension-point timings are buffered and recorded once the attempt's profile is known.
+      // Extension-point timings are buffered and recorded once the attempt's profile is known. Per-plugin times are
+      // taken on 10 % of the cycles, as upstream samples them (pluginMetricsSamplePercent).
+      const metrics = this.options.metrics;
       const timings: Array<[string, string, number]> = [];
+      const sampled = metrics !== undefined && this.options.random.intn(100) < PLUGIN_METRICS_SAMPLE_PERCENT;
       const outcome = this.scheduler.scheduleOne(
-        this.options.metrics
+        metrics
           ? {
               timing: {
                 now: () => performance.now(),
                 observe: (point: string, status: string, seconds: number) => timings.push([point, status, seconds]),
+                ...(sampled
+                  ? {
+                      observePlugin: (plugin: string, point: string, status: string, seconds: number) =>
+                        metrics.observePluginExecution(plugin, point, status, seconds),
+                    }
+                  : {}),
               },
             }
           : {},
       );
-      if (outcome) for (const [point, status, seconds] of timings) this.options.metrics?.observeExtensionPoint(point, status, outcome.profile, seconds);
+      if (outcome) for (const [point, status, seconds] of timings) metrics?.observeExtensionPoint(point, status, outcome.profile, seconds);
       if (!outcome) {
         await this.idle();
         continue;

@@ -6,10 +6,13 @@ import type { ProfileConfig } from '../../config/types.js';
 import type { ClusterState } from '../clusterState.js';
 import type { NodeInfo } from '../nodeInfo.js';
 import type { PodInfo } from '../podInfo.js';
+import type { PluginTimer } from './pluginTimer.js';
 import {
   Code,
   CycleState,
+  type Diagnosis,
   type FilterPlugin,
+  type PreFilterOutcome,
   type FrameworkHandle,
   isFilter,
   isPostFilter,
@@ -49,7 +52,16 @@ export interface PreFilterRunResult {
   skipped: Set<string>;
 }
 
-export class Framework {
+/** The plugin lists a cycle runs: the plain ones, or timing wrappers of the same plugins for sampled cycles. */
+export interface PluginLists {
+  readonly preFilter: readonly PreFilterPlugin[];
+  readonly filter: readonly FilterPlugin[];
+  readonly postFilter: readonly PostFilterPlugin[];
+  readonly preScore: readonly PreScorePlugin[];
+  readonly score: readonly WeightedScorePlugin[];
+}
+
+export class Framework implements PluginLists {
   readonly profile: ProfileConfig;
   readonly handle: FrameworkHandle;
   readonly preFilter: PreFilterPlugin[] = [];
@@ -108,6 +120,88 @@ export class Framework {
     }
   }
 
+  private timer: PluginTimer | null = null;
+  private timedLists: PluginLists | null = null;
+
+  /**
+   * The same plugins wrapped to report their execution time to `timer` (built once, reused). The wrappers keep
+   * reporting to the given timer until the next call; callers use them only for sampled cycles.
+   */
+  timed(timer: PluginTimer): PluginLists {
+    this.timer = timer;
+    if (!this.timedLists) this.timedLists = this.buildTimedLists();
+    return this.timedLists;
+  }
+
+  private buildTimedLists(): PluginLists {
+    const clock = (): number => (this.timer ? this.timer.now() : 0);
+    const record = (plugin: string, point: string, started: number, status: Status | null): void => {
+      this.timer?.add(plugin, point, clock() - started, status);
+    };
+    const asStatus = (outcome: PreFilterOutcome): Status | null => (outcome instanceof Status ? outcome : null);
+    return {
+      preFilter: this.preFilter.map((p) => ({
+        name: p.name,
+        preFilter: (state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]) => {
+          const t0 = clock();
+          const out = p.preFilter(state, pod, nodes);
+          record(p.name, 'PreFilter', t0, asStatus(out));
+          return out;
+        },
+      })),
+      filter: this.filter.map((p) => ({
+        name: p.name,
+        filter: (state: CycleState, pod: PodInfo, node: NodeInfo) => {
+          const t0 = clock();
+          const out = p.filter(state, pod, node);
+          record(p.name, 'Filter', t0, out);
+          return out;
+        },
+      })),
+      postFilter: this.postFilter.map((p) => ({
+        name: p.name,
+        postFilter: (state: CycleState, pod: PodInfo, diagnosis: Diagnosis, numAllNodes: number) => {
+          const t0 = clock();
+          const out = p.postFilter(state, pod, diagnosis, numAllNodes);
+          record(p.name, 'PostFilter', t0, out.status);
+          return out;
+        },
+      })),
+      preScore: this.preScore.map((p) => ({
+        name: p.name,
+        preScore: (state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]) => {
+          const t0 = clock();
+          const out = p.preScore(state, pod, nodes);
+          record(p.name, 'PreScore', t0, out);
+          return out;
+        },
+      })),
+      score: this.score.map(({ plugin: p, weight }) => {
+        const normalize = p.normalizeScore?.bind(p);
+        const wrapped: ScorePlugin = {
+          name: p.name,
+          score: (state, pod, node) => {
+            const t0 = clock();
+            const out = p.score(state, pod, node);
+            record(p.name, 'Score', t0, null);
+            return out;
+          },
+          ...(normalize
+            ? {
+                normalizeScore: (state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], scores: Float64Array) => {
+                  const t0 = clock();
+                  const out = normalize(state, pod, nodes, scores);
+                  record(p.name, 'NormalizeScore', t0, out);
+                  return out;
+                },
+              }
+            : {}),
+        };
+        return { plugin: wrapped, weight };
+      }),
+    };
+  }
+
   /** PreFilter on a fresh state, then every Filter, for one node; null when the pod fits it. */
   checkFit(pod: PodInfo, node: NodeInfo): { plugin: string; status: Status } | null {
     const state = new CycleState();
@@ -128,11 +222,11 @@ export class Framework {
     return this.profile.schedulerName;
   }
 
-  runPreFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): PreFilterRunResult {
+  runPreFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], lists: PluginLists = this): PreFilterRunResult {
     const skipped = new Set<string>();
     let nodeNames: Set<string> | null = null;
     const restrictingPlugins: string[] = [];
-    for (const plugin of this.preFilter) {
+    for (const plugin of lists.preFilter) {
       const outcome = plugin.preFilter(state, pod, nodes);
       if (outcome === null) continue;
       if (outcome instanceof Status) {

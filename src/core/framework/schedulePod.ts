@@ -8,7 +8,8 @@ import type { NodeInfo } from '../nodeInfo.js';
 import type { PodInfo } from '../podInfo.js';
 import type { Random } from '../random.js';
 import { fitErrorMessage } from './fitError.js';
-import type { Framework } from './framework.js';
+import type { Framework, PluginLists } from './framework.js';
+import { PluginTimer } from './pluginTimer.js';
 import {
   Code,
   CODE_NAMES,
@@ -69,7 +70,12 @@ export interface ScheduleOptions {
    * Extension-point timings for metrics: a clock in milliseconds (injected: the core reads no clock of its own) and
    * a sink receiving upstream's extension point name, the status code name and the duration in seconds.
    */
-  timing?: { now: () => number; observe: (extensionPoint: string, status: string, seconds: number) => void };
+  timing?: {
+    now: () => number;
+    observe: (extensionPoint: string, status: string, seconds: number) => void;
+    /** Set on sampled cycles only: per-plugin execution times (summed per extension point over the cycle). */
+    observePlugin?: (plugin: string, extensionPoint: string, status: string, seconds: number) => void;
+  };
 }
 
 export interface ScheduledResult {
@@ -120,11 +126,15 @@ export class PodScheduler {
   private feasibleBuffer: NodeInfo[] = [];
   private scoreBuffers: Float64Array[] = [];
   private totalsBuffer = new Float64Array(0);
+  /** The plugin lists of the running cycle: the framework's own, or timing wrappers on sampled cycles. */
+  private lists: PluginLists;
 
   constructor(
     readonly framework: Framework,
     private readonly random: Random,
-  ) {}
+  ) {
+    this.lists = framework;
+  }
 
   schedule(pod: PodInfo, options: ScheduleOptions = {}): ScheduleResult {
     try {
@@ -160,6 +170,28 @@ export class PodScheduler {
     };
 
     const timing = options.timing;
+    const pluginTimer = timing?.observePlugin ? new PluginTimer(timing.now) : null;
+    this.lists = pluginTimer ? fw.timed(pluginTimer) : fw;
+    try {
+      return this.runWith(pod, options, fw, allNodes, numAllNodes, explain, explanation, state, diagnosis);
+    } finally {
+      if (pluginTimer && timing?.observePlugin) pluginTimer.flush(timing.observePlugin);
+      this.lists = fw;
+    }
+  }
+
+  private runWith(
+    pod: PodInfo,
+    options: ScheduleOptions,
+    fw: Framework,
+    allNodes: readonly NodeInfo[],
+    numAllNodes: number,
+    explain: boolean,
+    explanation: NodeExplanation[] | undefined,
+    state: CycleState,
+    diagnosis: Diagnosis,
+  ): ScheduleResult {
+    const timing = options.timing;
     let mark = timing ? timing.now() : 0;
     const observe = (point: string, status: string): void => {
       if (!timing) return;
@@ -169,7 +201,7 @@ export class PodScheduler {
     };
 
     // ---- PreFilter ----
-    const pre = fw.runPreFilter(state, pod, allNodes);
+    const pre = fw.runPreFilter(state, pod, allNodes, this.lists);
     observe('PreFilter', pre.status ? CODE_NAMES[pre.status.code] : 'Success');
     if (pre.status) {
       if (!pre.status.isRejected) {
@@ -222,7 +254,7 @@ export class PodScheduler {
     // ---- PreScore / Score / NormalizeScore ----
     const n = feasible.length;
     const skippedScore = new Set<string>();
-    for (const plugin of fw.preScore) {
+    for (const plugin of this.lists.preScore) {
       const status = plugin.preScore(state, pod, feasible);
       if (status === null || status.code === Code.Success) continue;
       if (status.code === Code.Skip) {
@@ -235,7 +267,7 @@ export class PodScheduler {
     if (this.totalsBuffer.length < n) this.totalsBuffer = new Float64Array(Math.max(n, this.totalsBuffer.length * 2));
     const totals = this.totalsBuffer.subarray(0, n);
     totals.fill(0);
-    const active = fw.score.filter((s) => !skippedScore.has(s.plugin.name));
+    const active = this.lists.score.filter((s) => !skippedScore.has(s.plugin.name));
     const rawCopies: Float64Array[] = [];
     active.forEach(({ plugin, weight }, k) => {
       const scores = this.scoreBuffer(k, n);
@@ -322,7 +354,8 @@ export class PodScheduler {
     const percentage = fw.profile.percentageOfNodesToScore ?? options.percentageOfNodesToScore;
     // Upstream: without score plugins (and extenders) the first feasible node is as good as any.
     const toFind = fw.profile.plugins.score.length === 0 ? 1 : numFeasibleNodesToFind(percentage, numNodes);
-    const filters = skipped.size === 0 ? fw.filter : fw.filter.filter((f) => !skipped.has(f.name));
+    const all = this.lists.filter;
+    const filters = skipped.size === 0 ? all : all.filter((f) => !skipped.has(f.name));
     const nominator = fw.handle.cluster.nominator;
     const start = this.nextStartNodeIndex % numNodes;
     let processed = 0;
@@ -433,10 +466,10 @@ export class PodScheduler {
     // chain; otherwise the rejected plugins' reasons are gathered into one Unschedulable status (the last result
     // carrying a nomination is kept).
     let postFilter: PostFilterResult | undefined;
-    if (this.framework.postFilter.length > 0) {
+    if (this.lists.postFilter.length > 0) {
       const reasons: string[] = [];
       let kept: PostFilterResult | undefined;
-      for (const plugin of this.framework.postFilter) {
+      for (const plugin of this.lists.postFilter) {
         const result = plugin.postFilter(state, pod, diagnosis, numAllNodes);
         const code = result.status.code;
         if (code === Code.Success || code === Code.UnschedulableAndUnresolvable || !result.status.isRejected) {

@@ -654,3 +654,35 @@ describe('PodScheduler: no score plugins', () => {
     if (r.kind === 'scheduled') expect(r.feasibleNodes).toBe(1);
   });
 });
+
+describe('PodScheduler: plugin execution timing (sampled cycles)', () => {
+  it('reports each plugin once per extension point with its worst status, only when asked', () => {
+    const f = filterPlugin('F', (n) => (n.name === 'n0001' ? Status.unschedulable('no') : null));
+    const sc = scorePlugin('S', { n0000: 10, n0002: 20 });
+    const { scheduler } = setup({ plugins: [{ plugin: f, points: ['filter'] }, { plugin: sc, points: ['score'] }], nodes: 3 });
+    let clock = 0;
+    const now = (): number => (clock += 1);
+    const points: string[] = [];
+    const plugins: Array<[string, string, string]> = [];
+    const r = scheduler.schedule(pod(), {
+      timing: {
+        now,
+        observe: (point) => points.push(point),
+        observePlugin: (plugin, point, status, seconds) => {
+          expect(seconds).toBeGreaterThan(0);
+          plugins.push([plugin, point, status]);
+        },
+      },
+    });
+    expect(r.kind).toBe('scheduled');
+    expect(points).toEqual(['PreFilter', 'Filter', 'PreScore', 'Score']);
+    expect(plugins.sort()).toEqual([
+      ['F', 'Filter', 'Unschedulable'],
+      ['S', 'Score', 'Success'],
+    ]);
+    // Without observePlugin no plugin timing is taken (the plain lists run).
+    plugins.length = 0;
+    scheduler.schedule(pod(), { timing: { now, observe: () => {} } });
+    expect(plugins).toEqual([]);
+  });
+});
