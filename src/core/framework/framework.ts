@@ -6,6 +6,7 @@ import type { ProfileConfig } from '../../config/types.js';
 import type { ClusterState } from '../clusterState.js';
 import type { NodeInfo } from '../nodeInfo.js';
 import type { PodInfo } from '../podInfo.js';
+import type { ExtensionPoint } from '../plugins/catalog.js';
 import type { PluginTimer } from './pluginTimer.js';
 import {
   Code,
@@ -88,36 +89,20 @@ export class Framework implements PluginLists {
     const notImplemented = (name: string, point: string): never => {
       throw new FrameworkError(`plugin ${name} is enabled at ${point} but berth has no ${point} implementation for it`);
     };
-    for (const { name } of profile.plugins.preFilter) {
-      const p = instance(name);
-      if (!p) this.inert.push(name);
-      else if (isPreFilter(p)) this.preFilter.push(p);
-      else notImplemented(name, 'preFilter');
-    }
-    for (const { name } of profile.plugins.filter) {
-      const p = instance(name);
-      if (!p) this.inert.push(name);
-      else if (isFilter(p)) this.filter.push(p);
-      else notImplemented(name, 'filter');
-    }
-    for (const { name } of profile.plugins.postFilter) {
-      const p = instance(name);
-      if (!p) this.inert.push(name);
-      else if (isPostFilter(p)) this.postFilter.push(p);
-      else notImplemented(name, 'postFilter');
-    }
-    for (const { name } of profile.plugins.preScore) {
-      const p = instance(name);
-      if (!p) this.inert.push(name);
-      else if (isPreScore(p)) this.preScore.push(p);
-      else notImplemented(name, 'preScore');
-    }
-    for (const { name, weight } of profile.plugins.score) {
-      const p = instance(name);
-      if (!p) this.inert.push(name);
-      else if (isScore(p)) this.score.push({ plugin: p, weight });
-      else notImplemented(name, 'score');
-    }
+    // Each point's plugins, in the profile's order; an unknown name is inert, a known plugin lacking the point is an error.
+    const collect = <T extends Plugin>(point: ExtensionPoint, is: (p: Plugin) => p is T, add: (p: T, weight: number) => void): void => {
+      for (const { name, weight } of profile.plugins[point]) {
+        const p = instance(name);
+        if (!p) this.inert.push(name);
+        else if (is(p)) add(p, weight);
+        else notImplemented(name, point);
+      }
+    };
+    collect('preFilter', isPreFilter, (p) => this.preFilter.push(p));
+    collect('filter', isFilter, (p) => this.filter.push(p));
+    collect('postFilter', isPostFilter, (p) => this.postFilter.push(p));
+    collect('preScore', isPreScore, (p) => this.preScore.push(p));
+    collect('score', isScore, (p, weight) => this.score.push({ plugin: p, weight }));
   }
 
   private timer: PluginTimer | null = null;
