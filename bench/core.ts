@@ -6,13 +6,13 @@
  *   npm run bench:core -- [--nodes 5000] [--pods 10000] [--json]
  */
 import { parseArgs } from 'node:util';
-import type { Node, Pod } from '../src/core/api.js';
-import { ClusterState } from '../src/core/clusterState.js';
+import type { Node, Pod } from '../src/kube/api.js';
+import { ClusterState } from '../src/scheduler/cache/clusterState.js';
 import { defaultSchedulerConfig } from '../src/config/index.js';
-import { IN_TREE_REGISTRY } from '../src/core/plugins/registry.js';
-import { PodInfo } from '../src/core/podInfo.js';
-import { SeededRandom } from '../src/core/random.js';
-import { Scheduler } from '../src/core/scheduler.js';
+import { IN_TREE_REGISTRY } from '../src/scheduler/plugins/registry.js';
+import { PodInfo } from '../src/scheduler/cache/podInfo.js';
+import { SeededRandom } from '../src/scheduler/random.js';
+import { Scheduler } from '../src/scheduler/scheduler.js';
 
 const { values } = parseArgs({
   options: {

@@ -24,12 +24,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Pod } from '../src/core/api.js';
-import { ensureBinaries, findRepoRoot, startControlPlane, type ControlPlane } from '../src/devcluster/index.js';
-import { createObject, deleteAllPods, ensureNamespace, must } from '../src/fidelity/kube.js';
-import { PodWatch } from '../src/fidelity/podWatch.js';
-import { processCpuSeconds, processPeakRssBytes, startScheduler, type SchedulerKind } from '../src/fidelity/schedulers.js';
-import { createKubeClient, type KubeClient } from '../src/live/kubeClient.js';
+import type { Pod } from '../src/kube/api.js';
+import { ensureBinaries, findRepoRoot, startControlPlane, type ControlPlane } from '../tools/devcluster/index.js';
+import { createObject, deleteAllPods, ensureNamespace, must } from '../tools/fidelity/kube.js';
+import { PodWatch } from '../tools/fidelity/podWatch.js';
+import { processCpuSeconds, processPeakRssBytes, startScheduler, type SchedulerKind } from '../tools/fidelity/schedulers.js';
+import { createKubeClient, type KubeClient } from '../src/adapters/live/kubeClient.js';
 
 const { values } = parseArgs({
   options: {

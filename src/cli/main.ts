@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, defaultSchedulerConfig, loadSchedulerConfig } from '../config/index.js';
 import type { SchedulerConfig } from '../config/types.js';
-import { IN_TREE_REGISTRY } from '../core/plugins/registry.js';
-import { renderExplain, renderJson, renderTable } from '../simulator/report.js';
-import { simulate } from '../simulator/simulate.js';
-import { loadSnapshot, SnapshotError } from '../simulator/snapshot.js';
+import { IN_TREE_REGISTRY } from '../scheduler/plugins/registry.js';
+import { renderExplain, renderJson, renderTable } from '../adapters/simulator/report.js';
+import { simulate } from '../adapters/simulator/simulate.js';
+import { loadSnapshot, SnapshotError } from '../adapters/simulator/snapshot.js';
 import { runConfigCheck } from './configCheck.js';
 import { runBerth } from './run.js';
 

@@ -7,14 +7,14 @@ import { randomInt } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadSchedulerConfig } from '../config/index.js';
 import type { SchedulerConfig } from '../config/types.js';
-import { IN_TREE_REGISTRY } from '../core/plugins/registry.js';
-import { SeededRandom } from '../core/random.js';
-import { createKubeClient } from '../live/kubeClient.js';
-import { LeaderElector, electorOptionsFromConfig, leaseApiFromRequester } from '../live/leaderElection.js';
-import { LiveScheduler } from '../live/liveScheduler.js';
-import { createLogger, logDecision, type Logger } from '../logging.js';
-import { SchedulerMetrics } from '../metrics/metrics.js';
-import { startServer, type RunningServer } from '../server/server.js';
+import { IN_TREE_REGISTRY } from '../scheduler/plugins/registry.js';
+import { SeededRandom } from '../scheduler/random.js';
+import { createKubeClient } from '../adapters/live/kubeClient.js';
+import { LeaderElector, electorOptionsFromConfig, leaseApiFromRequester } from '../adapters/live/leaderElection.js';
+import { LiveScheduler } from '../adapters/live/liveScheduler.js';
+import { createLogger, logDecision, type Logger } from '../observe/logging.js';
+import { SchedulerMetrics } from '../observe/metrics.js';
+import { startServer, type RunningServer } from '../observe/server.js';
 
 export interface RunFlags {
   config: string;

@@ -2,7 +2,7 @@
  * pluginConfig args: strict decoding, upstream v1 defaulting (pkg/scheduler/apis/config/v1/defaults.go) and upstream
  * validation (pkg/scheduler/apis/config/validation/validation_pluginargs.go) for every in-tree plugin that takes args.
  */
-import type { NodeAffinity, NodeSelectorTerm, TopologySpreadConstraint } from '../core/api.js';
+import type { NodeAffinity, NodeSelectorTerm, TopologySpreadConstraint } from '../kube/api.js';
 import type {
   DefaultPreemptionArgs,
   InterPodAffinityArgs,

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import { EXTENSION_POINTS, type ExtensionPoint } from '../core/plugins/catalog.js';
+import { EXTENSION_POINTS, type ExtensionPoint } from '../scheduler/plugins/catalog.js';
 import type {
   ClientConnectionConfig,
   LeaderElectionConfig,

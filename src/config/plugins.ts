@@ -10,7 +10,7 @@ import {
   PLUGIN_CATALOG,
   PLUGINS_BY_NAME,
   type ExtensionPoint,
-} from '../core/plugins/catalog.js';
+} from '../scheduler/plugins/catalog.js';
 import type { ResolvedPlugin } from './types.js';
 import type { Decoder, FieldPath } from './decode.js';
 import { suggestionHint } from './errors.js';

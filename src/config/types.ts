@@ -2,8 +2,8 @@
  * The effective (defaulted, validated) scheduler configuration that the rest of berth consumes.
  * Produced by src/config/load.ts from a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1).
  */
-import type { NodeAffinity, TopologySpreadConstraint } from '../core/api.js';
-import type { ExtensionPoint } from '../core/plugins/catalog.js';
+import type { NodeAffinity, TopologySpreadConstraint } from '../kube/api.js';
+import type { ExtensionPoint } from '../scheduler/plugins/catalog.js';
 
 export interface ResourceSpec {
   name: string;

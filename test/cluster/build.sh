@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the control-plane binaries berth's integration tests run, from Go modules, with the machine's Go:
-#   kube-apiserver, kube-scheduler (upstream baseline), etcd, kwok, helm.
+#   kube-apiserver, kube-scheduler (upstream baseline), kube-controller-manager (PV controller), kubectl, etcd, kwok, helm.
 # Versions come from test/cluster/versions.env (the one place they are pinned).
 # Binaries land in ${BERTH_CACHE_DIR:-$HOME/.cache/berth}/control-plane/<k8s-version>-<hash of versions.env>/bin/.
 # Idempotent: a run with every binary present exits at once.
@@ -24,7 +24,7 @@ VERSIONS_HASH="$(sha256sum "$VERSIONS_FILE" | cut -c1-12)"
 CACHE_ROOT="${BERTH_CACHE_DIR:-$HOME/.cache/berth}/control-plane"
 OUT_DIR="$CACHE_ROOT/${KUBERNETES_VERSION}-${VERSIONS_HASH}"
 BIN_DIR="$OUT_DIR/bin"
-BINARIES=(kube-apiserver kube-scheduler etcd kwok helm)
+BINARIES=(kube-apiserver kube-scheduler kube-controller-manager kubectl etcd kwok helm)
 # kwok's Stage manifests (node-initialize, node heartbeat with lease, pod ready/complete/delete) from the same tag,
 # which kwok run out of cluster needs as --config.
 KWOK_STAGES_DIR="$OUT_DIR/kwok-stages"
@@ -82,7 +82,7 @@ apt_install() {
   log "apt-get install $*"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
-# openssl: certificates in src/devcluster; flock/sha256sum: this script; ca-certificates: module downloads.
+# openssl: certificates in tools/devcluster; flock/sha256sum: this script; ca-certificates: module downloads.
 need_pkgs=()
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 command -v flock >/dev/null 2>&1 || need_pkgs+=(util-linux)
@@ -231,6 +231,8 @@ log "modules downloaded"
 
 build_one kube-apiserver "$GO_DIR" "${GO_BUILD[@]}" -ldflags "$k8s_ldflags" -o "$TMP_BIN/kube-apiserver" ./cmd/kube-apiserver
 build_one kube-scheduler "$GO_DIR" "${GO_BUILD[@]}" -ldflags "$k8s_ldflags" -o "$TMP_BIN/kube-scheduler" ./cmd/kube-scheduler
+build_one kube-controller-manager "$GO_DIR" "${GO_BUILD[@]}" -ldflags "$k8s_ldflags" -o "$TMP_BIN/kube-controller-manager" ./cmd/kube-controller-manager
+build_one kubectl "$GO_DIR" "${GO_BUILD[@]}" -ldflags "$k8s_ldflags" -o "$TMP_BIN/kubectl" ./cmd/kubectl
 build_one etcd "$GO_DIR/etcd" "${GO_BUILD[@]}" -ldflags "-s -w" -o "$TMP_BIN/etcd" .
 
 KWOK_GOMOD="$(module_gomod "sigs.k8s.io/kwok@$KWOK_VERSION")"

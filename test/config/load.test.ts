@@ -7,7 +7,7 @@ import {
   parseSchedulerConfig,
   type SchedulerConfig,
 } from '../../src/config/index.js';
-import { EXTENSION_POINTS } from '../../src/core/plugins/catalog.js';
+import { EXTENSION_POINTS } from '../../src/scheduler/plugins/catalog.js';
 import { FIXTURE_PATH, HEADER } from './helpers.js';
 
 const FIXTURE = FIXTURE_PATH;

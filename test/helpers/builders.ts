@@ -1,12 +1,12 @@
 /**
  * Small builders for nodes, pods and profiles used across the unit tests.
  */
-import type { Container, Node, Pod, PodSpec, Taint } from '../../src/core/api.js';
-import { ClusterState } from '../../src/core/clusterState.js';
-import { PodInfo } from '../../src/core/podInfo.js';
+import type { Container, Node, Pod, PodSpec, Taint } from '../../src/kube/api.js';
+import { ClusterState } from '../../src/scheduler/cache/clusterState.js';
+import { PodInfo } from '../../src/scheduler/cache/podInfo.js';
 import { defaultSchedulerConfig } from '../../src/config/index.js';
 import type { ProfileConfig } from '../../src/config/types.js';
-import { EXTENSION_POINTS } from '../../src/core/plugins/catalog.js';
+import { EXTENSION_POINTS } from '../../src/scheduler/plugins/catalog.js';
 
 export interface NodeOptions {
   cpu?: string;

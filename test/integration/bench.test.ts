@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../../src/fidelity/build.js';
+import { ensureBuilt } from '../../tools/fidelity/build.js';
 
 const execFileP = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');

@@ -10,7 +10,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createFakeNodes, deleteNodes, isApiStatus, kubeconfigForServiceAccount } from '../../src/devcluster/index.js';
+import { createFakeNodes, deleteNodes, isApiStatus, kubeconfigForServiceAccount } from '../../tools/devcluster/index.js';
 
 const suffix = randomBytes(3).toString('hex');
 const ns = `cp-proof-${suffix}`;

@@ -2,10 +2,10 @@
 // through both schedulers; every pod must get the same outcome (node, or FailedScheduling message).
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../../src/fidelity/build.js';
-import { renderComparison } from '../../src/fidelity/compare.js';
-import { runFidelity } from '../../src/fidelity/cli.js';
-import { loadScenario, ScenarioError } from '../../src/fidelity/scenario.js';
+import { ensureBuilt } from '../../tools/fidelity/build.js';
+import { renderComparison } from '../../tools/fidelity/compare.js';
+import { runFidelity } from '../../tools/fidelity/cli.js';
+import { loadScenario, ScenarioError } from '../../tools/fidelity/scenario.js';
 
 const scenarios = join(import.meta.dirname, '..', '..', 'fidelity', 'scenarios');
 

@@ -1,7 +1,7 @@
 // Global setup of the `integration` vitest project: builds the control-plane binaries if missing (once, cached by
 // test/cluster/build.sh), starts ONE shared control plane (etcd + kube-apiserver) plus kwok, and hands the admin
 // kubeconfig path to the test files via provide/inject (and env BERTH_TEST_KUBECONFIG).
-// It also rebuilds dist/ (tsc -p tsconfig.build.json) when a source is newer than dist/src/cli/main.js, since the
+// It also rebuilds dist/ (tsc -p tools/tsconfig.json) when a source (src/, tools/, bench/) is newer than dist/src/cli/main.js, since the
 // live leader-election test spawns `node dist/src/cli/main.js run` as separate processes.
 import { execFile } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -15,7 +15,7 @@ import {
   startKwok,
   type ControlPlane,
   type KwokHandle,
-} from '../../src/devcluster/index.js';
+} from '../../tools/devcluster/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -54,18 +54,23 @@ async function buildDistIfStale(): Promise<void> {
   } catch {
     built = 0;
   }
-  const newest = Math.max(newestSource(join(root, 'src')), statSync(join(root, 'tsconfig.json')).mtimeMs);
+  const newest = Math.max(
+    newestSource(join(root, 'src')),
+    newestSource(join(root, 'tools')),
+    newestSource(join(root, 'bench')),
+    statSync(join(root, 'tsconfig.json')).mtimeMs,
+  );
   if (built >= newest) return;
   const t0 = Date.now();
   try {
-    await promisify(execFile)(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    await promisify(execFile)(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tools/tsconfig.json'], {
       cwd: root,
       maxBuffer: 16 * 1024 * 1024,
     });
     log(`built dist/ in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   } catch (err) {
     const e = err as Error & { stdout?: string };
-    log(`tsc -p tsconfig.build.json reported errors (dist/ emitted anyway):\n${e.stdout ?? e.message}`);
+    log(`tsc -p tools/tsconfig.json reported errors (dist/ emitted anyway):\n${e.stdout ?? e.message}`);
   }
 }
 

@@ -3,8 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKubeClient, type KubeClient } from '../../src/live/kubeClient.js';
-import { type Lease, LeaderElector, leaseApiFromRequester, type LeaderElectorOptions } from '../../src/live/leaderElection.js';
+import { createKubeClient, type KubeClient } from '../../src/adapters/live/kubeClient.js';
+import { type Lease, LeaderElector, leaseApiFromRequester, type LeaderElectorOptions } from '../../src/adapters/live/leaderElection.js';
 
 const leaseName = `berth-le-${randomBytes(3).toString('hex')}`;
 const namespace = 'kube-system';

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Pod } from '../../src/core/api.js';
-import { startControlPlane, type ControlPlane, type FakeNodeSpec } from '../../src/devcluster/index.js';
+import type { Pod } from '../../src/kube/api.js';
+import { startControlPlane, type ControlPlane, type FakeNodeSpec } from '../../tools/devcluster/index.js';
 import { Cluster, type EventV1, httpGet, parsePrometheus, pod, podScheduledCondition, select, sum, suffix, waitFor } from './helpers/live.js';
 import { type LogLine, Replica } from './helpers/replica.js';
 

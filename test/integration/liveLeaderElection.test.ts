@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { FakeNodeSpec } from '../../src/devcluster/index.js';
+import type { FakeNodeSpec } from '../../tools/devcluster/index.js';
 import { Cluster, type EventV1, httpGet, pod, suffix, waitFor } from './helpers/live.js';
 import { Replica } from './helpers/replica.js';
 

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type RunningBerth, startBerth } from '../../src/cli/run.js';
-import type { Pod } from '../../src/core/api.js';
-import type { FakeNodeSpec } from '../../src/devcluster/index.js';
-import { createLogger } from '../../src/logging.js';
+import type { Pod } from '../../src/kube/api.js';
+import type { FakeNodeSpec } from '../../tools/devcluster/index.js';
+import { createLogger } from '../../src/observe/logging.js';
 import {
   AFFINITY_MISMATCH,
   Cluster,

@@ -4,11 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Node, Pod } from '../../src/core/api.js';
-import { createKubeClient, isStatus, type KubeClient, type WatchEnd } from '../../src/live/kubeClient.js';
-import { startClusterWatches } from '../../src/live/informers.js';
-import { Reflector } from '../../src/live/reflector.js';
-import { objectKey, slimNode, slimPod } from '../../src/live/slim.js';
+import type { Node, Pod } from '../../src/kube/api.js';
+import { createKubeClient, isStatus, type KubeClient, type WatchEnd } from '../../src/adapters/live/kubeClient.js';
+import { startClusterWatches } from '../../src/adapters/live/informers.js';
+import { Reflector } from '../../src/adapters/live/reflector.js';
+import { objectKey, slimNode, slimPod } from '../../src/adapters/live/slim.js';
 
 const suffix = randomBytes(3).toString('hex');
 const ns = `reflector-${suffix}`;

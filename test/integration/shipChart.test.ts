@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseSchedulerConfig } from '../../src/config/index.js';
-import { createKubeClient, type KubeClient } from '../../src/live/kubeClient.js';
+import { createKubeClient, type KubeClient } from '../../src/adapters/live/kubeClient.js';
 import { createAll } from '../ship/apply.js';
 import {
   CHART_DIR,

@@ -11,8 +11,8 @@ import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { getFreePort, kubeconfigForServiceAccount } from '../../src/devcluster/index.js';
-import { createKubeClient, type KubeClient } from '../../src/live/kubeClient.js';
+import { getFreePort, kubeconfigForServiceAccount } from '../../tools/devcluster/index.js';
+import { createKubeClient, type KubeClient } from '../../src/adapters/live/kubeClient.js';
 import { createAll, deleteAll, waitUntil } from '../ship/apply.js';
 import { argValue, type DeploymentLike, execForm, findObject, helmTemplate, type K8sObject, parseDockerfile, REPO } from '../ship/helpers.js';
 

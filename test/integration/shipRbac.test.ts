@@ -11,9 +11,9 @@ import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBerth, type RunningBerth } from '../../src/cli/run.js';
-import { createFakeNodes, deleteNodes, getFreePort, kubeconfigForServiceAccount } from '../../src/devcluster/index.js';
-import { createKubeClient, type KubeClient } from '../../src/live/kubeClient.js';
-import { createLogger } from '../../src/logging.js';
+import { createFakeNodes, deleteNodes, getFreePort, kubeconfigForServiceAccount } from '../../tools/devcluster/index.js';
+import { createKubeClient, type KubeClient } from '../../src/adapters/live/kubeClient.js';
+import { createLogger } from '../../src/observe/logging.js';
 import { createAll, deleteAll, waitUntil } from '../ship/apply.js';
 import { argValue, type DeploymentLike, findObject, helmTemplate, type K8sObject, probePort } from '../ship/helpers.js';
 

@@ -1,6 +1,6 @@
 // Applies rendered manifests to the real API server (create, optionally server-side dry-run with strict field
 // validation), and small wait helpers for the shipping integration tests.
-import type { KubeClient } from '../../src/live/kubeClient.js';
+import type { KubeClient } from '../../src/adapters/live/kubeClient.js';
 import type { K8sObject } from './helpers.js';
 
 const PLURALS: Record<string, string> = {

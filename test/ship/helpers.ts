@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { KIND_SPECS } from '../../src/live/informers.js';
+import { KIND_SPECS } from '../../src/adapters/live/informers.js';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const DEPLOY_DIR = join(REPO, 'deploy');
@@ -282,7 +282,7 @@ export function literalRequestsInSource(): Array<{ file: string; method: string;
 
 /**
  * The cluster-wide permissions berth's code needs, derived from the code: list+watch for every watched kind
- * (src/live/informers.ts KIND_SPECS), plus every literal request path in src/ (bindings, status patches, events,
+ * (src/adapters/live/informers.ts KIND_SPECS), plus every literal request path in src/ (bindings, status patches, events,
  * pod reads and preemption deletes).
  */
 export function clusterPermissionsFromCode(): Set<string> {
@@ -296,7 +296,7 @@ export function clusterPermissionsFromCode(): Set<string> {
   return out;
 }
 
-/** The Lease permissions leader election needs (src/live/leaderElection.ts: get, create, update on one name). */
+/** The Lease permissions leader election needs (src/adapters/live/leaderElection.ts: get, create, update on one name). */
 export function leasePermissions(leaseName: string): Set<string> {
   return new Set([`coordination.k8s.io/leases:create`, `coordination.k8s.io/leases:get@${leaseName}`, `coordination.k8s.io/leases:update@${leaseName}`]);
 }

@@ -48,7 +48,7 @@ describe('helpers', () => {
     expect(found).toEqual(expect.arrayContaining([expect.stringMatching(/^POST .*\/binding$/), expect.stringMatching(/^DELETE .*\/pods\//)]));
     // The import graph of the CLI reaches the live scheduler, its recorder and leader election.
     const files = berthSourceFiles().map((f) => f.slice(REPO.length + 1));
-    expect(files).toEqual(expect.arrayContaining(['src/live/liveScheduler.ts', 'src/live/recorder.ts', 'src/live/leaderElection.ts', 'src/live/informers.ts']));
+    expect(files).toEqual(expect.arrayContaining(['src/adapters/live/liveScheduler.ts', 'src/adapters/live/recorder.ts', 'src/adapters/live/leaderElection.ts', 'src/adapters/live/informers.ts']));
   });
 });
 

@@ -2,9 +2,9 @@
 // shared control plane, pod and node builders, events, polling with a deadline, and a strict Prometheus text parser.
 import { randomBytes } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { Pod } from '../../../src/core/api.js';
-import { createFakeNodes, deleteNodes, type FakeNodeSpec } from '../../../src/devcluster/index.js';
-import { createKubeClient, type KubeClient } from '../../../src/live/kubeClient.js';
+import type { Pod } from '../../../src/kube/api.js';
+import { createFakeNodes, deleteNodes, type FakeNodeSpec } from '../../../tools/devcluster/index.js';
+import { createKubeClient, type KubeClient } from '../../../src/adapters/live/kubeClient.js';
 
 export const suffix = (): string => randomBytes(3).toString('hex');
 

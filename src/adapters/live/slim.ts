@@ -1,0 +1,233 @@
+/**
+ * Transforms that keep only what scheduling reads (src/kube/api.ts): berth must not hold whole API objects
+ * (managedFields, annotations, env, command, volumeMounts, container statuses, ... are dropped).
+ * Every function takes the raw JSON object from a list or watch and returns a new, small object.
+ */
+import type {
+  Affinity,
+  Container,
+  Namespace,
+  Node,
+  ObjectMeta,
+  PersistentVolume,
+  PersistentVolumeClaim,
+  Pod,
+  PodSpec,
+  ReplicaSet,
+  ReplicationController,
+  Service,
+  StatefulSet,
+  StorageClass,
+  Volume,
+} from '../../kube/api.js';
+
+type Raw = Record<string, unknown>;
+
+function asObj(v: unknown): Raw | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Raw) : undefined;
+}
+
+/** Copies the listed keys that are present (not undefined/null) from src into a new object. */
+function pick<T>(src: unknown, keys: readonly string[]): T {
+  const out: Raw = {};
+  const o = asObj(src);
+  if (o) for (const k of keys) if (o[k] !== undefined && o[k] !== null) out[k] = o[k];
+  return out as T;
+}
+
+function setIf<K extends string>(out: Partial<Record<K, unknown>>, key: K, v: unknown): void {
+  if (v !== undefined && v !== null) out[key] = v;
+}
+
+/** Annotations the core reads (VolumeBinding: PVC class and bind state). Everything else is dropped. */
+export const KEPT_ANNOTATIONS: readonly string[] = ['pv.kubernetes.io/bind-completed', 'volume.beta.kubernetes.io/storage-class'];
+
+interface MetaOptions {
+  ownerReferences?: boolean;
+  annotations?: boolean;
+  timestamps?: boolean;
+}
+
+function slimMeta(raw: unknown, o: MetaOptions = {}): ObjectMeta {
+  const m = asObj(raw) ?? {};
+  const out: ObjectMeta = pick<ObjectMeta>(m, ['name', 'namespace', 'uid', 'resourceVersion', 'labels']);
+  if (o.timestamps) {
+    setIf(out, 'creationTimestamp', m['creationTimestamp']);
+    setIf(out, 'deletionTimestamp', m['deletionTimestamp']);
+  }
+  if (o.annotations) {
+    const ann = asObj(m['annotations']);
+    if (ann) {
+      const kept: Record<string, string> = {};
+      let any = false;
+      for (const k of KEPT_ANNOTATIONS) {
+        const v = ann[k];
+        if (typeof v === 'string') {
+          kept[k] = v;
+          any = true;
+        }
+      }
+      if (any) out.annotations = kept;
+    }
+  }
+  if (o.ownerReferences && Array.isArray(m['ownerReferences'])) {
+    out.ownerReferences = (m['ownerReferences'] as unknown[]).map((r) =>
+      pick<NonNullable<ObjectMeta['ownerReferences']>[number]>(r, ['apiVersion', 'kind', 'name', 'uid', 'controller']),
+    );
+  }
+  return out;
+}
+
+function slimContainer(raw: unknown): Container {
+  const c = asObj(raw) ?? {};
+  const out: Container = pick<Container>(c, ['name', 'image', 'restartPolicy']);
+  const res = asObj(c['resources']);
+  if (res) out.resources = pick<NonNullable<Container['resources']>>(res, ['requests', 'limits']);
+  if (Array.isArray(c['ports'])) {
+    out.ports = (c['ports'] as unknown[]).map((p) => pick(p, ['containerPort', 'hostPort', 'hostIP', 'protocol']));
+  }
+  return out;
+}
+
+function slimVolume(raw: unknown): Volume | undefined {
+  const v = asObj(raw) ?? {};
+  const out: Volume = pick<Volume>(v, ['name']);
+  if (asObj(v['persistentVolumeClaim'])) {
+    out.persistentVolumeClaim = pick<{ claimName: string; readOnly?: boolean }>(v['persistentVolumeClaim'], ['claimName', 'readOnly']);
+    return out;
+  }
+  if (v['ephemeral'] !== undefined && v['ephemeral'] !== null) {
+    out.ephemeral = {}; // only its presence matters: the claim is "<pod>-<volume>"
+    return out;
+  }
+  return undefined;
+}
+
+export function slimPod(raw: unknown): Pod {
+  const p = asObj(raw) ?? {};
+  const s = asObj(p['spec']) ?? {};
+  const spec: PodSpec = pick<PodSpec>(s, [
+    'nodeName',
+    'schedulerName',
+    'priority',
+    'priorityClassName',
+    'preemptionPolicy',
+    'nodeSelector',
+    'tolerations',
+    'topologySpreadConstraints',
+    'overhead',
+    'schedulingGates',
+    'resourceClaims',
+  ]);
+  if (asObj(s['affinity'])) spec.affinity = pick<Affinity>(s['affinity'], ['nodeAffinity', 'podAffinity', 'podAntiAffinity']);
+  if (Array.isArray(s['containers'])) spec.containers = (s['containers'] as unknown[]).map(slimContainer);
+  if (Array.isArray(s['initContainers'])) spec.initContainers = (s['initContainers'] as unknown[]).map(slimContainer);
+  if (Array.isArray(s['volumes'])) {
+    const vols = (s['volumes'] as unknown[]).map(slimVolume).filter((v): v is Volume => v !== undefined);
+    if (vols.length > 0) spec.volumes = vols;
+  }
+  const st = asObj(p['status']) ?? {};
+  const status: NonNullable<Pod['status']> = pick(st, ['phase', 'nominatedNodeName']);
+  if (Array.isArray(st['conditions'])) {
+    const sched = (st['conditions'] as unknown[])
+      .filter((c) => asObj(c)?.['type'] === 'PodScheduled')
+      .map((c) => pick(c, ['type', 'status', 'reason']));
+    if (sched.length > 0) status.conditions = sched;
+  }
+  return {
+    kind: 'Pod',
+    metadata: slimMeta(p['metadata'], { ownerReferences: true, timestamps: true }),
+    spec,
+    status,
+  };
+}
+
+export function slimNode(raw: unknown): Node {
+  const n = asObj(raw) ?? {};
+  const s = asObj(n['spec']) ?? {};
+  const st = asObj(n['status']) ?? {};
+  const status: NonNullable<Node['status']> = pick(st, ['allocatable', 'capacity']);
+  if (Array.isArray(st['images'])) {
+    status.images = (st['images'] as unknown[]).map((i) => pick(i, ['names', 'sizeBytes']));
+  }
+  if (Array.isArray(st['conditions'])) {
+    const ready = (st['conditions'] as unknown[]).filter((c) => asObj(c)?.['type'] === 'Ready').map((c) => pick<{ type?: string; status?: string }>(c, ['type', 'status']));
+    if (ready.length > 0) status.conditions = ready;
+  }
+  return {
+    kind: 'Node',
+    metadata: slimMeta(n['metadata']),
+    spec: pick(s, ['unschedulable', 'taints']),
+    status,
+  };
+}
+
+export function slimPersistentVolume(raw: unknown): PersistentVolume {
+  const o = asObj(raw) ?? {};
+  const s = asObj(o['spec']) ?? {};
+  const spec: Raw = pick(s, ['storageClassName', 'nodeAffinity', 'accessModes', 'claimRef', 'capacity']);
+  const claimRef = asObj(spec['claimRef']);
+  if (claimRef) spec['claimRef'] = pick(claimRef, ['namespace', 'name', 'uid']);
+  return {
+    kind: 'PersistentVolume',
+    metadata: slimMeta(o['metadata'], { annotations: true, timestamps: true }),
+    spec: spec as PersistentVolume['spec'],
+    status: pick(o['status'], ['phase']),
+  } as PersistentVolume;
+}
+
+export function slimPersistentVolumeClaim(raw: unknown): PersistentVolumeClaim {
+  const o = asObj(raw) ?? {};
+  const s = asObj(o['spec']) ?? {};
+  const spec: Raw = pick(s, ['volumeName', 'storageClassName', 'accessModes', 'volumeMode']);
+  const res = asObj(s['resources']);
+  if (res && res['requests'] !== undefined) spec['resources'] = { requests: res['requests'] };
+  return {
+    kind: 'PersistentVolumeClaim',
+    metadata: slimMeta(o['metadata'], { annotations: true, ownerReferences: true, timestamps: true }),
+    spec: spec as PersistentVolumeClaim['spec'],
+    status: pick(o['status'], ['phase']),
+  };
+}
+
+export function slimStorageClass(raw: unknown): StorageClass {
+  const o = asObj(raw) ?? {};
+  const out: Raw = pick(o, ['provisioner', 'volumeBindingMode', 'allowedTopologies']);
+  return { ...out, kind: 'StorageClass', metadata: slimMeta(o['metadata']) } as StorageClass;
+}
+
+export function slimService(raw: unknown): Service {
+  const o = asObj(raw) ?? {};
+  return { kind: 'Service', metadata: slimMeta(o['metadata']), spec: pick(o['spec'], ['selector']) };
+}
+
+export function slimReplicationController(raw: unknown): ReplicationController {
+  const o = asObj(raw) ?? {};
+  return {
+    kind: 'ReplicationController',
+    metadata: slimMeta(o['metadata'], { ownerReferences: true }),
+    spec: pick(o['spec'], ['selector']),
+  };
+}
+
+export function slimReplicaSet(raw: unknown): ReplicaSet {
+  const o = asObj(raw) ?? {};
+  return { kind: 'ReplicaSet', metadata: slimMeta(o['metadata'], { ownerReferences: true }), spec: pick(o['spec'], ['selector']) };
+}
+
+export function slimStatefulSet(raw: unknown): StatefulSet {
+  const o = asObj(raw) ?? {};
+  return { kind: 'StatefulSet', metadata: slimMeta(o['metadata'], { ownerReferences: true }), spec: pick(o['spec'], ['selector']) };
+}
+
+export function slimNamespace(raw: unknown): Namespace {
+  const o = asObj(raw) ?? {};
+  return { kind: 'Namespace', metadata: slimMeta(o['metadata']) };
+}
+
+/** client-go's MetaNamespaceKeyFunc: "namespace/name", or "name" for cluster-scoped objects. */
+export function objectKey(obj: { metadata?: { name?: string; namespace?: string } }): string {
+  const ns = obj.metadata?.namespace;
+  const name = obj.metadata?.name ?? '';
+  return ns ? `${ns}/${name}` : name;
+}

@@ -1,0 +1,316 @@
+/**
+ * Prometheus metrics with upstream kube-scheduler's names, labels and buckets (pkg/scheduler/metrics/metrics.go),
+ * plus berth's decision metrics, on a private prom-client Registry (never the global one, so several schedulers or
+ * tests can coexist in one process).
+ *
+ * Timing follows upstream: an unschedulable or failed attempt is counted when the scheduling cycle ends
+ * (recordAttempt); a scheduled attempt is counted when its binding finishes (recordBound, or recordBindFailed which
+ * counts result="error"), with the attempt duration covering algorithm + binding, and the end-to-end SLI from the
+ * pod's first entry into the queue.
+ *
+ * Label cardinality is bounded: result (3), profile (configured profiles), queue (4), event (a fixed set of cluster
+ * event names), extension_point/status (fixed), plugin (configured plugins), attempts ("1".."14", "15+"). The one
+ * open-ended label is `node` on berth_pods_placed_total: one series per node that received a pod, which is fine for
+ * clusters up to a few thousand nodes (series are only created for nodes that were actually chosen). Set
+ * `perNodePlacement: false` to record placements under node="" instead.
+ *
+ * berth_plugin_weighted_score observes, for each scheduled pod, what each scoring plugin added to the chosen node's
+ * total (normalized score 0..100 × weight). Buckets are a 1-2-5 series from 1 to 100 000 plus 0, so both weight-1
+ * plugins (0..100) and heavily weighted ones (weights up to 1000) are resolved to within a factor of 2.5.
+ * berth_plugin_score_share observes the same contribution as a fraction of the node's total score (linear 0.1 steps).
+ */
+import { collectDefaultMetrics, Counter, exponentialBuckets, Gauge, Histogram, linearBuckets, Registry } from 'prom-client';
+import type { ScheduleResult } from '../scheduler/framework/schedulePod.js';
+
+/** What recordAttempt and friends read from a CycleOutcome (src/scheduler/scheduler.ts), structurally. */
+export interface AttemptOutcome {
+  queued: { attempts: number; initialAttemptTimestamp: number };
+  profile: string;
+  result: ScheduleResult;
+  /** Milliseconds on the scheduler's clock. */
+  startedAt: number;
+  endedAt: number;
+}
+
+export type QueueName = 'active' | 'backoff' | 'unschedulable' | 'gated';
+
+/** What the pending-pods and unschedulable-pods gauges read at scrape time (SchedulingQueue satisfies it). */
+export interface QueueSource {
+  counts(): Record<QueueName, number>;
+  unschedulablePods(): ReadonlyArray<{ pod: { schedulerName: string }; unschedulablePlugins: ReadonlySet<string> }>;
+}
+
+export type AttemptResult = 'scheduled' | 'unschedulable' | 'error';
+
+/** Upstream getAttemptsLabel: attempts capped at "15+". */
+export function attemptsLabel(attempts: number): string {
+  return attempts >= 15 ? '15+' : String(attempts);
+}
+
+export const WEIGHTED_SCORE_BUCKETS: readonly number[] = [
+  0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000,
+];
+export const SCORE_SHARE_BUCKETS: readonly number[] = linearBuckets(0.1, 0.1, 10).map((b) => Math.round(b * 10) / 10);
+
+export interface SchedulerMetricsOptions {
+  /** Register prom-client's default process/Node.js metrics on this registry (default true). */
+  defaultMetrics?: boolean;
+  /** Label placements by node (default true); false records node="". */
+  perNodePlacement?: boolean;
+  /** Prefix for default metrics (default none, as Prometheus' process_* names). */
+  defaultMetricsPrefix?: string;
+}
+
+const QUEUES: readonly QueueName[] = ['active', 'backoff', 'unschedulable', 'gated'];
+
+export class SchedulerMetrics {
+  readonly registry = new Registry();
+  private queueSource: QueueSource | undefined;
+  private readonly perNodePlacement: boolean;
+  /** (plugin, profile) pairs reported so far by scheduler_unschedulable_pods. */
+  private readonly seenUnschedulable = new Set<string>();
+
+  readonly scheduleAttempts: Counter<'result' | 'profile'>;
+  readonly attemptDuration: Histogram<'result' | 'profile'>;
+  readonly algorithmDuration: Histogram;
+  readonly pendingPods: Gauge<'queue'>;
+  readonly podSchedulingSLIDuration: Histogram<'attempts'>;
+  readonly podSchedulingAttempts: Histogram;
+  readonly extensionPointDuration: Histogram<'extension_point' | 'status' | 'profile'>;
+  readonly pluginExecutionDuration: Histogram<'plugin' | 'extension_point' | 'status'>;
+  readonly queueIncomingPods: Counter<'queue' | 'event'>;
+  readonly preemptionAttempts: Counter;
+  readonly preemptionVictims: Histogram;
+  readonly unschedulablePods: Gauge<'plugin' | 'profile'>;
+  readonly podsPlaced: Counter<'node' | 'profile'>;
+  readonly pluginWeightedScore: Histogram<'plugin' | 'profile'>;
+  readonly pluginScoreShare: Histogram<'plugin' | 'profile'>;
+
+  constructor(options: SchedulerMetricsOptions = {}) {
+    const registers = [this.registry];
+    this.perNodePlacement = options.perNodePlacement ?? true;
+    // Captured by the collect() callbacks below (prom-client binds `this` to the metric there).
+    const owner = this;
+
+    this.scheduleAttempts = new Counter({
+      name: 'scheduler_schedule_attempts_total',
+      help: "Number of attempts to schedule pods, by the result. 'unschedulable' means a pod could not be scheduled, while 'error' means an internal scheduler problem.",
+      labelNames: ['result', 'profile'],
+      registers,
+    });
+    this.attemptDuration = new Histogram({
+      name: 'scheduler_scheduling_attempt_duration_seconds',
+      help: 'Scheduling attempt latency in seconds (scheduling algorithm + binding)',
+      labelNames: ['result', 'profile'],
+      buckets: exponentialBuckets(0.001, 2, 15),
+      registers,
+    });
+    this.algorithmDuration = new Histogram({
+      name: 'scheduler_scheduling_algorithm_duration_seconds',
+      help: 'Scheduling algorithm latency in seconds',
+      buckets: exponentialBuckets(0.001, 2, 15),
+      registers,
+    });
+    this.pendingPods = new Gauge({
+      name: 'scheduler_pending_pods',
+      help: "Number of pending pods, by the queue type. 'active' means number of pods in activeQ; 'backoff' means number of pods in backoffQ; 'unschedulable' means number of pods in unschedulablePods that the scheduler attempted to schedule and failed; 'gated' is the number of unschedulable pods that the scheduler never attempted to schedule because they are gated.",
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        const counts = owner.queueSource?.counts();
+        for (const q of QUEUES) this.set({ queue: q }, counts?.[q] ?? 0);
+      },
+    });
+    this.podSchedulingSLIDuration = new Histogram({
+      name: 'scheduler_pod_scheduling_sli_duration_seconds',
+      help: 'E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue and might involve multiple scheduling attempts.',
+      labelNames: ['attempts'],
+      buckets: exponentialBuckets(0.01, 2, 20),
+      registers,
+    });
+    this.podSchedulingAttempts = new Histogram({
+      name: 'scheduler_pod_scheduling_attempts',
+      help: 'Number of attempts to successfully schedule a pod.',
+      buckets: exponentialBuckets(1, 2, 5),
+      registers,
+    });
+    this.extensionPointDuration = new Histogram({
+      name: 'scheduler_framework_extension_point_duration_seconds',
+      help: 'Latency for running all plugins of a specific extension point.',
+      labelNames: ['extension_point', 'status', 'profile'],
+      buckets: exponentialBuckets(0.0001, 2, 12),
+      registers,
+    });
+    this.pluginExecutionDuration = new Histogram({
+      name: 'scheduler_plugin_execution_duration_seconds',
+      help: 'Duration for running a plugin at a specific extension point.',
+      labelNames: ['plugin', 'extension_point', 'status'],
+      buckets: exponentialBuckets(0.00001, 1.5, 20),
+      registers,
+    });
+    this.queueIncomingPods = new Counter({
+      name: 'scheduler_queue_incoming_pods_total',
+      help: 'Number of pods added to scheduling queues by event and queue type.',
+      labelNames: ['queue', 'event'],
+      registers,
+    });
+    this.preemptionAttempts = new Counter({
+      name: 'scheduler_preemption_attempts_total',
+      help: 'Total preemption attempts in the cluster till now',
+      registers,
+    });
+    this.preemptionVictims = new Histogram({
+      name: 'scheduler_preemption_victims',
+      help: 'Number of selected preemption victims',
+      buckets: exponentialBuckets(1, 2, 7),
+      registers,
+    });
+    this.unschedulablePods = new Gauge({
+      name: 'scheduler_unschedulable_pods',
+      help: 'The number of unschedulable pods broken down by plugin name. A pod will increment the gauge for all plugins that caused it to not schedule and so this metric have meaning only when broken down by plugin.',
+      labelNames: ['plugin', 'profile'],
+      registers,
+      collect() {
+        const source = owner.queueSource;
+        if (!source) return;
+        const counts = new Map<string, { plugin: string; profile: string; n: number }>();
+        for (const q of source.unschedulablePods()) {
+          for (const plugin of q.unschedulablePlugins) {
+            const key = `${plugin}\u0000${q.pod.schedulerName}`;
+            const entry = counts.get(key);
+            if (entry) entry.n++;
+            else counts.set(key, { plugin, profile: q.pod.schedulerName, n: 1 });
+          }
+        }
+        // Series seen before drop to 0 rather than vanish, as upstream's gauge does.
+        this.reset();
+        for (const key of owner.seenUnschedulable) {
+          if (!counts.has(key)) {
+            const [plugin, profile] = key.split('\u0000') as [string, string];
+            this.set({ plugin, profile }, 0);
+          }
+        }
+        for (const [key, { plugin, profile, n }] of counts) {
+          owner.seenUnschedulable.add(key);
+          this.set({ plugin, profile }, n);
+        }
+      },
+    });
+    this.podsPlaced = new Counter({
+      name: 'berth_pods_placed_total',
+      help: 'Pods berth placed (bound), by node and profile.',
+      labelNames: ['node', 'profile'],
+      registers,
+    });
+    this.pluginWeightedScore = new Histogram({
+      name: 'berth_plugin_weighted_score',
+      help: "Each scoring plugin's weighted contribution (normalized score x weight) to the chosen node's total score.",
+      labelNames: ['plugin', 'profile'],
+      buckets: [...WEIGHTED_SCORE_BUCKETS],
+      registers,
+    });
+    this.pluginScoreShare = new Histogram({
+      name: 'berth_plugin_score_share',
+      help: "Each scoring plugin's share (0..1) of the chosen node's total score.",
+      labelNames: ['plugin', 'profile'],
+      buckets: [...SCORE_SHARE_BUCKETS],
+      registers,
+    });
+
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, ...(options.defaultMetricsPrefix ? { prefix: options.defaultMetricsPrefix } : {}) });
+    }
+  }
+
+  /** The queue whose counts the scheduler_pending_pods and scheduler_unschedulable_pods gauges report at scrape time. */
+  attachQueue(source: QueueSource): void {
+    this.queueSource = source;
+  }
+
+  /** Suitable as the Scheduler's onQueueIncoming callback. */
+  readonly queueIncoming = (queue: QueueName, event: string): void => {
+    this.queueIncomingPods.inc({ queue, event });
+  };
+
+  /**
+   * A scheduling cycle ended. Unschedulable and error results are counted now (with `durationSeconds`, by default the
+   * cycle's own duration); scheduled results only record the algorithm latency and the score contributions here, and
+   * are counted by recordBound / recordBindFailed once binding is over. Preemption (PostFilter) is recorded too.
+   */
+  recordAttempt(outcome: AttemptOutcome, durationSeconds = cycleSeconds(outcome)): void {
+    const { result, profile } = outcome;
+    switch (result.kind) {
+      case 'scheduled': {
+        this.algorithmDuration.observe(cycleSeconds(outcome));
+        const total = result.totalScore;
+        for (const c of result.contributions) {
+          this.pluginWeightedScore.observe({ plugin: c.plugin, profile }, c.weighted);
+          if (total > 0) this.pluginScoreShare.observe({ plugin: c.plugin, profile }, c.weighted / total);
+        }
+        return;
+      }
+      case 'unschedulable': {
+        this.countAttempt('unschedulable', profile, durationSeconds);
+        const pf = result.postFilter;
+        if (pf) {
+          this.preemptionAttempts.inc();
+          if (pf.nominatedNodeName) this.preemptionVictims.observe(pf.victims?.length ?? 0);
+        }
+        return;
+      }
+      case 'error':
+        this.countAttempt('error', profile, durationSeconds);
+        return;
+    }
+  }
+
+  /**
+   * A scheduled pod's binding succeeded. `durationSeconds` is the whole attempt (algorithm + binding), measured from
+   * outcome.startedAt; the SLI runs from the pod's first entry into the queue to startedAt + durationSeconds.
+   */
+  recordBound(outcome: AttemptOutcome, durationSeconds: number): void {
+    if (outcome.result.kind !== 'scheduled') return;
+    this.countAttempt('scheduled', outcome.profile, durationSeconds);
+    const end = outcome.startedAt + durationSeconds * 1000;
+    const attempts = outcome.queued.attempts;
+    this.podSchedulingAttempts.observe(attempts);
+    this.podSchedulingSLIDuration.observe(
+      { attempts: attemptsLabel(attempts) },
+      Math.max(0, (end - outcome.queued.initialAttemptTimestamp) / 1000),
+    );
+    this.podsPlaced.inc({ node: this.perNodePlacement ? outcome.result.nodeName : '', profile: outcome.profile });
+  }
+
+  /** A scheduled pod's binding failed: upstream counts the attempt as an error. */
+  recordBindFailed(outcome: AttemptOutcome, durationSeconds: number): void {
+    this.countAttempt('error', outcome.profile, durationSeconds);
+  }
+
+  /** Time spent running all plugins of one extension point (upstream records it per cycle). */
+  observeExtensionPoint(extensionPoint: string, status: string, profile: string, seconds: number): void {
+    this.extensionPointDuration.observe({ extension_point: extensionPoint, status, profile }, seconds);
+  }
+
+  /** Time spent in one plugin at one extension point (upstream samples 10% of cycles). */
+  observePluginExecution(plugin: string, extensionPoint: string, status: string, seconds: number): void {
+    this.pluginExecutionDuration.observe({ plugin, extension_point: extensionPoint, status }, seconds);
+  }
+
+  private countAttempt(result: AttemptResult, profile: string, durationSeconds: number): void {
+    this.scheduleAttempts.inc({ result, profile });
+    this.attemptDuration.observe({ result, profile }, durationSeconds);
+  }
+
+  /** Prometheus text exposition of every metric in this registry. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+function cycleSeconds(outcome: AttemptOutcome): number {
+  return Math.max(0, (outcome.endedAt - outcome.startedAt) / 1000);
+}

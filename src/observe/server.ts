@@ -1,0 +1,133 @@
+/**
+ * The HTTP endpoints kube-scheduler serves: /healthz, /livez, /readyz and /metrics (fastify).
+ *
+ * Health endpoints follow k8s.io/apiserver/pkg/server/healthz's text format:
+ * - every check passes: 200 "ok"; with ?verbose: "[+]ping ok\n[+]<check> ok\n<endpoint> check passed\n";
+ * - a check fails: 500 "[+]ping ok\n[-]<check> failed: <reason>\n<endpoint> check failed\n". Upstream withholds the
+ *   reason on this public endpoint ("reason withheld") and logs it; berth's endpoints are plain-HTTP operational
+ *   ports, so the reason is shown (and also logged);
+ * - ?exclude=<check> skips a check ("[+]<check> excluded: ok"), as upstream;
+ * - /<endpoint>/<check> runs one check: 200 "ok" or 500 "internal server error: <reason>".
+ * A built-in "ping" check (always ok) comes first, as upstream installs it.
+ */
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from './logging.js';
+import type { SchedulerMetrics } from './metrics.js';
+
+export interface CheckResult {
+  /** The check's name in the output, e.g. "leaderElection", "informer-sync". */
+  name: string;
+  ok: boolean;
+  /** Why the check failed. */
+  reason?: string;
+}
+
+/** One endpoint's checks: one or several named results, possibly computed asynchronously. */
+export type HealthCheck = () => CheckResult | CheckResult[] | Promise<CheckResult | CheckResult[]>;
+
+export type Endpoint = 'healthz' | 'livez' | 'readyz';
+
+export interface ServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  metrics: SchedulerMetrics;
+  checks: Record<Endpoint, HealthCheck>;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  /** e.g. http://127.0.0.1:10259 */
+  address: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const ENDPOINTS: readonly Endpoint[] = ['healthz', 'livez', 'readyz'];
+const TEXT = 'text/plain; charset=utf-8';
+
+async function runChecks(check: HealthCheck): Promise<CheckResult[]> {
+  try {
+    const r = await check();
+    return [{ name: 'ping', ok: true }, ...(Array.isArray(r) ? r : [r])];
+  } catch (err) {
+    return [
+      { name: 'ping', ok: true },
+      { name: 'check', ok: false, reason: err instanceof Error ? err.message : String(err) },
+    ];
+  }
+}
+
+function queryValues(request: FastifyRequest, key: string): string[] | undefined {
+  const q = request.query as Record<string, string | string[] | undefined>;
+  const v = q[key];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v : [v];
+}
+
+function sendText(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply.code(status).header('content-type', TEXT).header('x-content-type-options', 'nosniff').send(body);
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { metrics, checks, logger } = options;
+  const app = Fastify({ logger: false });
+
+  for (const endpoint of ENDPOINTS) {
+    app.get(`/${endpoint}`, async (request, reply) => {
+      const results = await runChecks(checks[endpoint]);
+      const excluded = new Set((queryValues(request, 'exclude') ?? []).flatMap((v) => v.split(',')).filter((v) => v !== ''));
+      let out = '';
+      const failed: CheckResult[] = [];
+      for (const r of results) {
+        if (excluded.delete(r.name)) {
+          out += `[+]${r.name} excluded: ok\n`;
+        } else if (r.ok) {
+          out += `[+]${r.name} ok\n`;
+        } else {
+          out += `[-]${r.name} failed: ${r.reason ?? 'unknown reason'}\n`;
+          failed.push(r);
+        }
+      }
+      if (excluded.size > 0) {
+        out += `warn: some health checks cannot be excluded: no matches for ${[...excluded].map((n) => JSON.stringify(n)).join(',')}\n`;
+      }
+      if (failed.length > 0) {
+        logger?.warn(
+          { endpoint, failed: failed.map((f) => ({ check: f.name, reason: f.reason })) },
+          `${failed.map((f) => f.name).join(',')} check failed: ${endpoint}`,
+        );
+        return sendText(reply, 500, `${out}${endpoint} check failed\n`);
+      }
+      if (queryValues(request, 'verbose') === undefined) return sendText(reply, 200, 'ok');
+      return sendText(reply, 200, `${out}${endpoint} check passed\n`);
+    });
+
+    app.get<{ Params: { check: string } }>(`/${endpoint}/:check`, async (request, reply) => {
+      const results = await runChecks(checks[endpoint]);
+      const r = results.find((x) => x.name === request.params.check);
+      if (!r) return sendText(reply, 404, '404 page not found\n');
+      if (!r.ok) return sendText(reply, 500, `internal server error: ${r.reason ?? 'unknown reason'}\n`);
+      return sendText(reply, 200, 'ok');
+    });
+  }
+
+  app.get('/metrics', async (_request, reply) => {
+    const body = await metrics.text();
+    return reply.code(200).header('content-type', metrics.contentType).send(body);
+  });
+
+  await app.listen({ host: options.host, port: options.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : options.port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const address = `http://${hostForUrl}:${port}`;
+  logger?.info({ address }, `serving /healthz, /livez, /readyz and /metrics on ${address}`);
+  return {
+    address,
+    port,
+    close: async () => {
+      await app.close();
+    },
+  };
+}

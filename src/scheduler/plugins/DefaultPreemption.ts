@@ -1,0 +1,299 @@
+/**
+ * DefaultPreemption (PostFilter): when no node fits a pod, look for a node where evicting lower-priority pods would
+ * make room, as upstream's defaultpreemption plugin with the preemption Evaluator (Preempt, findCandidates,
+ * DryRunPreemption, SelectVictimsOnNode, pickOneNodeForPreemption), v1.37 semantics.
+ *
+ * - Eligibility: preemptionPolicy Never → "not eligible due to preemptionPolicy=Never."; a pod whose nominated node
+ *   (status.nominatedNodeName) still holds a lower-priority pod terminating by scheduler preemption →
+ *   "not eligible due to a terminating pod on the nominated node." (skipped when that node is
+ *   UnschedulableAndUnresolvable).
+ * - Potential nodes: those whose diagnosis status is Unschedulable (explicit, or the absent-nodes status when
+ *   PreFilter rejected); the others are "Preemption is not helpful for scheduling".
+ * - SelectVictimsOnNode: every pod with lower priority is removed from the ClusterState itself (so PreFilter state
+ *   such as topology spread and inter-pod affinity counts sees the node without them), the handle's checkFit runs
+ *   PreFilter + Filter for the node; then victims are reprieved one at a time, most important first (priority, then
+ *   earlier start time). The cluster state is put back exactly (same PodInfo objects, assumed flags and pod order on
+ *   the node) in a finally block.
+ * - The best candidate: fewest PDB violations, lowest highest-victim priority, smallest sum of (priority + 2^31),
+ *   fewest victims, latest start time of the highest-priority victims, then the first.
+ * - Messages carry upstream's "preemption: " prefix; with no candidate the message is the fit-error text over the
+ *   per-node preemption statuses.
+ *
+ * Deviations (documented):
+ * - PodDisruptionBudgets are not watched by berth: no victim counts as violating a PDB (NumPDBViolations is 0).
+ * - The dry run starts at offset 0 (upstream picks a random offset) and checks nodes sequentially in the cluster's
+ *   node order, stopping once minCandidateNodesPercentage/minCandidateNodesAbsolute candidates were found. Among
+ *   fully tied candidates the first in that order wins (upstream iterates a Go map: effectively random).
+ * - A pod without status.startTime counts as started "now", i.e. later than every recorded start time (+Infinity);
+ *   upstream calls time.Now() per comparison.
+ * - Nominated pods: berth does not track nominations yet, so upstream's filtering "with nominated pods" and the
+ *   clearing of lower-priority nominations on the chosen node do not apply. Extenders are not supported.
+ * - The victims are returned to the caller (who evicts them); nothing is deleted here.
+ */
+import type { NodeInfo } from '../cache/nodeInfo.js';
+import type { PodInfo } from '../cache/podInfo.js';
+import { fitErrorMessage } from '../framework/fitError.js';
+import {
+  Code,
+  type CycleState,
+  type Diagnosis,
+  type FrameworkHandle,
+  type PluginFactory,
+  type PostFilterPlugin,
+  type PostFilterResult,
+  Status,
+} from '../framework/types.js';
+
+export const NAME = 'DefaultPreemption';
+
+export const MSG_PREEMPTION_POLICY_NEVER = 'not eligible due to preemptionPolicy=Never.';
+export const MSG_TERMINATING_ON_NOMINATED = 'not eligible due to a terminating pod on the nominated node.';
+export const REASON_NOT_HELPFUL = 'Preemption is not helpful for scheduling';
+export const REASON_NO_VICTIMS = 'No preemption victims found for incoming pod';
+
+const PREFIX = 'preemption: ';
+const NOT_HELPFUL = Status.unresolvable(REASON_NOT_HELPFUL);
+const NO_VICTIMS = Status.unresolvable(REASON_NO_VICTIMS);
+/** Upstream's default NodeToStatus: nodes absent from the diagnosis are UnschedulableAndUnresolvable. */
+const DEFAULT_ABSENT = Status.unresolvable();
+const START_TIME_KEY = `${NAME}/startTime`;
+const PRIORITY_OFFSET = 2147483648; // math.MaxInt32 + 1
+
+export interface PreemptionCandidate {
+  node: string;
+  /** Most important first (priority descending, then earlier start time). */
+  victims: PodInfo[];
+  numPDBViolations: number;
+}
+
+/** Upstream GetPodStartTime: status.startTime, else "now" (here: later than any recorded time). */
+export function podStartTime(pod: PodInfo): number {
+  return pod.memoize(START_TIME_KEY, () => {
+    const raw = pod.pod.status?.startTime;
+    if (!raw) return Number.POSITIVE_INFINITY;
+    const t = Date.parse(raw);
+    return Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
+  });
+}
+
+/** Upstream MoreImportantPod: higher priority, then the earlier start time. */
+export function moreImportantPod(a: PodInfo, b: PodInfo): boolean {
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  return podStartTime(a) < podStartTime(b);
+}
+
+function compareImportance(a: PodInfo, b: PodInfo): number {
+  if (moreImportantPod(a, b)) return -1;
+  if (moreImportantPod(b, a)) return 1;
+  return 0;
+}
+
+/** Upstream calculateNumCandidates. */
+export function numCandidates(numNodes: number, percentage: number, absolute: number): number {
+  let n = Math.trunc((numNodes * percentage) / 100);
+  if (n < absolute) n = absolute;
+  if (n > numNodes) n = numNodes;
+  return n;
+}
+
+/** Upstream GetEarliestPodStartTime: the earliest start time among the highest-priority victims. */
+function earliestStartOfHighestPriority(victims: readonly PodInfo[]): number {
+  const first = victims[0] as PodInfo;
+  let maxPriority = first.priority;
+  let earliest = podStartTime(first);
+  for (const v of victims) {
+    if (v.priority === maxPriority) {
+      const t = podStartTime(v);
+      if (t < earliest) earliest = t;
+    } else if (v.priority > maxPriority) {
+      maxPriority = v.priority;
+      earliest = podStartTime(v);
+    }
+  }
+  return earliest;
+}
+
+const SCORE_FUNCS: ReadonlyArray<(c: PreemptionCandidate) => number> = [
+  (c) => -c.numPDBViolations,
+  (c) => -(c.victims[0] as PodInfo).priority,
+  (c) => {
+    let sum = 0;
+    for (const v of c.victims) sum += v.priority + PRIORITY_OFFSET;
+    return -sum;
+  },
+  (c) => -c.victims.length,
+  (c) => earliestStartOfHighestPriority(c.victims),
+];
+
+/** Upstream pickOneNodeForPreemption with the default score functions; ties after all of them → the first. */
+export function pickOneNodeForPreemption(candidates: readonly PreemptionCandidate[]): PreemptionCandidate | undefined {
+  if (candidates.length === 0) return undefined;
+  let remaining: readonly PreemptionCandidate[] = candidates;
+  for (const f of SCORE_FUNCS) {
+    let best = Number.NEGATIVE_INFINITY;
+    let selected: PreemptionCandidate[] = [];
+    for (const c of remaining) {
+      const score = f(c);
+      if (score > best) {
+        best = score;
+        selected = [c];
+      } else if (score === best) {
+        selected.push(c);
+      }
+    }
+    if (selected.length === 1) return selected[0];
+    remaining = selected;
+  }
+  return remaining[0];
+}
+
+interface Condition {
+  type?: string;
+  status?: string;
+  reason?: string;
+}
+
+/** Upstream podTerminatingByPreemption: deleting, and the first DisruptionTarget condition is True/PreemptionByScheduler. */
+function terminatingByPreemption(pod: PodInfo): boolean {
+  if (!pod.terminating) return false;
+  for (const raw of pod.pod.status?.conditions ?? []) {
+    const c = raw as Condition | null;
+    if (c && c.type === 'DisruptionTarget') return c.status === 'True' && c.reason === 'PreemptionByScheduler';
+  }
+  return false;
+}
+
+function statusOf(diagnosis: Diagnosis, node: string): Status {
+  return diagnosis.nodeToStatus.get(node)?.status ?? diagnosis.absentNodesStatus ?? DEFAULT_ABSENT;
+}
+
+type VictimSelection = { victims: PodInfo[]; status?: undefined } | { victims?: undefined; status: Status };
+
+export class DefaultPreemption implements PostFilterPlugin {
+  readonly name = NAME;
+
+  constructor(private readonly handle: FrameworkHandle) {}
+
+  postFilter(_state: CycleState, pod: PodInfo, diagnosis: Diagnosis, numAllNodes: number): PostFilterResult {
+    // 1) Eligibility.
+    const ineligible = this.notEligibleReason(pod, diagnosis);
+    if (ineligible !== null) return { status: Status.unschedulable(PREFIX + ineligible) };
+
+    // 2) Candidates.
+    const allNodes = this.handle.cluster.nodes();
+    if (allNodes.length === 0) return { status: Status.error(`${PREFIX}no nodes available`) };
+    const potential: NodeInfo[] = [];
+    for (const node of allNodes) {
+      if (statusOf(diagnosis, node.name).code === Code.Unschedulable) potential.push(node);
+    }
+    const nodeStatuses = new Map<string, { plugin: string; status: Status }>();
+    const candidates: PreemptionCandidate[] = [];
+    const errors: string[] = [];
+    if (potential.length > 0) {
+      const args = this.handle.profile.pluginArgs.DefaultPreemption;
+      const wanted = numCandidates(potential.length, args.minCandidateNodesPercentage, args.minCandidateNodesAbsolute);
+      // Offset 0 (upstream: random); sequential, stopping as soon as enough candidates were found.
+      for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
+        const node = potential[i] as NodeInfo;
+        const selection = this.selectVictimsOnNode(pod, node);
+        if (selection.victims) {
+          candidates.push({ node: node.name, victims: selection.victims, numPDBViolations: 0 });
+          continue;
+        }
+        if (selection.status.code === Code.Error) errors.push(selection.status.message);
+        nodeStatuses.set(node.name, { plugin: NAME, status: selection.status });
+      }
+    }
+
+    if (candidates.length === 0) {
+      if (errors.length > 0) {
+        const msg = errors.length === 1 ? (errors[0] as string) : `[${errors.join(', ')}]`;
+        return { status: Status.error(PREFIX + msg) };
+      }
+      const preemptionDiagnosis: Diagnosis = {
+        nodeToStatus: nodeStatuses,
+        absentNodesStatus: NOT_HELPFUL,
+        unschedulablePlugins: new Set(),
+        preFilterMsg: '',
+        postFilterMsg: '',
+      };
+      return {
+        status: Status.unschedulable(PREFIX + fitErrorMessage(preemptionDiagnosis, numAllNodes)),
+        nominatedNodeName: '',
+      };
+    }
+
+    // 3) Extenders: none. 4) The best candidate.
+    const best = pickOneNodeForPreemption(candidates) as PreemptionCandidate;
+    // Upstream's Evaluator.Preempt success message, prefixed "preemption: " by the plugin; it becomes the
+    // FailedScheduling message's PostFilter part.
+    const message = `${PREFIX}found a potential placement for pod on node ${best.node}, preempting ${best.victims.length} victims`;
+    return { status: new Status(Code.Success, message), nominatedNodeName: best.node, victims: best.victims };
+  }
+
+  /** Upstream PodEligibleToPreemptOthers; null when eligible. */
+  private notEligibleReason(pod: PodInfo, diagnosis: Diagnosis): string | null {
+    if (pod.pod.spec?.preemptionPolicy === 'Never') return MSG_PREEMPTION_POLICY_NEVER;
+    const nominated = pod.pod.status?.nominatedNodeName;
+    if (nominated) {
+      if (statusOf(diagnosis, nominated).code === Code.UnschedulableAndUnresolvable) return null;
+      const node = this.handle.cluster.getNode(nominated);
+      if (node) {
+        for (const p of node.pods) {
+          if (p.priority < pod.priority && terminatingByPreemption(p)) return MSG_TERMINATING_ON_NOMINATED;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Upstream SelectVictimsOnNode, on the live ClusterState: the lower-priority pods are taken out, the pod is
+   * checked, and the most important ones are put back while the pod still fits. Always restores the state.
+   */
+  private selectVictimsOnNode(pod: PodInfo, node: NodeInfo): VictimSelection {
+    const pods = node.pods;
+    let first = -1;
+    for (let i = 0; i < pods.length; i++) {
+      if ((pods[i] as PodInfo).priority < pod.priority) {
+        first = i;
+        break;
+      }
+    }
+    if (first < 0) return { status: NO_VICTIMS };
+    const checkFit = this.handle.checkFit?.bind(this.handle);
+    if (!checkFit) return { status: Status.error('the framework handle cannot run filters for preemption') };
+
+    const cluster = this.handle.cluster;
+    // The pods from the first potential victim on: removing pods swaps the last into the gap, so this suffix is
+    // removed and re-added in order at the end to leave the node's pod order exactly as it was.
+    const suffix = pods.slice(first);
+    const assumed = suffix.map((p) => cluster.isAssumed(p.uid));
+    const wasAssumed = new Map<string, boolean>();
+    suffix.forEach((p, i) => wasAssumed.set(p.uid, assumed[i] as boolean));
+    const potential = suffix.filter((p) => p.priority < pod.priority);
+    try {
+      for (const v of potential) cluster.removePodByUid(v.uid);
+      const fit = checkFit(pod, node);
+      if (fit !== null) return { status: fit.status };
+      potential.sort(compareImportance);
+      const victims: PodInfo[] = [];
+      for (const v of potential) {
+        cluster.restorePod(v, wasAssumed.get(v.uid) === true);
+        if (checkFit(pod, node) !== null) {
+          cluster.removePodByUid(v.uid);
+          victims.push(v);
+        }
+      }
+      if (victims.length === 0) {
+        return { status: Status.error(`expected at least one victim pod on node ${JSON.stringify(node.name)}`) };
+      }
+      return { victims };
+    } finally {
+      for (const p of suffix) cluster.removePodByUid(p.uid);
+      suffix.forEach((p, i) => cluster.restorePod(p, assumed[i] as boolean));
+    }
+  }
+}
+
+export const create: PluginFactory = (handle) => new DefaultPreemption(handle);
