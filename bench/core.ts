@@ -1,7 +1,9 @@
 /**
  * In-process core benchmark, shaped like scheduler_perf's SchedulingBasic: nodes of 4 CPU / 32Gi / 110 pods,
  * pods of one pause container requesting 100m / 500Mi, scheduled one after another by the default profile with
- * every default plugin (filter + score, assume; no API server). Reports figures; asserts nothing about time.
+ * every default plugin: the scheduling cycle (filter, score, assume, Reserve, Permit) and the binding cycle
+ * (PreBindPreFlight, DefaultBinder against a port that accepts every Binding, the Scheduled event, PostBind), no API
+ * server. Reports figures; asserts nothing about time.
  *
  *   npm run bench:core -- [--nodes 5000] [--pods 10000] [--json]
  */
@@ -13,6 +15,7 @@ import { IN_TREE_REGISTRY } from '../src/scheduler/plugins/registry.js';
 import { PodInfo } from '../src/scheduler/cache/podInfo.js';
 import { SeededRandom } from '../src/scheduler/random.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
+import type { ClusterPort } from '../src/scheduler/ports.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,12 +63,25 @@ function quantile(sorted: Float64Array, q: number): number {
 const cluster = new ClusterState();
 for (let i = 0; i < nodeCount; i++) cluster.upsertNode(node(i));
 let clock = 0;
+let events = 0;
+/** Accepts every Binding at once: the API server's cost is what bench/throughput.ts measures. */
+const port: ClusterPort = {
+  bind: async () => null,
+  evictVictim: async () => true,
+  recordEvent: () => {
+    events++;
+  },
+  updatePodStatus: async () => {},
+  lookupPod: async () => ({ state: 'gone' }),
+  write: async () => ({ status: 200 }),
+};
 const scheduler = new Scheduler({
   cluster,
   config: defaultSchedulerConfig(),
   registry: IN_TREE_REGISTRY,
   random: new SeededRandom(42),
-  now: () => clock,
+  clock: { now: () => clock, sleep: async () => {} },
+  port,
 });
 const pods = Array.from({ length: podCount }, (_, i) => new PodInfo(pod(i)));
 for (const p of pods) {
@@ -80,12 +96,13 @@ const started = process.hrtime.bigint();
 for (let i = 0; i < podCount; i++) {
   const t0 = process.hrtime.bigint();
   const outcome = scheduler.scheduleOne();
-  const t1 = process.hrtime.bigint();
   if (!outcome) break;
+  const t1 = process.hrtime.bigint();
   cycleMs[i] = Number(t1 - t0) / 1e6;
-  if (outcome.result.kind === 'scheduled') {
-    scheduled++;
-    scheduler.bindingFinished(outcome);
+  if (outcome.binding) {
+    const end = await outcome.binding;
+    if (end.bound) scheduled++;
+    else failed++;
     scheduler.notify('AssignedPodAdd');
   } else {
     failed++;
@@ -102,6 +119,7 @@ const result = {
   podsPerSecond: Math.round((scheduled + failed) / elapsedS),
   cycleP50Ms: Number(quantile(sorted, 0.5).toFixed(3)),
   cycleP99Ms: Number(quantile(sorted, 0.99).toFixed(3)),
+  scheduledEvents: events,
   peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
   node: process.version,
 };

@@ -44,7 +44,7 @@ interface SimulateFlags {
   seed: number;
 }
 
-export function runSimulate(files: string[], flags: SimulateFlags, out: (s: string) => void): number {
+export async function runSimulate(files: string[], flags: SimulateFlags, out: (s: string) => void): Promise<number> {
   let snapshotFiles = files;
   let configPath = flags.config;
   if (snapshotFiles.length === 0) {
@@ -56,7 +56,7 @@ export function runSimulate(files: string[], flags: SimulateFlags, out: (s: stri
   }
   const config: SchedulerConfig = configPath ? loadSchedulerConfig(configPath) : defaultSchedulerConfig();
   const snapshot = loadSnapshot([...snapshotFiles, ...(flags.pods ?? [])]);
-  const result = simulate(snapshot, config, IN_TREE_REGISTRY, { explain: flags.explain === true, seed: flags.seed });
+  const result = await simulate(snapshot, config, IN_TREE_REGISTRY, { explain: flags.explain === true, seed: flags.seed });
   if (flags.output === 'json') {
     out(`${renderJson(result)}\n`);
   } else {
@@ -86,8 +86,8 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .option('-e, --explain', 'print per-node filter verdicts and per-plugin raw, normalized and weighted scores')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('--seed <n>', 'seed for the tie-break among equal top scores', parseInteger, 1)
-    .action((files: string[], flags: SimulateFlags) => {
-      setExit(runSimulate(files, flags, out));
+    .action(async (files: string[], flags: SimulateFlags) => {
+      setExit(await runSimulate(files, flags, out));
     });
 
   const config = program.command('config').description('Work with KubeSchedulerConfiguration files.');

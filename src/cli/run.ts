@@ -93,9 +93,9 @@ export async function startBerth(flags: RunFlags, config: SchedulerConfig = load
     metrics,
     elector,
     bindConcurrency: flags.bindConcurrency,
-    // A scheduled decision is logged once its binding finished: bound=false when the Binding failed (the pod is
-    // requeued or dropped; see the "binding failed" line), so a failed attempt never reads as a placement.
-    onDecision: (outcome, bound) => logDecision(outcome.result.kind === 'scheduled' ? logger.child({ bound }) : logger, outcome),
+    // A scheduled decision is logged once its binding cycle ended: bound=false when it failed (the pod is requeued
+    // or dropped; see the "binding failed" line), so a failed attempt never reads as a placement.
+    onDecision: (outcome, end) => logDecision(outcome.result.kind === 'scheduled' ? logger.child({ bound: end.bound }) : logger, outcome),
   });
   const live = scheduler;
   let shuttingDown = false;
@@ -140,8 +140,10 @@ export async function startBerth(flags: RunFlags, config: SchedulerConfig = load
     logger.info({ reason }, 'shutting down: finishing bindings in flight');
     await live.stop();
     await started;
+    // The Lease is released through the same client: close it only after the elector is done.
     await elector.stop();
     await campaign;
+    client.close();
     await server.close();
     logger.info(live.counters, 'stopped');
     resolveDone();

@@ -16,7 +16,7 @@ import type {
   VolumeBindingArgs,
 } from './types.js';
 import type { Decoder, FieldPath } from './decode.js';
-import { formatGoDuration } from './duration.js';
+import { formatGoDuration } from '../kube/duration.js';
 
 export const CONFIG_API_VERSION = 'kubescheduler.config.k8s.io/v1';
 

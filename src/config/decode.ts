@@ -4,7 +4,7 @@
  */
 import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
 import { suggestionHint, type ConfigIssue } from './errors.js';
-import { parseGoDuration } from './duration.js';
+import { parseGoDuration } from '../kube/duration.js';
 
 export type FieldPath = ReadonlyArray<string | number>;
 

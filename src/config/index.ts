@@ -10,4 +10,4 @@ export {
   EMBEDDED_DEFAULT_SOURCE,
 } from './load.js';
 export { CONFIG_API_VERSION } from './args.js';
-export { parseGoDuration, formatGoDuration } from './duration.js';
+export { parseGoDuration, formatGoDuration } from '../kube/duration.js';

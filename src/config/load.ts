@@ -17,7 +17,7 @@ import type {
 } from './types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { Decoder, yamlLocator, type FieldPath } from './decode.js';
-import { formatGoDuration } from './duration.js';
+import { formatGoDuration } from '../kube/duration.js';
 import {
   checkPluginName,
   decodeUserPlugins,

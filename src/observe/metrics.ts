@@ -3,10 +3,10 @@
  * plus berth's decision metrics, on a private prom-client Registry (never the global one, so several schedulers or
  * tests can coexist in one process).
  *
- * Timing follows upstream: an unschedulable or failed attempt is counted when the scheduling cycle ends
- * (recordAttempt); a scheduled attempt is counted when its binding finishes (recordBound, or recordBindFailed which
- * counts result="error"), with the attempt duration covering algorithm + binding, and the end-to-end SLI from the
- * pod's first entry into the queue.
+ * Timing follows upstream: recordCycle runs when a scheduling cycle ends (algorithm latency, score contributions,
+ * preemption attempts); recordAttemptEnd when the attempt is over, in either cycle (scheduler_schedule_attempts_total
+ * with result scheduled, unschedulable or error; the attempt duration covering algorithm + binding; for bound pods
+ * the end-to-end SLI from the pod's first entry into the queue).
  *
  * Label cardinality is bounded: result (3), profile (configured profiles), queue (4), event (a fixed set of cluster
  * event names), extension_point/status (fixed), plugin (configured plugins), attempts ("1".."14", "15+"). The one
@@ -22,7 +22,7 @@
 import { collectDefaultMetrics, Counter, exponentialBuckets, Gauge, Histogram, linearBuckets, Registry } from 'prom-client';
 import type { ScheduleResult } from '../scheduler/framework/schedulePod.js';
 
-/** What recordAttempt and friends read from a CycleOutcome (src/scheduler/scheduler.ts), structurally. */
+/** What recordCycle and recordAttemptEnd read from a CycleOutcome (src/scheduler/scheduleOne.ts), structurally. */
 export interface AttemptOutcome {
   queued: { attempts: number; initialAttemptTimestamp: number };
   profile: string;
@@ -41,6 +41,13 @@ export interface QueueSource {
 }
 
 export type AttemptResult = 'scheduled' | 'unschedulable' | 'error';
+
+/** What recordAttemptEnd reads from an AttemptEnd, structurally. */
+export interface AttemptEndLike {
+  result: AttemptResult;
+  bound: boolean;
+  durationSeconds: number;
+}
 
 /** Upstream getAttemptsLabel: attempts capped at "15+". */
 export function attemptsLabel(attempts: number): string {
@@ -85,6 +92,8 @@ export class SchedulerMetrics {
   readonly podsPlaced: Counter<'node' | 'profile'>;
   readonly pluginWeightedScore: Histogram<'plugin' | 'profile'>;
   readonly pluginScoreShare: Histogram<'plugin' | 'profile'>;
+  readonly permitWaitDuration: Histogram<'result'>;
+  readonly goroutines: Gauge<'operation'>;
 
   constructor(options: SchedulerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -217,6 +226,21 @@ export class SchedulerMetrics {
       registers,
     });
 
+    this.permitWaitDuration = new Histogram({
+      name: 'scheduler_permit_wait_duration_seconds',
+      help: 'Duration of waiting on permit.',
+      labelNames: ['result'],
+      buckets: exponentialBuckets(0.001, 2, 15),
+      registers,
+    });
+    this.goroutines = new Gauge({
+      name: 'scheduler_goroutines',
+      help: 'Number of running goroutines split by the work they do such as binding.',
+      labelNames: ['operation'],
+      registers,
+    });
+    this.goroutines.set({ operation: 'binding' }, 0);
+
     if (options.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, ...(options.defaultMetricsPrefix ? { prefix: options.defaultMetricsPrefix } : {}) });
     }
@@ -233,57 +257,38 @@ export class SchedulerMetrics {
   };
 
   /**
-   * A scheduling cycle ended. Unschedulable and error results are counted now (with `durationSeconds`, by default the
-   * cycle's own duration); scheduled results only record the algorithm latency and the score contributions here, and
-   * are counted by recordBound / recordBindFailed once binding is over. Preemption (PostFilter) is recorded too.
+   * A scheduling cycle ended: the algorithm latency and, for a chosen node, what each score plugin added to its
+   * total; a PostFilter run counts as a preemption attempt (upstream's counter, incremented by DefaultPreemption).
    */
-  recordAttempt(outcome: AttemptOutcome, durationSeconds = cycleSeconds(outcome)): void {
+  recordCycle(outcome: AttemptOutcome): void {
     const { result, profile } = outcome;
-    switch (result.kind) {
-      case 'scheduled': {
-        this.algorithmDuration.observe(cycleSeconds(outcome));
-        const total = result.totalScore;
-        for (const c of result.contributions) {
-          this.pluginWeightedScore.observe({ plugin: c.plugin, profile }, c.weighted);
-          if (total > 0) this.pluginScoreShare.observe({ plugin: c.plugin, profile }, c.weighted / total);
-        }
-        return;
+    this.algorithmDuration.observe(cycleSeconds(outcome));
+    if (result.kind === 'scheduled') {
+      const total = result.totalScore;
+      for (const c of result.contributions) {
+        this.pluginWeightedScore.observe({ plugin: c.plugin, profile }, c.weighted);
+        if (total > 0) this.pluginScoreShare.observe({ plugin: c.plugin, profile }, c.weighted / total);
       }
-      case 'unschedulable': {
-        this.countAttempt('unschedulable', profile, durationSeconds);
-        const pf = result.postFilter;
-        if (pf) {
-          this.preemptionAttempts.inc();
-          if (pf.nominatedNodeName) this.preemptionVictims.observe(pf.victims?.length ?? 0);
-        }
-        return;
-      }
-      case 'error':
-        this.countAttempt('error', profile, durationSeconds);
-        return;
+    } else if (result.kind === 'unschedulable' && result.postFilter) {
+      this.preemptionAttempts.inc();
     }
   }
 
   /**
-   * A scheduled pod's binding succeeded. `durationSeconds` is the whole attempt (algorithm + binding), measured from
-   * outcome.startedAt; the SLI runs from the pod's first entry into the queue to startedAt + durationSeconds.
+   * The attempt is over: counted under its result with its whole duration (algorithm + binding); a bound pod also
+   * records its attempts, the end-to-end SLI from its first entry into the queue, and its placement.
    */
-  recordBound(outcome: AttemptOutcome, durationSeconds: number): void {
-    if (outcome.result.kind !== 'scheduled') return;
-    this.countAttempt('scheduled', outcome.profile, durationSeconds);
-    const end = outcome.startedAt + durationSeconds * 1000;
+  recordAttemptEnd(outcome: AttemptOutcome, end: AttemptEndLike): void {
+    this.countAttempt(end.result, outcome.profile, end.durationSeconds);
+    if (!end.bound || outcome.result.kind !== 'scheduled') return;
+    const finished = outcome.startedAt + end.durationSeconds * 1000;
     const attempts = outcome.queued.attempts;
     this.podSchedulingAttempts.observe(attempts);
     this.podSchedulingSLIDuration.observe(
       { attempts: attemptsLabel(attempts) },
-      Math.max(0, (end - outcome.queued.initialAttemptTimestamp) / 1000),
+      Math.max(0, (finished - outcome.queued.initialAttemptTimestamp) / 1000),
     );
     this.podsPlaced.inc({ node: this.perNodePlacement ? outcome.result.nodeName : '', profile: outcome.profile });
-  }
-
-  /** A scheduled pod's binding failed: upstream counts the attempt as an error. */
-  recordBindFailed(outcome: AttemptOutcome, durationSeconds: number): void {
-    this.countAttempt('error', outcome.profile, durationSeconds);
   }
 
   /** Time spent running all plugins of one extension point (upstream records it per cycle). */

@@ -1,59 +1,65 @@
 /**
- * The scheduler loop both adapters drive: pending pods in a queue, one PodScheduler (framework) per profile,
- * assume-on-success, requeue-on-failure. The adapter feeds cluster changes into ClusterState, calls the
- * notification methods so waiting pods get retried, and performs the binding (or, in the simulator, accepts it).
+ * The scheduler both adapters drive: pending pods in a queue, one profile (framework + algorithm) per
+ * schedulerName, and scheduleOne (src/scheduler/scheduleOne.ts) running a pod's scheduling cycle and starting its
+ * binding cycle. The adapter feeds cluster changes into the cache and tells the scheduler about them (pending pods,
+ * deletions, cluster events), implements the ClusterPort the cycles write through, and decides how many binding
+ * cycles may run at once.
  */
 import type { SchedulerConfig } from '../config/types.js';
 import type { ClusterState } from './cache/clusterState.js';
-import { Framework } from './framework/framework.js';
-import { PodScheduler, type ScheduleOptions, type ScheduleResult } from './framework/schedulePod.js';
-import type { PluginFactory } from './framework/types.js';
 import type { PodInfo } from './cache/podInfo.js';
+import type { Clock } from './clock.js';
+import { Framework } from './framework/framework.js';
+import { PodScheduler, type ScheduleOptions } from './framework/schedulePod.js';
+import type { PluginFactory } from './framework/types.js';
 import type { ClusterEventKind } from './plugins/catalog.js';
-import { type QueuedPod, type QueueOptions, SchedulingQueue } from './queue/queue.js';
+import type { ClusterPort } from './ports.js';
+import { type QueueOptions, SchedulingQueue } from './queue/queue.js';
 import type { Random } from './random.js';
+import { BindingsInFlight, type CycleContext, type CycleOutcome, type Profile, runSchedulingCycle, type SchedulerObserver } from './scheduleOne.js';
+
+export type { AttemptEnd, CycleOutcome, SchedulerObserver } from './scheduleOne.js';
 
 export interface SchedulerDeps {
   cluster: ClusterState;
   config: SchedulerConfig;
   registry: ReadonlyMap<string, PluginFactory>;
   random: Random;
-  /** Milliseconds; the live adapter passes a real clock, the simulator a virtual one. */
-  now: () => number;
+  /** The live adapter passes the wall clock, the simulator a virtual one, tests a fake one. */
+  clock: Clock;
+  /** Where the cycles' writes go: the API server (live) or memory (simulator, tests). */
+  port: ClusterPort;
+  observer?: SchedulerObserver;
   onQueueIncoming?: QueueOptions['onIncoming'];
-}
-
-export interface CycleOutcome {
-  queued: QueuedPod;
-  profile: string;
-  result: ScheduleResult;
-  /** The pod as assumed on its node (scheduled results only): bind it, then call bindingFinished or bindingFailed. */
-  assumed?: PodInfo;
-  /** When the attempt started and ended, on the injected clock. */
-  startedAt: number;
-  endedAt: number;
 }
 
 export class Scheduler {
   readonly queue: SchedulingQueue;
   readonly cluster: ClusterState;
-  readonly profiles = new Map<string, PodScheduler>();
-  private readonly now: () => number;
-  private readonly percentageOfNodesToScore: number;
+  readonly profiles = new Map<string, Profile>();
+  private readonly context: CycleContext;
 
   constructor(deps: SchedulerDeps) {
     this.cluster = deps.cluster;
-    this.now = deps.now;
-    this.percentageOfNodesToScore = deps.config.percentageOfNodesToScore;
-    this.queue = new SchedulingQueue(deps.now, {
+    this.queue = new SchedulingQueue(() => deps.clock.now(), {
       initialBackoffMs: deps.config.podInitialBackoffSeconds * 1000,
       maxBackoffMs: deps.config.podMaxBackoffSeconds * 1000,
       ...(deps.onQueueIncoming ? { onIncoming: deps.onQueueIncoming } : {}),
     });
     for (const profile of deps.config.profiles) {
-      const framework = new Framework(profile, deps.cluster, deps.registry);
-      this.profiles.set(profile.schedulerName, new PodScheduler(framework, deps.random));
+      const framework = new Framework(profile, { cluster: deps.cluster, registry: deps.registry, clock: deps.clock, api: deps.port });
+      this.profiles.set(profile.schedulerName, { framework, podScheduler: new PodScheduler(framework, deps.random) });
     }
+    this.context = {
+      queue: this.queue,
+      cluster: deps.cluster,
+      port: deps.port,
+      clock: deps.clock,
+      random: deps.random,
+      observer: deps.observer ?? {},
+      percentageOfNodesToScore: deps.config.percentageOfNodesToScore,
+      bindings: new BindingsInFlight(),
+    };
   }
 
   /** True when the pod names one of this scheduler's profiles. */
@@ -61,13 +67,17 @@ export class Scheduler {
     return this.profiles.has(pod.schedulerName);
   }
 
-  /** A pending (unassigned) pod appeared or changed. Terminating pods are not scheduled. */
+  /**
+   * A pending (unassigned) pod appeared or changed. Terminating pods are not scheduled; a pod this scheduler has
+   * assumed is in its binding cycle and is not queued again (upstream skipPodSchedule).
+   */
   upsertPendingPod(pod: PodInfo): void {
     if (!this.isResponsibleFor(pod)) return;
     if (pod.terminating) {
       this.removePendingPod(pod.uid);
       return;
     }
+    if (this.cluster.isAssumed(pod.uid)) return;
     this.syncNomination(pod);
     this.queue.update(pod);
   }
@@ -90,57 +100,48 @@ export class Scheduler {
     this.cluster.nominator.clear(uid);
   }
 
+  /**
+   * The pod was deleted: it leaves the queue, and if it waits at Permit or is in its binding cycle, that is
+   * aborted (upstream rejects the waiting pod); the binding cycle's failure handling then forgets it.
+   */
+  podDeleted(uid: string): void {
+    this.removePendingPod(uid);
+    for (const { framework } of this.profiles.values()) framework.waitingPods.get(uid)?.reject('', 'removed');
+    this.context.bindings.podDeleted(uid);
+  }
+
   /** Tell the queue what changed in the cluster, so pods waiting on it are retried. */
   notify(event: ClusterEventKind): void {
     this.queue.onClusterEvent(event);
   }
 
+  /** Binding cycles running now. */
+  get bindingsInFlight(): number {
+    return this.context.bindings.size;
+  }
+
   /**
-   * Pops the next pod and runs one scheduling attempt. On success the pod is assumed at once (accounted on its
-   * node) so the next attempt sees it; the caller binds it asynchronously. Undefined when no pod is ready.
+   * Pops the next pod and runs its scheduling cycle; a pod that was assumed goes on in its binding cycle
+   * (outcome.binding, already running). Undefined when no pod is ready.
    */
-  scheduleOne(options: ScheduleOptions = {}): CycleOutcome | undefined {
-    const queued = this.queue.pop();
-    if (!queued) return undefined;
-    const startedAt = this.now();
-    const podScheduler = this.profiles.get(queued.pod.schedulerName);
-    if (!podScheduler) {
+  scheduleOne(options: Pick<ScheduleOptions, 'explain'> = {}): CycleOutcome | undefined {
+    for (;;) {
+      const queued = this.queue.pop();
+      if (!queued) return undefined;
+      const profile = this.profiles.get(queued.pod.schedulerName);
+      if (profile) return runSchedulingCycle(this.context, profile, queued, options);
       this.queue.done(queued.pod.uid);
-      return undefined;
     }
-    const result = podScheduler.schedule(queued.pod, {
-      percentageOfNodesToScore: this.percentageOfNodesToScore,
-      ...options,
-    });
-    const outcome: CycleOutcome = { queued, profile: queued.pod.schedulerName, result, startedAt, endedAt: this.now() };
-    if (result.kind === 'scheduled') {
-      this.cluster.nominator.clear(queued.pod.uid);
-      outcome.assumed = this.cluster.assumePod(queued.pod, result.nodeName);
-    } else if (result.kind === 'unschedulable') {
-      // Preemption nominates the pod to the node it freed ('' clears an earlier nomination).
-      const nominated = result.postFilter?.nominatedNodeName;
-      if (nominated !== undefined) this.cluster.nominator.nominate(queued.pod, nominated);
-      this.queue.requeueAfterFailure(queued, result.diagnosis.unschedulablePlugins);
-    } else {
-      this.queue.requeueAfterFailure(queued, new Set());
-    }
-    return outcome;
   }
 
-  /** The binding was accepted by the API server (or the simulator): the attempt is over. */
-  bindingFinished(outcome: CycleOutcome): void {
-    this.queue.done(outcome.queued.pod.uid);
+  /** Stopping: pods waiting at Permit are rejected (each stays pending, for this or the next leader). */
+  rejectWaitingPods(reason: string): void {
+    for (const { framework } of this.profiles.values()) framework.waitingPods.iterate((waiting) => waiting.reject('', reason));
   }
 
-  /**
-   * The binding failed: forget the assumed pod, wake pods that may fit now, and back the pod off.
-   * `stillPending` false means the pod is gone or already bound elsewhere: drop it.
-   */
-  bindingFailed(outcome: CycleOutcome, stillPending: boolean): void {
-    const uid = outcome.queued.pod.uid;
-    this.cluster.forgetPod(uid);
-    this.queue.onClusterEvent('AssignedPodDelete');
-    if (stillPending) this.queue.requeueAfterFailure(outcome.queued, new Set());
-    else this.queue.delete(uid);
+  /** Stopping for good: every binding cycle still running is aborted, so each attempt ends. */
+  abortBindings(reason: string): void {
+    this.rejectWaitingPods(reason);
+    this.context.bindings.abortAll(reason);
   }
 }

@@ -7,6 +7,10 @@ import { PodInfo } from '../../src/scheduler/cache/podInfo.js';
 import { defaultSchedulerConfig } from '../../src/config/index.js';
 import type { ProfileConfig } from '../../src/config/types.js';
 import { EXTENSION_POINTS } from '../../src/scheduler/plugins/catalog.js';
+import { MemoryPort } from '../../src/adapters/simulator/memoryPort.js';
+import type { Clock } from '../../src/scheduler/clock.js';
+import { Framework } from '../../src/scheduler/framework/framework.js';
+import type { FrameworkHandle, PluginFactory } from '../../src/scheduler/framework/types.js';
 
 export interface NodeOptions {
   cpu?: string;
@@ -106,4 +110,26 @@ export function emptyProfile(overrides: Partial<ProfileConfig> = {}): ProfileCon
     pluginArgs: structuredClone(defaults.pluginArgs),
     ...overrides,
   };
+}
+
+/** A clock for tests: time moves only when advanced; sleeps resolve at once (no test waits on real time here). */
+export function fixedClock(now = 0): Clock {
+  return { now: () => now, sleep: async () => {} };
+}
+
+/**
+ * A framework handle over `cluster` for plugin tests: the profile's plugins from `registry` (none by default),
+ * a fixed clock and the simulator's in-memory port.
+ */
+export function makeHandle(
+  cluster: ClusterState,
+  profile: ProfileConfig = emptyProfile(),
+  registry: ReadonlyMap<string, PluginFactory> = new Map(),
+): FrameworkHandle {
+  return makeFramework(cluster, profile, registry).handle;
+}
+
+/** A framework for `profile` over `cluster`, with a fixed clock and the simulator's in-memory port. */
+export function makeFramework(cluster: ClusterState, profile: ProfileConfig, registry: ReadonlyMap<string, PluginFactory>): Framework {
+  return new Framework(profile, { cluster, registry, clock: fixedClock(), api: new MemoryPort(cluster) });
 }

@@ -151,9 +151,11 @@ function unschedulable(preempt?: { node?: string; victims: number }): AttemptOut
 describe('SchedulerMetrics', () => {
   it('exposes every upstream metric with its type, labels and exact buckets', async () => {
     const m = new SchedulerMetrics({ defaultMetrics: false });
-    m.recordAttempt(unschedulable({ node: 'n1', victims: 3 }));
-    m.recordAttempt(scheduled('n1'));
-    m.recordBound(scheduled('n1'), 0.01);
+    m.recordCycle(unschedulable({ node: 'n1', victims: 3 }));
+    m.preemptionVictims.observe(3);
+    m.recordCycle(scheduled('n1'));
+    m.recordAttemptEnd(scheduled('n1'), { result: 'scheduled', bound: true, durationSeconds: 0.01 });
+    m.permitWaitDuration.observe({ result: 'Success' }, 0.5);
     m.queueIncoming('active', 'PodAdd');
     m.observeExtensionPoint('Filter', 'Success', 'berth', 0.0002);
     m.observePluginExecution('NodeResourcesFit', 'Filter', 'Success', 0.00002);
@@ -175,6 +177,8 @@ describe('SchedulerMetrics', () => {
       ['berth_pods_placed_total', 'counter', undefined],
       ['berth_plugin_weighted_score', 'histogram', [...WEIGHTED_SCORE_BUCKETS]],
       ['berth_plugin_score_share', 'histogram', [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]],
+      ['scheduler_permit_wait_duration_seconds', 'histogram', goExp(0.001, 2, 15)],
+      ['scheduler_goroutines', 'gauge', undefined],
     ];
     for (const [name, type, bs] of expectations) {
       const fam = get(f, name);
@@ -187,35 +191,37 @@ describe('SchedulerMetrics', () => {
     expect(value(get(f, 'scheduler_framework_extension_point_duration_seconds'), 'scheduler_framework_extension_point_duration_seconds_count', { extension_point: 'Filter', status: 'Success', profile: 'berth' })).toBe(1);
     expect(value(get(f, 'scheduler_plugin_execution_duration_seconds'), 'scheduler_plugin_execution_duration_seconds_count', { plugin: 'NodeResourcesFit', extension_point: 'Filter', status: 'Success' })).toBe(1);
     expect(value(get(f, 'scheduler_queue_incoming_pods_total'), 'scheduler_queue_incoming_pods_total', { queue: 'active', event: 'PodAdd' })).toBe(1);
+    expect(value(get(f, 'scheduler_permit_wait_duration_seconds'), 'scheduler_permit_wait_duration_seconds_count', { result: 'Success' })).toBe(1);
+    expect(value(get(f, 'scheduler_goroutines'), 'scheduler_goroutines', { operation: 'binding' })).toBe(0);
   });
 
-  it('counts unschedulable and error attempts at once, scheduled ones when bound', async () => {
+  it('counts each attempt when it ends, under its result, with its whole duration', async () => {
     const m = new SchedulerMetrics({ defaultMetrics: false });
-    m.recordAttempt(unschedulable());
-    m.recordAttempt({ ...unschedulable(), result: { kind: 'error', message: 'boom', plugin: 'X' } });
-    m.recordAttempt(scheduled('node-a', 3));
+    const error = { ...unschedulable(), result: { kind: 'error' as const, message: 'boom', plugin: 'X' } };
+    for (const o of [unschedulable(), error, scheduled('node-a', 3)]) m.recordCycle(o);
     let f = parseProm(await m.text());
-    const attempts = get(f, 'scheduler_schedule_attempts_total');
-    expect(value(attempts, 'scheduler_schedule_attempts_total', { result: 'unschedulable', profile: 'berth' })).toBe(1);
-    expect(value(attempts, 'scheduler_schedule_attempts_total', { result: 'error', profile: 'berth' })).toBe(1);
-    expect(value(attempts, 'scheduler_schedule_attempts_total', { result: 'scheduled', profile: 'berth' })).toBeUndefined();
-    // The algorithm latency (4 ms) is recorded for the scheduled cycle only.
+    // Nothing counted before the attempts end; the algorithm latency is recorded for every cycle.
+    expect(get(f, 'scheduler_schedule_attempts_total').samples).toEqual([]);
     const algo = get(f, 'scheduler_scheduling_algorithm_duration_seconds');
-    expect(value(algo, 'scheduler_scheduling_algorithm_duration_seconds_count', {})).toBe(1);
-    expect(value(algo, 'scheduler_scheduling_algorithm_duration_seconds_sum', {})).toBeCloseTo(0.004);
+    expect(value(algo, 'scheduler_scheduling_algorithm_duration_seconds_count', {})).toBe(3);
+    expect(value(algo, 'scheduler_scheduling_algorithm_duration_seconds_sum', {})).toBeCloseTo(0.044);
     expect(value(algo, 'scheduler_scheduling_algorithm_duration_seconds_bucket', { le: '0.004' })).toBe(1);
     expect(value(algo, 'scheduler_scheduling_algorithm_duration_seconds_bucket', { le: '0.002' })).toBe(0);
-    // Unschedulable attempt duration defaults to the cycle's (20 ms).
-    const dur = get(f, 'scheduler_scheduling_attempt_duration_seconds');
-    expect(value(dur, 'scheduler_scheduling_attempt_duration_seconds_sum', { result: 'unschedulable', profile: 'berth' })).toBeCloseTo(0.02);
 
-    m.recordBound(scheduled('node-a', 3), 0.5);
-    m.recordBound(scheduled('node-b', 20), 0.5);
-    m.recordBindFailed(scheduled('node-c'), 0.25);
+    m.recordAttemptEnd(unschedulable(), { result: 'unschedulable', bound: false, durationSeconds: 0.02 });
+    m.recordAttemptEnd(error, { result: 'error', bound: false, durationSeconds: 0.02 });
+    m.recordAttemptEnd(scheduled('node-a', 3), { result: 'scheduled', bound: true, durationSeconds: 0.5 });
+    m.recordAttemptEnd(scheduled('node-b', 20), { result: 'scheduled', bound: true, durationSeconds: 0.5 });
+    // A binding cycle that failed: an error attempt, no placement.
+    m.recordAttemptEnd(scheduled('node-c'), { result: 'error', bound: false, durationSeconds: 0.25 });
     f = parseProm(await m.text());
     const a2 = get(f, 'scheduler_schedule_attempts_total');
+    expect(value(a2, 'scheduler_schedule_attempts_total', { result: 'unschedulable', profile: 'berth' })).toBe(1);
     expect(value(a2, 'scheduler_schedule_attempts_total', { result: 'scheduled', profile: 'berth' })).toBe(2);
     expect(value(a2, 'scheduler_schedule_attempts_total', { result: 'error', profile: 'berth' })).toBe(2);
+    const dur = get(f, 'scheduler_scheduling_attempt_duration_seconds');
+    expect(value(dur, 'scheduler_scheduling_attempt_duration_seconds_sum', { result: 'unschedulable', profile: 'berth' })).toBeCloseTo(0.02);
+    expect(value(dur, 'scheduler_scheduling_attempt_duration_seconds_sum', { result: 'error', profile: 'berth' })).toBeCloseTo(0.27);
     const sli = get(f, 'scheduler_pod_scheduling_sli_duration_seconds');
     // Ends at startedAt 5 s + 0.5 s; the pod entered the queue at 1 s: 4.5 s.
     expect(value(sli, 'scheduler_pod_scheduling_sli_duration_seconds_sum', { attempts: '3' })).toBeCloseTo(4.5);
@@ -231,7 +237,7 @@ describe('SchedulerMetrics', () => {
 
   it("records each plugin's weighted contribution and share of the chosen node's score", async () => {
     const m = new SchedulerMetrics({ defaultMetrics: false });
-    m.recordAttempt(scheduled('n'));
+    m.recordCycle(scheduled('n'));
     const f = parseProm(await m.text());
     const ws = get(f, 'berth_plugin_weighted_score');
     expect(value(ws, 'berth_plugin_weighted_score_sum', { plugin: 'TaintToleration', profile: 'berth' })).toBe(300);
@@ -242,11 +248,13 @@ describe('SchedulerMetrics', () => {
     expect(value(share, 'berth_plugin_score_share_sum', { plugin: 'TaintToleration' })).toBe(1);
   });
 
-  it('records preemption attempts and victims from PostFilter results', async () => {
+  it('counts a preemption attempt for every cycle whose PostFilter ran', async () => {
     const m = new SchedulerMetrics({ defaultMetrics: false });
-    m.recordAttempt(unschedulable());
-    m.recordAttempt(unschedulable({ victims: 0 }));
-    m.recordAttempt(unschedulable({ node: 'n1', victims: 3 }));
+    m.recordCycle(unschedulable());
+    m.recordCycle(unschedulable({ victims: 0 }));
+    m.recordCycle(unschedulable({ node: 'n1', victims: 3 }));
+    // The victims are observed when they are evicted (the live adapter's preempting report).
+    m.preemptionVictims.observe(3);
     const f = parseProm(await m.text());
     expect(value(get(f, 'scheduler_preemption_attempts_total'), 'scheduler_preemption_attempts_total', {})).toBe(2);
     const v = get(f, 'scheduler_preemption_victims');

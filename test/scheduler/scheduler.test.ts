@@ -4,7 +4,10 @@ import type { ClusterState } from '../../src/scheduler/cache/clusterState.js';
 import { type FilterPlugin, type PluginFactory, type ScorePlugin, Status } from '../../src/scheduler/framework/types.js';
 import { PodInfo } from '../../src/scheduler/cache/podInfo.js';
 import { SeededRandom } from '../../src/scheduler/random.js';
+import * as DefaultBinder from '../../src/scheduler/plugins/DefaultBinder.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { MemoryPort } from '../../src/adapters/simulator/memoryPort.js';
+import { VirtualClock } from '../../src/adapters/simulator/virtualClock.js';
 import { emptyProfile, makeCluster, makeNode, makePod } from '../helpers/builders.js';
 
 /** A fit filter on real requests (what NodeResourcesFit checks), rejecting as upstream words it. */
@@ -20,10 +23,11 @@ const leastCpu: ScorePlugin = {
   score: (_s, _p, node) => Math.trunc(((node.allocatable.milliCpu - node.requested.milliCpu) * 100) / node.allocatable.milliCpu),
 };
 
-function makeScheduler(cluster: ClusterState, clock = { t: 0 }): Scheduler {
+function makeScheduler(cluster: ClusterState, clock = new VirtualClock(), port = new MemoryPort(cluster)): Scheduler {
   const profile = emptyProfile();
   profile.plugins.filter.push({ name: fit.name, weight: 1 });
   profile.plugins.score.push({ name: leastCpu.name, weight: 1 });
+  profile.plugins.bind.push({ name: DefaultBinder.NAME, weight: 1 });
   const config = {
     source: 'test',
     parallelism: 16,
@@ -36,14 +40,17 @@ function makeScheduler(cluster: ClusterState, clock = { t: 0 }): Scheduler {
   const registry = new Map<string, PluginFactory>([
     [fit.name, () => fit],
     [leastCpu.name, () => leastCpu],
+    [DefaultBinder.NAME, DefaultBinder.create],
   ]);
-  return new Scheduler({ cluster, config, registry, random: new SeededRandom(7), now: () => clock.t });
+  const s = new Scheduler({ cluster, config, registry, random: new SeededRandom(7), clock, port });
+  port.attach((event) => s.notify(event));
+  return s;
 }
 
 const pending = (name: string, opts: Parameters<typeof makePod>[1] = {}) => new PodInfo(makePod(name, { uid: `u-${name}`, ...opts }));
 
 describe('Scheduler', () => {
-  it('assumes on success: the node accounts the pod before binding, steering the next pod', () => {
+  it('assumes on success: the node accounts the pod before binding, steering the next pod', async () => {
     const cluster = makeCluster([makeNode('n1', { cpu: '2' }), makeNode('n2', { cpu: '2' })]);
     const s = makeScheduler(cluster);
     s.upsertPendingPod(pending('a', { cpu: '1500m' }));
@@ -57,9 +64,11 @@ describe('Scheduler', () => {
     // Binding not confirmed yet, but b must go to the other node.
     const second = s.scheduleOne()!;
     expect(second.result.kind === 'scheduled' && second.result.nodeName).toBe(firstNode === 'n1' ? 'n2' : 'n1');
-    s.bindingFinished(first);
-    s.bindingFinished(second);
+    expect((await first.binding)?.bound).toBe(true);
+    expect((await second.binding)?.bound).toBe(true);
     expect(s.queue.contains('u-a')).toBe(false);
+    expect(cluster.isAssumed('u-a')).toBe(false);
+    expect(cluster.getPod('u-a')?.nodeName).toBe(firstNode);
     expect(s.scheduleOne()).toBeUndefined();
   });
 
@@ -78,43 +87,82 @@ describe('Scheduler', () => {
     expect(s.queue.counts().unschedulable).toBe(0);
   });
 
-  it('bindingFailed forgets the assumed pod and requeues it with backoff', () => {
-    const clock = { t: 0 };
+  it('a refused Binding forgets the assumed pod, reports it as upstream does and requeues it with backoff', async () => {
+    const clock = new VirtualClock();
     const cluster = makeCluster([makeNode('n1', { cpu: '2' })]);
-    const s = makeScheduler(cluster, clock);
+    const port = new MemoryPort(cluster);
+    let refuse = true;
+    const accept = port.bind.bind(port);
+    port.bind = async (pod, node, signal) => (refuse ? 'etcdserver: request timed out' : accept(pod, node, signal));
+    const s = makeScheduler(cluster, clock, port);
     s.upsertPendingPod(pending('a', { cpu: '1' }));
     const out = s.scheduleOne()!;
     expect(cluster.getNode('n1')?.requested.milliCpu).toBe(1000);
-    s.bindingFailed(out, true);
+    const end = await out.binding!;
+    expect(end).toMatchObject({ bound: false, result: 'error', message: 'running Bind plugin "DefaultBinder": etcdserver: request timed out' });
     expect(cluster.getNode('n1')?.requested.milliCpu).toBe(0);
     expect(cluster.isAssumed('u-a')).toBe(false);
     expect(cluster.getPod('u-a')).toBeUndefined();
+    expect(port.events.map((e) => `${e.type} ${e.reason} ${e.action}: ${e.message}`)).toEqual([
+      'Warning FailedScheduling Scheduling: running Bind plugin "DefaultBinder": etcdserver: request timed out',
+    ]);
+    expect(port.statuses.get('u-a')?.condition).toEqual({
+      status: 'False',
+      reason: 'SchedulerError',
+      message: 'running Bind plugin "DefaultBinder": etcdserver: request timed out',
+    });
     expect(s.queue.counts().backoff).toBe(1);
     expect(s.scheduleOne()).toBeUndefined();
-    clock.t += 1000;
+    clock.tick(1000);
+    refuse = false;
     const retry = s.scheduleOne()!;
     expect(retry.queued.attempts).toBe(2);
     expect(retry.result.kind).toBe('scheduled');
+    expect((await retry.binding)?.bound).toBe(true);
   });
 
-  it('bindingFailed for a pod no longer pending drops it', () => {
+  it('a failed binding for a pod that is gone (or bound meanwhile) drops it without reporting', async () => {
     const cluster = makeCluster([makeNode('n1')]);
-    const s = makeScheduler(cluster);
+    const port = new MemoryPort(cluster);
+    port.bind = async () => 'connection reset';
+    port.lookupPod = async () => ({ state: 'gone' });
+    const s = makeScheduler(cluster, new VirtualClock(), port);
     s.upsertPendingPod(pending('a'));
     const out = s.scheduleOne()!;
-    s.bindingFailed(out, false);
+    expect((await out.binding)?.bound).toBe(false);
     expect(s.queue.contains('u-a')).toBe(false);
     expect(cluster.getPod('u-a')).toBeUndefined();
+    expect(port.events).toEqual([]);
   });
 
-  it('a binding confirmed by the API server before it failed keeps the pod accounted', () => {
+  it('a binding confirmed by the watch before the answer was lost keeps the pod accounted', async () => {
     const cluster = makeCluster([makeNode('n1', { cpu: '2' })]);
-    const s = makeScheduler(cluster);
+    const port = new MemoryPort(cluster);
+    port.bind = async () => {
+      cluster.upsertAssignedPod(makePod('a', { uid: 'u-a', cpu: '1', nodeName: 'n1' }));
+      return 'the answer was lost';
+    };
+    port.lookupPod = async () => ({ state: 'gone' });
+    const s = makeScheduler(cluster, new VirtualClock(), port);
     s.upsertPendingPod(pending('a', { cpu: '1' }));
-    const out = s.scheduleOne()!;
-    cluster.upsertAssignedPod(makePod('a', { uid: 'u-a', cpu: '1', nodeName: 'n1' }));
-    s.bindingFailed(out, false);
+    await s.scheduleOne()!.binding;
     expect(cluster.getNode('n1')?.requested.milliCpu).toBe(1000);
+    expect(s.queue.contains('u-a')).toBe(false);
+  });
+
+  it('a pod deleted during its binding cycle is dropped, never requeued', async () => {
+    const cluster = makeCluster([makeNode('n1')]);
+    const port = new MemoryPort(cluster);
+    const s = makeScheduler(cluster, new VirtualClock(), port);
+    port.bind = async (_pod, _node, signal) => {
+      s.podDeleted('u-a');
+      return signal?.aborted ? 'pod deleted while binding' : null;
+    };
+    s.upsertPendingPod(pending('a'));
+    const end = await s.scheduleOne()!.binding!;
+    expect(end.bound).toBe(false);
+    expect(s.queue.contains('u-a')).toBe(false);
+    expect(cluster.getPod('u-a')).toBeUndefined();
   });
 
   it('ignores pods for other schedulers', () => {

@@ -56,7 +56,7 @@ export async function runFidelity(
       try {
         const [upstream, berth] = await harness.runScenario(s);
         const objects = await harness.clusterObjects(s);
-        c = comparePods(s, upstream!, berth!, (boundBefore, pod) => topScoringNodes(s, objects, boundBefore, pod));
+        c = await comparePods(s, upstream!, berth!, (boundBefore, pod) => topScoringNodes(s, objects, boundBefore, pod));
       } catch (err) {
         c = { scenario: s.name, file: s.file, pods: [], agreed: 0, total: s.pods.length, error: (err as Error).message };
       }

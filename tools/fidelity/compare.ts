@@ -25,7 +25,7 @@ export interface ScenarioComparison {
   error?: string;
 }
 
-export type TopNodes = (boundBefore: Pod[], pod: Pod) => string[];
+export type TopNodes = (boundBefore: Pod[], pod: Pod) => Promise<string[]>;
 
 export function describeOutcome(o: PodOutcome): string {
   if (o.timedOut) return 'no outcome (timed out)';
@@ -41,9 +41,9 @@ function placements(bound: Pod[]): string {
     .join(',');
 }
 
-export function comparePods(s: Scenario, upstream: RunResult, berth: RunResult, topNodes: TopNodes): ScenarioComparison {
+export async function comparePods(s: Scenario, upstream: RunResult, berth: RunResult, topNodes: TopNodes): Promise<ScenarioComparison> {
   const pods: PodComparison[] = [];
-  s.pods.forEach((manifest, i) => {
+  for (const [i, manifest] of s.pods.entries()) {
     const u = upstream.outcomes[i]!;
     const b = berth.outcomes[i]!;
     const base = { pod: u.pod, upstream: describeOutcome(u), berth: describeOutcome(b) };
@@ -65,8 +65,8 @@ export function comparePods(s: Scenario, upstream: RunResult, berth: RunResult, 
       let topU: string[] = [];
       let topB: string[] = [];
       try {
-        topU = topNodes(u.boundBefore, manifest);
-        topB = topNodes(b.boundBefore, manifest);
+        topU = await topNodes(u.boundBefore, manifest);
+        topB = await topNodes(b.boundBefore, manifest);
       } catch (err) {
         topU = [`(tie check failed: ${(err as Error).message})`];
       }
@@ -84,7 +84,7 @@ export function comparePods(s: Scenario, upstream: RunResult, berth: RunResult, 
       note = `final placement differs: upstream ${u.finalNode ?? 'pending'}, berth ${b.finalNode ?? 'pending'}`;
     }
     pods.push({ ...base, agree, note });
-  });
+  }
   return { scenario: s.name, file: s.file, pods, agreed: pods.filter((p) => p.agree).length, total: pods.length };
 }
 

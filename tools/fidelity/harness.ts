@@ -192,7 +192,7 @@ export class Harness {
  * berth's view of a tie: the nodes sharing the top total score for `pod` given the pods bound before it, computed
  * with berth's scheduler core in explain mode. Empty when the pod is unschedulable there.
  */
-export function topScoringNodes(s: Scenario, objects: Array<Record<string, unknown>>, boundBefore: Pod[], pod: Pod): string[] {
+export async function topScoringNodes(s: Scenario, objects: Array<Record<string, unknown>>, boundBefore: Pod[], pod: Pod): Promise<string[]> {
   const name = 'fidelity-sim';
   const config = parseSchedulerConfig(stringify(effectiveConfig(s.config, name, '/dev/null')), `${s.name} config`);
   const pending = structuredClone(pod);
@@ -204,7 +204,7 @@ export function topScoringNodes(s: Scenario, objects: Array<Record<string, unkno
     where: `object ${i}`,
     obj: structuredClone(obj) as Record<string, unknown>,
   }));
-  const result = simulate(buildSnapshot(all), config, IN_TREE_REGISTRY, { explain: true, maxAttempts: 1 });
+  const result = await simulate(buildSnapshot(all), config, IN_TREE_REGISTRY, { explain: true, maxAttempts: 1 });
   const explanation = result.decisions[0]?.explanation ?? [];
   let best = -Infinity;
   for (const e of explanation) if (e.verdict === 'feasible' && e.total !== undefined && e.total > best) best = e.total;

@@ -15,7 +15,7 @@ import type {
   StorageClass,
 } from '../../kube/api.js';
 import type { KubeClient } from './kubeClient.js';
-import { type Clock, type LiveLogger, Reflector, type ReflectorOptions } from './reflector.js';
+import { type LiveLogger, Reflector, type ReflectorOptions } from './reflector.js';
 import {
   objectKey,
   slimNamespace,
@@ -97,7 +97,7 @@ export const ALL_WATCH_KINDS: readonly WatchKind[] = [
 export type SharedReflectorOptions = Pick<
   ReflectorOptions<Pod>,
   'pageSize' | 'minWatchTimeoutSeconds' | 'stallTimeoutMs' | 'backoff' | 'listTimeoutMs' | 'random' | 'onError'
-> & { clock?: Clock };
+>;
 
 export interface ClusterWatchOptions extends SharedReflectorOptions {
   /** Called once when every started reflector has delivered its first list. */
@@ -206,7 +206,6 @@ function makeReflector<K extends WatchKind>(
   if (opts.backoff !== undefined) ro.backoff = opts.backoff;
   if (opts.listTimeoutMs !== undefined) ro.listTimeoutMs = opts.listTimeoutMs;
   if (opts.random !== undefined) ro.random = opts.random;
-  if (opts.clock !== undefined) ro.clock = opts.clock;
   if (opts.onError !== undefined) ro.onError = opts.onError;
   return new Reflector<WatchedKinds[K]>(ro);
 }

@@ -21,6 +21,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Clock } from '../../scheduler/clock.js';
+import { realClock } from '../realClock.js';
+
+export type { Clock } from '../../scheduler/clock.js';
 
 /** client-go wait.Jitter factor used while acquiring. */
 export const JITTER_FACTOR = 1.2;
@@ -110,32 +114,6 @@ export function leaseApiFromRequester(client: Requester, timeoutMs = 10_000): Le
     },
   };
 }
-
-/** Milliseconds clock with cancellable sleeps. `sleep` resolves (never rejects) early when `signal` aborts. */
-export interface Clock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve) => {
-      if (signal?.aborted) {
-        resolve();
-        return;
-      }
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
 
 /** metav1.MicroTime's wire format: RFC 3339 with exactly six fractional digits, UTC. */
 export function formatMicroTime(ms: number): string {

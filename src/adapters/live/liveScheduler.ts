@@ -1,11 +1,11 @@
 /**
  * The live adapter: berth scheduling a real cluster.
  *
- * Watches feed ClusterState (every assigned pod counts, whoever scheduled it) and the queue (pending pods naming one
- * of berth's profiles). While this replica leads, a loop pops pods, runs the shared Scheduler, assumes the chosen node
- * at once and binds asynchronously with bounded concurrency, so the next pod is scheduled while the POST is in
- * flight. Failures forget the assumption and back the pod off; a pod that is gone or already bound is dropped. The
- * API server refuses a second Binding for a bound pod, and berth never POSTs one for a pod it holds as assumed or
+ * Watches feed the cache (every assigned pod counts, whoever scheduled it) and the queue (pending pods naming one
+ * of berth's profiles). While this replica leads, a loop pops pods and runs the core's scheduling cycle; each
+ * assumed pod's binding cycle (Permit wait, PreBind, Bind, PostBind) runs concurrently, up to --bind-concurrency at
+ * once, so the next pod is scheduled while the Binding is in flight. The core writes through the LivePort. The API
+ * server refuses a second Binding for a bound pod, and berth never POSTs one for a pod it holds as assumed or
  * bound, so no pod is bound twice.
  */
 import type { Node, Pod } from '../../kube/api.js';
@@ -15,12 +15,13 @@ import type { PluginFactory } from '../../scheduler/framework/types.js';
 import { PodInfo } from '../../scheduler/cache/podInfo.js';
 import type { ClusterEventKind } from '../../scheduler/plugins/catalog.js';
 import type { Random } from '../../scheduler/random.js';
-import { type CycleOutcome, Scheduler } from '../../scheduler/scheduler.js';
+import { type AttemptEnd, type CycleOutcome, Scheduler, type SchedulerObserver } from '../../scheduler/scheduler.js';
 import type { SchedulerMetrics } from '../../observe/metrics.js';
+import { realClock } from '../realClock.js';
 import { type AnyKindHandlers, type ClusterWatches, type ClusterWatchOptions, startClusterWatches } from './informers.js';
 import type { KubeClient } from './kubeClient.js';
 import type { LeaderElector } from './leaderElection.js';
-import { EventRecorder, patchPodScheduledCondition } from './recorder.js';
+import { LivePort } from './livePort.js';
 import type { LiveLogger } from './reflector.js';
 
 export interface LiveSchedulerOptions {
@@ -32,18 +33,18 @@ export interface LiveSchedulerOptions {
   metrics?: SchedulerMetrics;
   /** Only the leader schedules; without an elector this replica always schedules. */
   elector?: LeaderElector;
-  /** Bindings in flight at once (default 128). */
+  /** Binding cycles running at once (default 128). */
   bindConcurrency?: number;
   /** Reflector tuning (tests shorten timeouts). */
   watchOptions?: ClusterWatchOptions;
-  /** Called once per decision, after the binding (or the failure) was handled: logging, tests. */
-  onDecision?: (outcome: CycleOutcome, bound: boolean) => void;
+  /** Called once per attempt, when it is over (bound, or failed in either cycle): logging, tests. */
+  onDecision?: (outcome: CycleOutcome, end: AttemptEnd) => void;
 }
 
-/** Upstream samples per-plugin execution metrics on this share of scheduling cycles. */
-const PLUGIN_METRICS_SAMPLE_PERCENT = 10;
-
 type Phase = 'created' | 'syncing' | 'running' | 'stopping' | 'stopped';
+
+/** How long stop() lets binding cycles finish before it aborts them (a PreBind may wait for minutes). */
+const STOP_BINDINGS_GRACE_MS = 10_000;
 
 const WORKLOAD_KINDS = new Set(['Service', 'ReplicationController', 'ReplicaSet', 'StatefulSet']);
 
@@ -65,32 +66,71 @@ function eventFor(kind: string): ClusterEventKind {
 export class LiveScheduler {
   readonly cluster = new ClusterState();
   readonly scheduler: Scheduler;
-  private readonly recorder: EventRecorder;
+  private readonly port: LivePort;
   private watches: ClusterWatches | undefined;
   private phase: Phase = 'created';
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Binding cycles running; the loop waits for one to end when the concurrency limit is reached. */
+  private readonly inFlight = new Set<Promise<AttemptEnd>>();
   private readonly bindConcurrency: number;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
-  /** Pods whose binding this replica POSTed and the API server accepted, until the watch shows them bound. */
-  private readonly boundUids = new Set<string>();
   private readonly stats = { scheduled: 0, unschedulable: 0, errors: 0, bindFailures: 0 };
-  /** Event, condition and preemption writes in flight; stop() lets them finish before closing the client. */
-  private readonly writes = new Set<Promise<unknown>>();
 
   constructor(private readonly options: LiveSchedulerOptions) {
     this.bindConcurrency = options.bindConcurrency ?? 128;
+    this.port = new LivePort(options.client, options.logger);
     this.scheduler = new Scheduler({
       cluster: this.cluster,
       config: options.config,
       registry: options.registry,
       random: options.random,
-      now: () => Date.now(),
+      clock: realClock,
+      port: this.port,
+      observer: this.observer(),
       onQueueIncoming: (queue, event) => options.metrics?.queueIncomingPods.inc({ queue, event }),
     });
     options.metrics?.attachQueue(this.scheduler.queue);
-    this.recorder = new EventRecorder(options.client, options.logger);
+  }
+
+  /** Metrics, counters and decision logs from the core's reports. */
+  private observer(): SchedulerObserver {
+    const metrics = this.options.metrics;
+    const logger = this.options.logger;
+    return {
+      ...(metrics
+        ? {
+            now: () => performance.now(),
+            extensionPoint: (point, status, profile, seconds) => metrics.observeExtensionPoint(point, status, profile, seconds),
+            pluginExecution: (plugin, point, status, seconds) => metrics.observePluginExecution(plugin, point, status, seconds),
+            permitWait: (status, seconds) => metrics.permitWaitDuration.observe({ result: status }, seconds),
+            cycleEnded: (outcome) => metrics.recordCycle(outcome),
+            bindingsInFlight: (count) => metrics.goroutines.set({ operation: 'binding' }, count),
+          }
+        : {}),
+      attemptEnded: (outcome, end) => this.attemptEnded(outcome, end),
+      preempting: (pod, node, victims) => {
+        metrics?.preemptionVictims.observe(victims.length);
+        logger.info({ pod: pod.key, node, victims: victims.map((v) => v.key) }, 'preempting');
+      },
+      problem: (message, pod) => logger.warn({ pod: pod.key, err: message }, 'scheduling framework problem'),
+    };
+  }
+
+  private attemptEnded(outcome: CycleOutcome, end: AttemptEnd): void {
+    this.options.metrics?.recordAttemptEnd(outcome, end);
+    const result = outcome.result;
+    if (end.bound) this.stats.scheduled++;
+    else if (result.kind === 'scheduled') {
+      this.stats.bindFailures++;
+      this.options.logger.warn({ pod: outcome.queued.pod.key, node: result.nodeName, err: end.message }, 'binding failed');
+    } else if (result.kind === 'unschedulable') this.stats.unschedulable++;
+    else {
+      this.stats.errors++;
+      this.options.logger.error({ pod: outcome.queued.pod.key, err: result.message, plugin: result.plugin }, 'scheduling error');
+    }
+    this.options.onDecision?.(outcome, end);
+    this.poke();
   }
 
   /** True once every watch has delivered its first list (readiness). */
@@ -124,41 +164,36 @@ export class LiveScheduler {
     this.loopDone = this.loop();
   }
 
-  /** Stops taking pods, finishes the bindings in flight, stops the watches. */
+  /**
+   * Stops taking pods and finishes the binding cycles in flight: pods waiting at Permit are rejected at once (they
+   * stay pending for the next leader), cycles still running after a grace period are aborted. Then the events and
+   * status patches in flight get a few seconds to land, and the watches stop.
+   */
   async stop(): Promise<void> {
     if (this.phase === 'stopped' || this.phase === 'stopping') return;
     this.phase = 'stopping';
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.poke();
     await this.loopDone;
+    this.scheduler.rejectWaitingPods('scheduler stopping');
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_BINDINGS_GRACE_MS)));
+    await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+    clearTimeout(timer);
+    this.scheduler.abortBindings('scheduler stopping');
     await Promise.allSettled([...this.inFlight]);
     // close() destroys the client's sockets, in-flight requests included: let the Scheduled events and conditions of
     // the bindings just finished reach the API server first (bounded, in case it is unreachable).
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled([...this.writes]),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, 5_000))),
-    ]);
-    clearTimeout(timer);
+    await this.port.flush(5_000);
     await this.watches?.stop();
-    this.options.client.close();
     this.phase = 'stopped';
   }
 
-  /** Wakes the loop (new pod, cluster change, leadership gained). */
+  /** Wakes the loop (new pod, cluster change, leadership gained, a binding cycle ended). */
   poke(): void {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
-  }
-
-  /** Tracks a best-effort write (never rejects by contract; a rejection is swallowed here all the same). */
-  private track(write: Promise<unknown>): void {
-    const forget = (): void => {
-      this.writes.delete(p);
-    };
-    const p: Promise<void> = write.then(forget, forget);
-    this.writes.add(p);
   }
 
   private isLeader(): boolean {
@@ -169,36 +204,19 @@ export class LiveScheduler {
     let sinceYield = 0;
     while (this.phase === 'running') {
       if (!this.isLeader() || this.inFlight.size >= this.bindConcurrency) {
-        await this.idle(this.inFlight.size >= this.bindConcurrency ? Promise.race(this.inFlight) : undefined);
+        await this.idle();
         continue;
       }
-      // Extension-point timings are buffered and recorded once the attempt's profile is known. Per-plugin times are
-      // taken on 10 % of the cycles, as upstream samples them (pluginMetricsSamplePercent).
-      const metrics = this.options.metrics;
-      const timings: Array<[string, string, number]> = [];
-      const sampled = metrics !== undefined && this.options.random.intn(100) < PLUGIN_METRICS_SAMPLE_PERCENT;
-      const outcome = this.scheduler.scheduleOne(
-        metrics
-          ? {
-              timing: {
-                now: () => performance.now(),
-                observe: (point: string, status: string, seconds: number) => timings.push([point, status, seconds]),
-                ...(sampled
-                  ? {
-                      observePlugin: (plugin: string, point: string, status: string, seconds: number) =>
-                        metrics.observePluginExecution(plugin, point, status, seconds),
-                    }
-                  : {}),
-              },
-            }
-          : {},
-      );
-      if (outcome) for (const [point, status, seconds] of timings) metrics?.observeExtensionPoint(point, status, outcome.profile, seconds);
+      const outcome = this.scheduler.scheduleOne();
       if (!outcome) {
         await this.idle();
         continue;
       }
-      this.handleOutcome(outcome);
+      const binding = outcome.binding;
+      if (binding) {
+        this.inFlight.add(binding);
+        void binding.then(() => this.inFlight.delete(binding));
+      }
       // Let watch events and binding responses in between cycles, as upstream's informers run beside the loop.
       if (++sinceYield >= 8) {
         sinceYield = 0;
@@ -207,8 +225,8 @@ export class LiveScheduler {
     }
   }
 
-  /** Waits for a poke, a bind slot, or the next backoff expiry. */
-  private idle(alsoWaitFor?: Promise<unknown>): Promise<void> {
+  /** Waits for a poke (which an ended binding cycle also sends) or the next backoff expiry. */
+  private idle(): Promise<void> {
     return new Promise<void>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (): void => {
@@ -220,160 +238,7 @@ export class LiveScheduler {
       const next = this.scheduler.queue.nextBackoffExpiry();
       const wait = next === undefined ? 1000 : Math.min(1000, Math.max(1, next - Date.now()));
       timer = setTimeout(done, wait);
-      alsoWaitFor?.then(done, done);
     });
-  }
-
-  private handleOutcome(outcome: CycleOutcome): void {
-    const metrics = this.options.metrics;
-    const result = outcome.result;
-    if (result.kind === 'scheduled' && outcome.assumed) {
-      // Algorithm latency and score contributions now; the attempt itself is counted once the binding finished.
-      metrics?.recordAttempt(outcome);
-      const assumed = outcome.assumed;
-      const p = this.bind(outcome, assumed, result.nodeName).finally(() => this.inFlight.delete(p));
-      this.inFlight.add(p);
-      return;
-    }
-    metrics?.recordAttempt(outcome);
-    const pod = outcome.queued.pod;
-    if (result.kind === 'unschedulable') {
-      this.stats.unschedulable++;
-      this.options.onDecision?.(outcome, false);
-      const victims = result.postFilter?.victims ?? [];
-      const nominated = result.postFilter?.nominatedNodeName;
-      if (victims.length > 0 && nominated) {
-        metrics?.preemptionAttempts.inc();
-        metrics?.preemptionVictims.observe(victims.length);
-        this.track(this.preempt(pod, nominated, victims));
-      }
-      this.track(this.reportFailure(pod, 'Unschedulable', result.message, nominated));
-    } else if (result.kind === 'error') {
-      this.stats.errors++;
-      this.options.onDecision?.(outcome, false);
-      this.options.logger.error({ pod: pod.key, err: result.message, plugin: result.plugin }, 'scheduling error');
-      this.track(this.reportFailure(pod, 'SchedulerError', result.message));
-    }
-  }
-
-  private async reportFailure(pod: PodInfo, reason: 'Unschedulable' | 'SchedulerError', message: string, nominated?: string): Promise<void> {
-    await Promise.all([
-      this.recorder.event(pod.schedulerName, this.target(pod), 'Warning', 'FailedScheduling', 'Scheduling', message),
-      patchPodScheduledCondition(this.options.client, pod.pod, { status: 'False', reason, message }, Date.now(), nominated),
-    ]);
-  }
-
-  private target(pod: PodInfo): { namespace: string; name: string; uid: string; resourceVersion?: string } {
-    const rv = pod.pod.metadata?.resourceVersion;
-    return { namespace: pod.namespace, name: pod.name, uid: pod.uid, ...(rv ? { resourceVersion: rv } : {}) };
-  }
-
-  private async bind(outcome: CycleOutcome, pod: PodInfo, nodeName: string): Promise<void> {
-    const started = Date.now();
-    const body = {
-      apiVersion: 'v1',
-      kind: 'Binding',
-      metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
-      target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-    };
-    let status = 0;
-    let errorText = '';
-    try {
-      const res = await this.options.client.request('POST', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/binding`, { body });
-      status = res.status;
-      if (status >= 300) errorText = (res.body as { message?: string }).message ?? `HTTP ${status}`;
-    } catch (err) {
-      errorText = (err as Error).message;
-    }
-    const durationSeconds = (Date.now() - outcome.startedAt) / 1000;
-    if (status >= 200 && status < 300) {
-      this.boundUids.add(pod.uid);
-      this.scheduler.bindingFinished(outcome);
-      this.stats.scheduled++;
-      this.options.metrics?.recordBound(outcome, durationSeconds);
-      this.options.onDecision?.(outcome, true);
-      this.track(this.recorder.event(
-        pod.schedulerName,
-        this.target(pod),
-        'Normal',
-        'Scheduled',
-        'Scheduling',
-        `Successfully assigned ${pod.namespace}/${pod.name} to ${nodeName}`,
-      ));
-      this.options.logger.debug({ pod: pod.key, node: nodeName, bindMs: Date.now() - started }, 'bound');
-      return;
-    }
-    // Binding failed: forget the assumption, then find out whether the pod still needs scheduling.
-    this.stats.bindFailures++;
-    this.options.metrics?.recordBindFailed(outcome, durationSeconds);
-    const current = await this.stillPending(pod);
-    const stillPending = current !== false;
-    this.scheduler.bindingFailed(outcome, stillPending);
-    this.options.logger.warn({ pod: pod.key, node: nodeName, status, err: errorText, requeued: stillPending }, 'binding failed');
-    this.options.onDecision?.(outcome, false);
-    if (stillPending) {
-      const message = `Binding rejected: ${errorText}`;
-      this.track(this.recorder.event(pod.schedulerName, this.target(pod), 'Warning', 'FailedScheduling', 'Scheduling', message));
-      // PodScheduled=False only on the pod as just re-read, and only if it is unchanged since: the requeued pod may
-      // be bound by its next attempt before this patch lands (the API server coming back from an outage), and the
-      // patch must not overwrite the PodScheduled=True the binding set. Unknown state (API unreachable): no patch.
-      if (current !== true) {
-        this.track(patchPodScheduledCondition(
-          this.options.client,
-          current,
-          { status: 'False', reason: 'SchedulerError', message },
-          Date.now(),
-          undefined,
-          current.metadata?.resourceVersion,
-        ));
-      }
-    }
-    this.poke();
-  }
-
-  /**
-   * Re-reads the pod after a failed binding: false when it is gone, replaced, or bound already; the pod when it is
-   * still pending; true when it must be kept but its state is unknown (the API server is unreachable or failing).
-   */
-  private async stillPending(pod: PodInfo): Promise<Pod | boolean> {
-    try {
-      const res = await this.options.client.request<Pod>('GET', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`, {
-        timeoutMs: 10_000,
-      });
-      if (res.status === 404) return false;
-      if (res.status >= 300) return true;
-      const current = res.body as Pod;
-      if (current.metadata?.uid !== pod.uid) return false;
-      return !current.spec?.nodeName && !current.metadata?.deletionTimestamp ? current : false;
-    } catch {
-      // The API server is unreachable: keep the pod; the watch will tell if it was bound meanwhile.
-      return true;
-    }
-  }
-
-  private async preempt(preemptor: PodInfo, nodeName: string, victims: PodInfo[]): Promise<void> {
-    for (const victim of victims) {
-      void this.recorder.event(
-        preemptor.schedulerName,
-        this.target(victim),
-        'Normal',
-        'Preempted',
-        'Preempting',
-        `Preempted by pod ${preemptor.uid} on node ${nodeName}`,
-        this.target(preemptor),
-      );
-      try {
-        const res = await this.options.client.request('DELETE', `/api/v1/namespaces/${victim.namespace}/pods/${victim.name}`, {
-          body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: victim.uid } },
-        });
-        if (res.status >= 300 && res.status !== 404) {
-          this.options.logger.warn({ victim: victim.key, status: res.status }, 'preemption: could not delete victim');
-        }
-      } catch (err) {
-        this.options.logger.warn({ victim: victim.key, err: (err as Error).message }, 'preemption: could not delete victim');
-      }
-    }
-    this.options.logger.info({ pod: preemptor.key, node: nodeName, victims: victims.map((v) => v.key) }, 'preempted');
   }
 
   // ---- watch handlers ----
@@ -461,14 +326,13 @@ export class LiveScheduler {
     const uid = pod.metadata?.uid ?? '';
     if (pod.spec?.nodeName) {
       // Bound (by anyone): account it, confirming our assumption if it was ours.
-      this.boundUids.delete(uid);
       this.scheduler.removePendingPod(uid);
       this.cluster.upsertAssignedPod(pod);
       this.notify(added ? 'AssignedPodAdd' : 'AssignedPodUpdate');
       return;
     }
-    // Unassigned. Ignore updates to a pod this replica has assumed or just bound: the watch will show it bound.
-    if (this.cluster.isAssumed(uid) || this.boundUids.has(uid)) return;
+    // Unassigned. Ignore updates to a pod this replica has assumed (binding, or bound and not yet seen so).
+    if (this.cluster.isAssumed(uid)) return;
     const info = new PodInfo(pod);
     if (!this.scheduler.isResponsibleFor(info)) return;
     this.scheduler.upsertPendingPod(info);
@@ -477,9 +341,8 @@ export class LiveScheduler {
 
   private podDelete(pod: Pod): void {
     const uid = pod.metadata?.uid ?? '';
-    this.boundUids.delete(uid);
-    this.recorder.forget(uid);
-    this.scheduler.removePendingPod(uid);
+    this.port.podDeleted(uid);
+    this.scheduler.podDeleted(uid);
     if (this.cluster.removePodByUid(uid)) this.notify('AssignedPodDelete');
   }
 }

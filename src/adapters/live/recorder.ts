@@ -1,7 +1,8 @@
 /**
  * Writes what kube-scheduler writes about a pod, so `kubectl describe pod` reads the same:
- * events.k8s.io/v1 Events (Normal "Scheduled", Warning "FailedScheduling", Normal "Preempted") with action
- * "Scheduling" / "Preempting", reported by the profile's schedulerName; and the PodScheduled condition.
+ * events.k8s.io/v1 Events (Normal "Scheduled" with action "Binding", Warning "FailedScheduling" with "Scheduling",
+ * Normal "Preempted" with "Preempting"), reported by the profile's schedulerName; and the pod's status conditions
+ * (PodScheduled, DisruptionTarget) and nominated node.
  *
  * Like client-go's event recorder, an event identical to one written for the same object in the last 6 minutes
  * becomes a series (count, lastObservedTime) instead of a new object, so a pod retried every few seconds does not
@@ -125,56 +126,66 @@ export class EventRecorder {
   }
 }
 
-export interface PodConditionUpdate {
+export interface PodCondition {
+  type: string;
   status: 'True' | 'False';
   reason: string;
   message: string;
 }
 
+interface ExistingCondition {
+  type: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+
+function existingCondition(pod: Pod, type: string): ExistingCondition | undefined {
+  return (pod.status?.conditions ?? []).find(
+    (c): c is ExistingCondition => typeof c === 'object' && c !== null && (c as { type?: unknown }).type === type,
+  );
+}
+
+/** Kubernetes' metav1.Time: RFC 3339 in seconds. */
+function rfc3339Seconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /**
- * Sets PodScheduled on the pod's status with a strategic-merge patch, as upstream's updatePod does, and only when the
- * condition (or the nominated node) would change. Returns the HTTP status, or 0 on a network error.
- * `ifResourceVersion`: apply only if the pod is still at that resourceVersion (409 otherwise), so a late patch cannot
- * overwrite what happened since (e.g. PodScheduled=True set by a binding).
+ * Patches a pod's status as upstream's updatePod does: the condition (PodScheduled, DisruptionTarget) and/or
+ * status.nominatedNodeName ('' clears it), with a strategic-merge patch, and only when that changes something.
+ * The lastTransitionTime moves only when the condition's status changes. `ifResourceVersion`: apply only if the pod
+ * is still at that resourceVersion (409 otherwise), so a late patch cannot overwrite what happened since (e.g.
+ * PodScheduled=True set by a binding). Returns the HTTP status (200 when nothing needed writing), 0 on a network
+ * error.
  */
-export async function patchPodScheduledCondition(
+export async function patchPodStatus(
   client: Pick<KubeClient, 'request'>,
   pod: Pod,
-  condition: PodConditionUpdate,
+  update: { condition?: PodCondition; nominatedNodeName?: string },
   now: number,
-  nominatedNodeName?: string,
   ifResourceVersion?: string,
 ): Promise<number> {
   const ns = pod.metadata?.namespace ?? 'default';
   const name = pod.metadata?.name ?? '';
-  const existing = (pod.status?.conditions ?? []).find(
-    (c): c is { type: string; status?: string; reason?: string; message?: string; lastTransitionTime?: string } =>
-      typeof c === 'object' && c !== null && (c as { type?: unknown }).type === 'PodScheduled',
-  );
-  const nominationChanges = nominatedNodeName !== undefined && (pod.status?.nominatedNodeName ?? '') !== nominatedNodeName;
-  if (
-    existing &&
-    existing.status === condition.status &&
-    existing.reason === condition.reason &&
-    existing.message === condition.message &&
-    !nominationChanges
-  ) {
-    return 200;
+  const status: Record<string, unknown> = {};
+  const wanted = update.condition;
+  if (wanted) {
+    const existing = existingCondition(pod, wanted.type);
+    const same = existing && existing.status === wanted.status && existing.reason === wanted.reason && existing.message === wanted.message;
+    if (!same) {
+      const transition = existing && existing.status === wanted.status ? existing.lastTransitionTime : undefined;
+      status['conditions'] = [
+        { ...wanted, lastProbeTime: null, lastTransitionTime: transition ?? rfc3339Seconds(now) },
+      ];
+    }
   }
-  const transition = existing && existing.status === condition.status ? existing.lastTransitionTime : undefined;
-  const status: Record<string, unknown> = {
-    conditions: [
-      {
-        type: 'PodScheduled',
-        status: condition.status,
-        reason: condition.reason,
-        message: condition.message,
-        lastProbeTime: null,
-        lastTransitionTime: transition ?? new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      },
-    ],
-  };
-  if (nominationChanges) status.nominatedNodeName = nominatedNodeName === '' ? null : nominatedNodeName;
+  const nominated = update.nominatedNodeName;
+  if (nominated !== undefined && (pod.status?.nominatedNodeName ?? '') !== nominated) {
+    status['nominatedNodeName'] = nominated === '' ? null : nominated;
+  }
+  if (Object.keys(status).length === 0) return 200;
   try {
     const res = await client.request('PATCH', `/api/v1/namespaces/${ns}/pods/${name}/status`, {
       contentType: 'application/strategic-merge-patch+json',

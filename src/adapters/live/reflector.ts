@@ -31,18 +31,6 @@ export interface ReflectorHandlers<T> {
   onSynced?(): void;
 }
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
 export interface KubeObjectLike {
   metadata?: { resourceVersion?: string; uid?: string };
 }
@@ -73,7 +61,6 @@ export interface ReflectorOptions<T extends KubeObjectLike> {
   /** List request timeout per page; default 60 s. */
   listTimeoutMs?: number;
   random?: () => number;
-  clock?: Clock;
 }
 
 interface ListResponse {
@@ -106,20 +93,18 @@ export class Reflector<T extends KubeObjectLike> {
   private readonly store = new Map<string, T>();
   private readonly abort = new AbortController();
   private readonly random: () => number;
-  private readonly clock: Clock;
   private readonly name: string;
   private lastResourceVersion = '';
   private synced = false;
   private stopped = false;
   private running: Promise<void> | undefined;
   private failures = 0;
-  private readonly pendingTimers = new Set<unknown>();
+  private readonly pendingTimers = new Set<NodeJS.Timeout>();
   /** Counters for tests and metrics. */
   readonly stats = { lists: 0, watches: 0, relists: 0, retries: 0, stalls: 0 };
 
   constructor(private readonly opts: ReflectorOptions<T>) {
     this.random = opts.random ?? Math.random;
-    this.clock = opts.clock ?? realClock;
     this.name = opts.name ?? opts.listPath;
   }
 
@@ -146,7 +131,7 @@ export class Reflector<T extends KubeObjectLike> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort(new Error('reflector stopped'));
-    for (const t of this.pendingTimers) this.clock.clearTimeout(t);
+    for (const t of this.pendingTimers) clearTimeout(t);
     this.pendingTimers.clear();
     await this.running;
   }
@@ -203,11 +188,11 @@ export class Reflector<T extends KubeObjectLike> {
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
       const onAbort = (): void => {
-        this.clock.clearTimeout(t);
+        clearTimeout(t);
         this.pendingTimers.delete(t);
         resolve();
       };
-      const t = this.clock.setTimeout(() => {
+      const t = setTimeout(() => {
         this.pendingTimers.delete(t);
         this.abort.signal.removeEventListener('abort', onAbort);
         resolve();
@@ -346,18 +331,19 @@ export class Reflector<T extends KubeObjectLike> {
     let stalled = false;
     let gone: Status | undefined;
     let errorEvent: Status | undefined;
-    let watchdog: unknown;
+    let watchdog: NodeJS.Timeout | undefined;
     const armWatchdog = (): void => {
       if (watchdog !== undefined) {
-        this.clock.clearTimeout(watchdog);
+        clearTimeout(watchdog);
         this.pendingTimers.delete(watchdog);
       }
-      watchdog = this.clock.setTimeout(() => {
-        this.pendingTimers.delete(watchdog);
+      const timer = setTimeout(() => {
+        this.pendingTimers.delete(timer);
         stalled = true;
         watchAbort.abort();
       }, stallMs);
-      this.pendingTimers.add(watchdog);
+      watchdog = timer;
+      this.pendingTimers.add(timer);
     };
     const onEvent = (ev: WatchEvent): void => {
       armWatchdog();
@@ -370,7 +356,7 @@ export class Reflector<T extends KubeObjectLike> {
       }
       this.handleEvent(ev);
     };
-    const startedAt = this.clock.now();
+    const startedAt = Date.now();
     this.stats.watches++;
     armWatchdog();
     let end: WatchEnd;
@@ -383,7 +369,7 @@ export class Reflector<T extends KubeObjectLike> {
     } finally {
       this.abort.signal.removeEventListener('abort', onStop);
       if (watchdog !== undefined) {
-        this.clock.clearTimeout(watchdog);
+        clearTimeout(watchdog);
         this.pendingTimers.delete(watchdog);
       }
     }
@@ -410,7 +396,7 @@ export class Reflector<T extends KubeObjectLike> {
       case 'timeout':
       case 'aborted': {
         // A clean end: re-watch at once, unless the server keeps closing watches immediately (then back off).
-        const lasted = this.clock.now() - startedAt;
+        const lasted = Date.now() - startedAt;
         if (end.events === 0 && lasted < 1000) throw new RetryableError(`watch ${this.opts.listPath} closed immediately`);
         this.failures = 0;
         return 'rewatch';

@@ -1,16 +1,18 @@
 /**
- * The simulator adapter: drives the same Scheduler loop as the live adapter, over a snapshot and on a virtual
- * clock. Binding always succeeds (the pod stays assumed, like a bound pod); backoff waits advance the virtual
- * clock instead of sleeping; preemption victims are removed from the state, as the API server would delete them.
+ * The simulator adapter: drives the same Scheduler as the live adapter, over a snapshot and on a virtual clock.
+ * Its ClusterPort is in memory (memoryPort.ts): a binding makes the pod bound, preemption victims leave the state
+ * as the API server would delete them. Binding cycles run to completion between scheduling cycles; when no pod is
+ * ready, the clock jumps to the next timer or backoff expiry instead of sleeping.
  */
 import type { SchedulerConfig } from '../../config/types.js';
 import type { NodeExplanation, PluginContribution } from '../../scheduler/framework/schedulePod.js';
 import type { PluginFactory } from '../../scheduler/framework/types.js';
 import type { NodeInfo } from '../../scheduler/cache/nodeInfo.js';
-import type { PodInfo } from '../../scheduler/cache/podInfo.js';
 import { SeededRandom } from '../../scheduler/random.js';
-import { Scheduler } from '../../scheduler/scheduler.js';
+import { type AttemptEnd, type CycleOutcome, Scheduler } from '../../scheduler/scheduler.js';
+import { MemoryPort, type RecordedEvent } from './memoryPort.js';
 import type { Snapshot } from './snapshot.js';
+import { VirtualClock } from './virtualClock.js';
 
 export interface PodDecision {
   pod: string;
@@ -42,6 +44,8 @@ export interface SimulationResult {
   /** Pods that were in the snapshot but not this scheduler's (other schedulerName): left alone. */
   skipped: Array<{ pod: string; schedulerName: string }>;
   evicted: string[];
+  /** The events berth wrote, in order (Scheduled, FailedScheduling, Preempted). */
+  events: RecordedEvent[];
 }
 
 export interface SimulateOptions {
@@ -77,22 +81,84 @@ export function nodeUsage(node: NodeInfo): NodeUsage {
   };
 }
 
-export function simulate(
+/** Lets every binding cycle run until it finishes or waits on the virtual clock (no real I/O is pending). */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function newDecision(pod: string, profile: string): PodDecision {
+  return {
+    pod,
+    profile,
+    node: null,
+    message: null,
+    attempts: 0,
+    totalScore: null,
+    feasibleNodes: null,
+    evaluatedNodes: null,
+    contributions: [],
+    preempted: [],
+  };
+}
+
+/** Records an attempt's outcome in the pod's decision. */
+function recordAttempt(decision: PodDecision, outcome: CycleOutcome, end: AttemptEnd): void {
+  decision.attempts = outcome.queued.attempts;
+  const result = outcome.result;
+  if (result.kind !== 'error' && result.explanation) decision.explanation = result.explanation;
+  if (end.bound && result.kind === 'scheduled') {
+    decision.node = result.nodeName;
+    decision.message = null;
+    decision.totalScore = result.totalScore;
+    decision.feasibleNodes = result.feasibleNodes;
+    decision.evaluatedNodes = result.evaluatedNodes;
+    decision.contributions = result.contributions;
+  } else if (result.kind === 'scheduled') {
+    decision.message = end.message ?? 'binding failed';
+  } else {
+    decision.message = result.kind === 'error' ? `scheduler error: ${result.message}` : result.message;
+  }
+}
+
+export async function simulate(
   snapshot: Snapshot,
   config: SchedulerConfig,
   registry: ReadonlyMap<string, PluginFactory>,
   options: SimulateOptions = {},
-): SimulationResult {
-  let clock = 0;
+): Promise<SimulationResult> {
+  const clock = new VirtualClock();
+  const port = new MemoryPort(snapshot.cluster);
+  const decisions = new Map<string, PodDecision>();
+  const evicted: string[] = [];
   const scheduler = new Scheduler({
     cluster: snapshot.cluster,
     config,
     registry,
     random: new SeededRandom(options.seed ?? 1),
-    now: () => clock,
+    clock,
+    port,
+    observer: {
+      attemptEnded: (outcome, end) => {
+        const decision = decisions.get(outcome.queued.pod.uid);
+        if (decision) recordAttempt(decision, outcome, end);
+      },
+      preempting: (preemptor, _node, victims) => {
+        const decision = decisions.get(preemptor.uid);
+        for (const victim of victims) {
+          evicted.push(victim.key);
+          decision?.preempted.push(victim.key);
+          // A victim this simulation placed is reported as evicted (its owner would recreate it in a live cluster).
+          const victimDecision = decisions.get(victim.uid);
+          if (victimDecision) {
+            victimDecision.node = null;
+            victimDecision.message = `preempted by ${decision?.pod ?? preemptor.key}`;
+          }
+        }
+      },
+    },
   });
+  port.attach((event) => scheduler.notify(event));
   const skipped: SimulationResult['skipped'] = [];
-  const decisions = new Map<string, PodDecision>();
   // Pods enter the queue in creation order, so the queue's tie-break (enqueue time) follows creation time.
   const pending = [...snapshot.pendingPods].sort((a, b) => a.creationTime - b.creationTime || a.key.localeCompare(b.key));
   for (const pod of pending) {
@@ -100,74 +166,53 @@ export function simulate(
       skipped.push({ pod: pod.key, schedulerName: pod.schedulerName });
       continue;
     }
-    decisions.set(pod.uid, {
-      pod: pod.key,
-      profile: pod.schedulerName,
-      node: null,
-      message: null,
-      attempts: 0,
-      totalScore: null,
-      feasibleNodes: null,
-      evaluatedNodes: null,
-      contributions: [],
-      preempted: [],
-    });
+    decisions.set(pod.uid, newDecision(pod.key, pod.schedulerName));
     scheduler.upsertPendingPod(pod);
-    clock += 1;
+    clock.tick(1);
   }
-  const evicted: string[] = [];
-  const maxAttempts = options.maxAttempts ?? Math.max(100, decisions.size * 20);
-  let attempts = 0;
-  while (attempts < maxAttempts) {
-    const outcome = scheduler.scheduleOne(options.explain ? { explain: true } : {});
-    if (!outcome) {
-      scheduler.queue.flush();
-      const next = scheduler.queue.nextBackoffExpiry();
-      if (next === undefined) break;
-      clock = Math.max(clock + 1, next);
-      continue;
-    }
-    attempts++;
-    clock += 1;
-    const decision = decisions.get(outcome.queued.pod.uid);
-    if (!decision) continue;
-    decision.attempts = outcome.queued.attempts;
-    const result = outcome.result;
-    if (result.kind !== 'error' && result.explanation) decision.explanation = result.explanation;
-    if (result.kind === 'scheduled') {
-      decision.node = result.nodeName;
-      decision.message = null;
-      decision.totalScore = result.totalScore;
-      decision.feasibleNodes = result.feasibleNodes;
-      decision.evaluatedNodes = result.evaluatedNodes;
-      decision.contributions = result.contributions;
-      scheduler.bindingFinished(outcome);
-      scheduler.notify('AssignedPodAdd');
-    } else if (result.kind === 'unschedulable') {
-      decision.message = result.message;
-      const victims: PodInfo[] = result.postFilter?.victims ?? [];
-      if (victims.length > 0) {
-        for (const victim of victims) {
-          snapshot.cluster.removePodByUid(victim.uid);
-          evicted.push(victim.key);
-          decision.preempted.push(victim.key);
-          // A victim that this simulation placed is pending again, as a deleted pod would be recreated by its owner
-          // only in a live cluster; here it is simply reported as evicted.
-          const victimDecision = decisions.get(victim.uid);
-          if (victimDecision) {
-            victimDecision.node = null;
-            victimDecision.message = `preempted by ${decision.pod}`;
-          }
-        }
-        scheduler.notify('AssignedPodDelete');
-      }
-    } else {
-      decision.message = `scheduler error: ${result.message}`;
-    }
-  }
+  await run(scheduler, clock, options, Math.max(100, decisions.size * 20));
   const nodes = snapshot.cluster
     .nodes()
     .map(nodeUsage)
     .sort((a, b) => a.node.localeCompare(b.node));
-  return { decisions: [...decisions.values()], nodes, skipped, evicted };
+  return { decisions: [...decisions.values()], nodes, skipped, evicted, events: port.events };
+}
+
+/**
+ * The loop: schedule while pods are ready; then let binding cycles settle; then jump the clock to the next timer or
+ * backoff expiry; stop when nothing is left to happen or the attempt budget is spent.
+ */
+async function run(scheduler: Scheduler, clock: VirtualClock, options: SimulateOptions, defaultMaxAttempts: number): Promise<void> {
+  const maxAttempts = options.maxAttempts ?? defaultMaxAttempts;
+  let attempts = 0;
+  while (attempts < maxAttempts) {
+    const outcome = scheduler.scheduleOne(options.explain ? { explain: true } : {});
+    if (outcome) {
+      attempts++;
+      clock.tick(1);
+      if (outcome.binding) await settle();
+      continue;
+    }
+    await settle();
+    scheduler.queue.flush();
+    if (scheduler.queue.counts().active > 0) continue;
+    const next = earliest(clock.nextTimer(), scheduler.queue.nextBackoffExpiry());
+    if (next === undefined) {
+      if (scheduler.bindingsInFlight === 0) break;
+      // Binding cycles wait on nothing this clock knows of: let them run once more, then give up.
+      await settle();
+      if (scheduler.bindingsInFlight > 0 && clock.nextTimer() === undefined) break;
+      continue;
+    }
+    clock.advanceTo(Math.max(clock.now() + 1, next));
+  }
+  // Whatever still waits (at Permit, in PreBind) when the simulation ends is cut short, so every attempt ends.
+  scheduler.abortBindings('simulation ended');
+  await settle();
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }

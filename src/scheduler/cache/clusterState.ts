@@ -33,7 +33,32 @@ function nsKey(namespace: string | undefined, name: string | undefined): string 
   return `${namespace ?? 'default'}/${name ?? ''}`;
 }
 
-export class ClusterState {
+/**
+ * What plugins see of the cache: read-only. Only the cache itself writes (fed by an adapter's watches or snapshot,
+ * and by the core's assume/forget); plugins that must change the cluster do it through the ClusterPort in PreBind.
+ */
+export interface ClusterView {
+  nodes(): readonly NodeInfo[];
+  getNode(name: string): NodeInfo | undefined;
+  readonly nodeCount: number;
+  getPod(uid: string): PodInfo | undefined;
+  isAssumed(uid: string): boolean;
+  readonly nominator: Pick<Nominator, 'nominatedPods' | 'nominatedNode' | 'size'>;
+  readonly nodesWithAffinityPods: ReadonlySet<NodeInfo>;
+  readonly nodesWithRequiredAntiAffinityPods: ReadonlySet<NodeInfo>;
+  readonly imageNodeCounts: ReadonlyMap<string, number>;
+  readonly persistentVolumes: ReadonlyMap<string, PersistentVolume>;
+  readonly persistentVolumeClaims: ReadonlyMap<string, PersistentVolumeClaim>;
+  readonly storageClasses: ReadonlyMap<string, StorageClass>;
+  readonly services: ReadonlyMap<string, Service>;
+  readonly replicationControllers: ReadonlyMap<string, ReplicationController>;
+  readonly replicaSets: ReadonlyMap<string, ReplicaSet>;
+  readonly statefulSets: ReadonlyMap<string, StatefulSet>;
+  readonly namespaceLabels: ReadonlyMap<string, Labels>;
+  getPersistentVolumeClaim(namespace: string, name: string): PersistentVolumeClaim | undefined;
+}
+
+export class ClusterState implements ClusterView {
   private readonly nodeMap = new Map<string, NodeInfo>();
   private orderedNodes: NodeInfo[] = [];
   private orderDirty = false;

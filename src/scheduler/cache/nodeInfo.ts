@@ -74,6 +74,33 @@ export class NodeInfo {
     this.images = images;
   }
 
+  /**
+   * A copy for a what-if (preemption's dry run, the nominated-pod pass): the same node object and derived fields,
+   * its own pod lists and running totals, so adding or removing pods on it leaves the cache untouched.
+   */
+  clone(): NodeInfo {
+    const copy = Object.create(NodeInfo.prototype) as NodeInfo;
+    const fields = copy as unknown as {
+      name: string; node: Node; labels: Labels; taints: Taint[]; unschedulable: boolean; allocatable: Resource;
+      images: Map<string, number>; requested: Resource; nonZeroRequested: Resource; pods: PodInfo[];
+      podsWithAffinity: PodInfo[]; podsWithRequiredAntiAffinity: PodInfo[]; usedPorts: Map<string, Map<string, number>>;
+    };
+    fields.name = this.name;
+    fields.node = this.node;
+    fields.labels = this.labels;
+    fields.taints = this.taints;
+    fields.unschedulable = this.unschedulable;
+    fields.allocatable = this.allocatable;
+    fields.images = this.images;
+    fields.requested = this.requested.clone();
+    fields.nonZeroRequested = this.nonZeroRequested.clone();
+    fields.pods = this.pods.slice();
+    fields.podsWithAffinity = this.podsWithAffinity.slice();
+    fields.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity.slice();
+    fields.usedPorts = new Map([...this.usedPorts].map(([key, ips]) => [key, new Map(ips)]));
+    return copy;
+  }
+
   addPod(pod: PodInfo): void {
     this.requested.accumulate(pod.requests, 1);
     this.nonZeroRequested.accumulate(pod.nonZeroRequests, 1);

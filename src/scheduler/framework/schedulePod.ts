@@ -15,7 +15,6 @@ import {
   CODE_NAMES,
   CycleState,
   type Diagnosis,
-  type FilterPlugin,
   MAX_NODE_SCORE,
   MIN_NODE_SCORE,
   type PostFilterResult,
@@ -136,16 +135,17 @@ export class PodScheduler {
     this.lists = framework;
   }
 
-  schedule(pod: PodInfo, options: ScheduleOptions = {}): ScheduleResult {
+  /** One attempt with `state` as the cycle's state (the binding cycle reads it on). Never throws. */
+  schedule(pod: PodInfo, options: ScheduleOptions = {}, state: CycleState = new CycleState()): ScheduleResult {
     try {
-      return this.run(pod, options);
+      return this.run(pod, options, state);
     } catch (err) {
       if (err instanceof CycleError) return { kind: 'error', message: err.message, plugin: err.plugin };
       return { kind: 'error', message: (err as Error).message ?? String(err) };
     }
   }
 
-  private run(pod: PodInfo, options: ScheduleOptions): ScheduleResult {
+  private run(pod: PodInfo, options: ScheduleOptions, state: CycleState): ScheduleResult {
     const fw = this.framework;
     const allNodes = fw.handle.cluster.nodes();
     const numAllNodes = allNodes.length;
@@ -160,7 +160,6 @@ export class PodScheduler {
     }
     const explain = options.explain === true;
     const explanation: NodeExplanation[] | undefined = explain ? [] : undefined;
-    const state = new CycleState();
     const diagnosis: Diagnosis = {
       nodeToStatus: new Map(),
       absentNodesStatus: null,
@@ -232,7 +231,7 @@ export class PodScheduler {
       );
       for (const p of pre.restrictingPlugins) diagnosis.unschedulablePlugins.add(p);
     }
-    const feasible = this.findFeasible(state, pod, candidates, pre.skipped, diagnosis, options, explanation);
+    const feasible = this.findFeasible(state, pod, candidates, diagnosis, options, explanation);
     observe('Filter', feasible.length === 0 ? 'Unschedulable' : 'Success');
     if (feasible.length === 0) {
       return this.unschedulable(state, pod, diagnosis, numAllNodes, explanation, observe);
@@ -253,12 +252,12 @@ export class PodScheduler {
 
     // ---- PreScore / Score / NormalizeScore ----
     const n = feasible.length;
-    const skippedScore = new Set<string>();
+    let skippedScore: Set<string> | null = null;
     for (const plugin of this.lists.preScore) {
       const status = plugin.preScore(state, pod, feasible);
       if (status === null || status.code === Code.Success) continue;
       if (status.code === Code.Skip) {
-        skippedScore.add(plugin.name);
+        (skippedScore ??= new Set()).add(plugin.name);
         continue;
       }
       throw new CycleError(`running PreScore plugin "${plugin.name}": ${status.message}`, plugin.name);
@@ -267,7 +266,8 @@ export class PodScheduler {
     if (this.totalsBuffer.length < n) this.totalsBuffer = new Float64Array(Math.max(n, this.totalsBuffer.length * 2));
     const totals = this.totalsBuffer.subarray(0, n);
     totals.fill(0);
-    const active = this.lists.score.filter((s) => !skippedScore.has(s.plugin.name));
+    if (skippedScore) state.skipScorePlugins = skippedScore;
+    const active = skippedScore ? this.lists.score.filter((s) => !skippedScore.has(s.plugin.name)) : this.lists.score;
     const rawCopies: Float64Array[] = [];
     active.forEach(({ plugin, weight }, k) => {
       const scores = this.scoreBuffer(k, n);
@@ -341,7 +341,6 @@ export class PodScheduler {
     state: CycleState,
     pod: PodInfo,
     nodes: readonly NodeInfo[],
-    skipped: ReadonlySet<string>,
     diagnosis: Diagnosis,
     options: ScheduleOptions,
     explanation: NodeExplanation[] | undefined,
@@ -354,28 +353,22 @@ export class PodScheduler {
     const percentage = fw.profile.percentageOfNodesToScore ?? options.percentageOfNodesToScore;
     // Upstream: without score plugins (and extenders) the first feasible node is as good as any.
     const toFind = fw.profile.plugins.score.length === 0 ? 1 : numFeasibleNodesToFind(percentage, numNodes);
-    const all = this.lists.filter;
-    const filters = skipped.size === 0 ? all : all.filter((f) => !skipped.has(f.name));
-    const nominator = fw.handle.cluster.nominator;
+    const filters = fw.activeFilters(state, this.lists);
     const start = this.nextStartNodeIndex % numNodes;
     let processed = 0;
     for (let i = 0; i < numNodes; i++) {
       const node = nodes[(start + i) % numNodes] as NodeInfo;
       processed++;
-      let rejected: Status | null = null;
-      let rejecter = '';
-      const nominated = nominator.size > 0 ? nominator.nominatedPods(node.name) : undefined;
-      const outcome = nominated
-        ? this.filterWithNominatedPods(state, pod, node, filters, nominated)
-        : this.runFilters(state, pod, node, filters);
-      if (outcome) {
-        rejected = outcome.status;
-        rejecter = outcome.plugin;
-      }
-      if (rejected) {
-        diagnosis.nodeToStatus.set(node.name, { plugin: rejecter, status: rejected });
-        diagnosis.unschedulablePlugins.add(rejecter);
-        explanation?.push({ node: node.name, verdict: CODE_NAMES[rejected.code], plugin: rejecter, reasons: rejected.reasons });
+      const rejection = fw.runFilterPluginsWithNominatedPods(state, pod, node, filters);
+      if (rejection) {
+        const { plugin, status } = rejection;
+        if (!status.isRejected) {
+          const what = status.plugin === plugin && status.code === Code.Error ? status.message : `running "${plugin}" filter plugin: ${status.message}`;
+          throw new CycleError(what, plugin);
+        }
+        diagnosis.nodeToStatus.set(node.name, rejection);
+        diagnosis.unschedulablePlugins.add(plugin);
+        explanation?.push({ node: node.name, verdict: CODE_NAMES[status.code], plugin, reasons: status.reasons });
       } else {
         feasible.push(node);
         explanation?.push({ node: node.name, verdict: 'feasible' });
@@ -385,54 +378,6 @@ export class PodScheduler {
     // Upstream advances the index modulo all nodes, even when a PreFilter restriction shortened the list.
     this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % fw.handle.cluster.nodeCount;
     return feasible.slice();
-  }
-
-  /** Runs the filters in order; the first rejection ends the run. Null when the pod fits. */
-  private runFilters(
-    state: CycleState,
-    pod: PodInfo,
-    node: NodeInfo,
-    filters: readonly FilterPlugin[],
-  ): { plugin: string; status: Status } | null {
-    for (let f = 0; f < filters.length; f++) {
-      const plugin = filters[f]!;
-      const status = plugin.filter(state, pod, node);
-      if (status !== null && status.code !== Code.Success) {
-        if (!status.isRejected) throw new CycleError(`running "${plugin.name}" filter plugin: ${status.message}`, plugin.name);
-        return { plugin: plugin.name, status };
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Upstream RunFilterPluginsWithNominatedPods: with the node's nominated pods of equal or higher priority counted
-   * as running there, then (if that passed) without them, so the pod neither takes room freed for them nor relies
-   * on them. berth adds them to the node's accounting; PreFilter-computed state (topology spread, inter-pod affinity)
-   * is not re-derived for them.
-   */
-  private filterWithNominatedPods(
-    state: CycleState,
-    pod: PodInfo,
-    node: NodeInfo,
-    filters: readonly FilterPlugin[],
-    nominated: ReadonlyMap<string, PodInfo>,
-  ): { plugin: string; status: Status } | null {
-    const added: PodInfo[] = [];
-    for (const other of nominated.values()) {
-      if (other.uid === pod.uid || other.priority < pod.priority) continue;
-      const placed = other.assignedTo(node.name);
-      node.addPod(placed);
-      added.push(placed);
-    }
-    if (added.length === 0) return this.runFilters(state, pod, node, filters);
-    let first: { plugin: string; status: Status } | null;
-    try {
-      first = this.runFilters(state, pod, node, filters);
-    } finally {
-      for (const placed of added) node.removePod(placed);
-    }
-    return first ?? this.runFilters(state, pod, node, filters);
   }
 
   /** Upstream selectHost: highest total wins; ties broken by reservoir sampling with the injected random source. */

@@ -9,11 +9,10 @@
  *   UnschedulableAndUnresolvable).
  * - Potential nodes: those whose diagnosis status is Unschedulable (explicit, or the absent-nodes status when
  *   PreFilter rejected); the others are "Preemption is not helpful for scheduling".
- * - SelectVictimsOnNode: every pod with lower priority is removed from the ClusterState itself (so PreFilter state
- *   such as topology spread and inter-pod affinity counts sees the node without them), the handle's checkFit runs
- *   PreFilter + Filter for the node; then victims are reprieved one at a time, most important first (priority, then
- *   earlier start time). The cluster state is put back exactly (same PodInfo objects, assumed flags and pod order on
- *   the node) in a finally block.
+ * - SelectVictimsOnNode: on clones of the node and of the cycle state, every pod with lower priority is removed
+ *   (the PreFilter RemovePod extensions keep topology spread and inter-pod affinity counts right), the filters run
+ *   with the node's nominated pods; then victims are reprieved one at a time, most important first (priority, then
+ *   earlier start time). The cache itself is never changed.
  * - The best candidate: fewest PDB violations, lowest highest-victim priority, smallest sum of (priority + 2^31),
  *   fewest victims, latest start time of the highest-priority victims, then the first.
  * - Messages carry upstream's "preemption: " prefix; with no candidate the message is the fit-error text over the
@@ -26,8 +25,7 @@
  *   fully tied candidates the first in that order wins (upstream iterates a Go map: effectively random).
  * - A pod without status.startTime counts as started "now", i.e. later than every recorded start time (+Infinity);
  *   upstream calls time.Now() per comparison.
- * - Nominated pods: berth does not track nominations yet, so upstream's filtering "with nominated pods" and the
- *   clearing of lower-priority nominations on the chosen node do not apply. Extenders are not supported.
+ * - Extenders are not supported.
  * - The victims are returned to the caller (who evicts them); nothing is deleted here.
  */
 import type { NodeInfo } from '../cache/nodeInfo.js';
@@ -174,7 +172,7 @@ export class DefaultPreemption implements PostFilterPlugin {
 
   constructor(private readonly handle: FrameworkHandle) {}
 
-  postFilter(_state: CycleState, pod: PodInfo, diagnosis: Diagnosis, numAllNodes: number): PostFilterResult {
+  postFilter(state: CycleState, pod: PodInfo, diagnosis: Diagnosis, numAllNodes: number): PostFilterResult {
     // 1) Eligibility.
     const ineligible = this.notEligibleReason(pod, diagnosis);
     if (ineligible !== null) return { status: Status.unschedulable(PREFIX + ineligible) };
@@ -195,7 +193,7 @@ export class DefaultPreemption implements PostFilterPlugin {
       // Offset 0 (upstream: random); sequential, stopping as soon as enough candidates were found.
       for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
         const node = potential[i] as NodeInfo;
-        const selection = this.selectVictimsOnNode(pod, node);
+        const selection = this.selectVictimsOnNode(state, pod, node);
         if (selection.victims) {
           candidates.push({ node: node.name, victims: selection.victims, numPDBViolations: 0 });
           continue;
@@ -248,51 +246,44 @@ export class DefaultPreemption implements PostFilterPlugin {
   }
 
   /**
-   * Upstream SelectVictimsOnNode, on the live ClusterState: the lower-priority pods are taken out, the pod is
-   * checked, and the most important ones are put back while the pod still fits. Always restores the state.
+   * Upstream SelectVictimsOnNode, on a clone of the node and of the cycle state (the cache is never touched): the
+   * lower-priority pods are taken out (telling PreFilter state through its RemovePod extensions), the pod is
+   * checked with the node's nominated pods, and the most important victims are put back while the pod still fits.
    */
-  private selectVictimsOnNode(pod: PodInfo, node: NodeInfo): VictimSelection {
-    const pods = node.pods;
-    let first = -1;
-    for (let i = 0; i < pods.length; i++) {
-      if ((pods[i] as PodInfo).priority < pod.priority) {
-        first = i;
-        break;
-      }
+  private selectVictimsOnNode(cycleState: CycleState, pod: PodInfo, original: NodeInfo): VictimSelection {
+    const potential = original.pods.filter((p) => p.priority < pod.priority);
+    if (potential.length === 0) return { status: NO_VICTIMS };
+    const node = original.clone();
+    const state = cycleState.clone();
+    const handle = this.handle;
+    const remove = (victim: PodInfo): Status | null => {
+      node.removePod(victim);
+      return handle.runPreFilterExtensionRemovePod(state, pod, victim, node);
+    };
+    const add = (victim: PodInfo): Status | null => {
+      node.addPod(victim);
+      return handle.runPreFilterExtensionAddPod(state, pod, victim, node);
+    };
+    for (const v of potential) {
+      const failed = remove(v);
+      if (failed) return { status: failed };
     }
-    if (first < 0) return { status: NO_VICTIMS };
-    const checkFit = this.handle.checkFit?.bind(this.handle);
-    if (!checkFit) return { status: Status.error('the framework handle cannot run filters for preemption') };
-
-    const cluster = this.handle.cluster;
-    // The pods from the first potential victim on: removing pods swaps the last into the gap, so this suffix is
-    // removed and re-added in order at the end to leave the node's pod order exactly as it was.
-    const suffix = pods.slice(first);
-    const assumed = suffix.map((p) => cluster.isAssumed(p.uid));
-    const wasAssumed = new Map<string, boolean>();
-    suffix.forEach((p, i) => wasAssumed.set(p.uid, assumed[i] as boolean));
-    const potential = suffix.filter((p) => p.priority < pod.priority);
-    try {
-      for (const v of potential) cluster.removePodByUid(v.uid);
-      const fit = checkFit(pod, node);
-      if (fit !== null) return { status: fit.status };
-      potential.sort(compareImportance);
-      const victims: PodInfo[] = [];
-      for (const v of potential) {
-        cluster.restorePod(v, wasAssumed.get(v.uid) === true);
-        if (checkFit(pod, node) !== null) {
-          cluster.removePodByUid(v.uid);
-          victims.push(v);
-        }
-      }
-      if (victims.length === 0) {
-        return { status: Status.error(`expected at least one victim pod on node ${JSON.stringify(node.name)}`) };
-      }
-      return { victims };
-    } finally {
-      for (const p of suffix) cluster.removePodByUid(p.uid);
-      suffix.forEach((p, i) => cluster.restorePod(p, assumed[i] as boolean));
+    const fit = handle.runFilterPluginsWithNominatedPods(state, pod, node);
+    if (fit !== null) return { status: fit.status };
+    potential.sort(compareImportance);
+    const victims: PodInfo[] = [];
+    for (const v of potential) {
+      const failed = add(v);
+      if (failed) return { status: failed };
+      if (handle.runFilterPluginsWithNominatedPods(state, pod, node) === null) continue;
+      const removed = remove(v);
+      if (removed) return { status: removed };
+      victims.push(v);
     }
+    if (victims.length === 0) {
+      return { status: Status.error(`expected at least one victim pod on node ${JSON.stringify(original.name)}`) };
+    }
+    return { victims };
   }
 }
 

@@ -22,7 +22,9 @@ import {
   type PostFilterPlugin,
   type PostFilterResult,
   type PreFilterOutcome,
+  type PreBindPlugin,
   type PreFilterPlugin,
+  type ReservePlugin,
   type ScorePlugin,
   SKIP,
   Status,
@@ -36,7 +38,7 @@ const UNSUPPORTED = Status.unresolvable(ERR_REASON_UNSUPPORTED);
 const STATE_NOT_FOUND = Status.error('not found');
 const NOTHING_TO_DO = new Status(Code.Unschedulable);
 
-export class DynamicResources implements PreFilterPlugin, FilterPlugin, PostFilterPlugin, ScorePlugin {
+export class DynamicResources implements PreFilterPlugin, FilterPlugin, PostFilterPlugin, ScorePlugin, ReservePlugin, PreBindPlugin {
   readonly name = NAME;
 
   preFilter(state: CycleState, pod: PodInfo): PreFilterOutcome {
@@ -55,6 +57,22 @@ export class DynamicResources implements PreFilterPlugin, FilterPlugin, PostFilt
 
   score(_state: CycleState, _pod: PodInfo, _node: NodeInfo): number {
     return 0;
+  }
+
+  /** Without claims there is nothing to allocate or release (upstream returns at once for claim-less pods). */
+  reserve(): Status | null {
+    return null;
+  }
+
+  unreserve(): void {}
+
+  /** No claim to write: upstream's PreBindPreFlight skips claim-less pods. */
+  preBindPreFlight(): Status | null {
+    return SKIP;
+  }
+
+  async preBind(): Promise<Status | null> {
+    return null;
   }
 }
 

@@ -10,7 +10,7 @@
  * The known trap: with otherwise equal nodes, replicas of a large image pile onto the nodes that already pulled it
  * (a 1 GiB image on one of three nodes scores 32 there and 0 elsewhere). berth's tunable plugin weight is the remedy.
  */
-import type { ClusterState } from '../cache/clusterState.js';
+import type { ClusterView } from '../cache/clusterState.js';
 import { MAX_NODE_SCORE, type CycleState, type FrameworkHandle, type PluginFactory, type ScorePlugin } from '../framework/types.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
@@ -36,7 +36,7 @@ export function calculatePriority(sumScores: number, numContainers: number): num
 
 export class ImageLocality implements ScorePlugin {
   readonly name = NAME;
-  private readonly cluster: ClusterState;
+  private readonly cluster: ClusterView;
 
   constructor(handle: FrameworkHandle) {
     this.cluster = handle.cluster;

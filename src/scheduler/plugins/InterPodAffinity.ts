@@ -155,8 +155,8 @@ function labelValue(labels: Labels, key: string): string | undefined {
 
 /**
  * (topologyKey, value) → integer, kept as parallel arrays of keys and value maps so that Filter and Score walk
- * them without allocating. `pairs` counts the distinct pairs ever added (upstream's map length; values only grow
- * through positive counts in PreFilter, and PreScore's emptiness test is about entries, not their sums).
+ * them without allocating. A pair whose count returns to 0 is deleted, and `pairs` counts the pairs present
+ * (upstream's map length: the filter's "no pod matches anywhere" test reads it).
  */
 class TopologyMap {
   readonly keys: string[] = [];
@@ -175,8 +175,16 @@ class TopologyMap {
     }
     const map = this.values[index] as Map<string, number>;
     const previous = map.get(value);
+    const next = (previous ?? 0) + delta;
+    if (next === 0) {
+      if (previous !== undefined) {
+        map.delete(value);
+        this.pairs--;
+      }
+      return;
+    }
     if (previous === undefined) this.pairs++;
-    map.set(value, (previous ?? 0) + delta);
+    map.set(value, next);
   }
 
   get(key: string, value: string): number {
@@ -184,20 +192,60 @@ class TopologyMap {
     if (index < 0) return 0;
     return (this.values[index] as Map<string, number>).get(value) ?? 0;
   }
+
+  clone(): TopologyMap {
+    const copy = new TopologyMap();
+    copy.keys.push(...this.keys);
+    for (const map of this.values) copy.values.push(new Map(map));
+    copy.pairs = this.pairs;
+    return copy;
+  }
 }
 
-interface PreFilterState {
-  affinityTerms: readonly CompiledTerm[];
-  antiAffinityTerms: readonly CompiledTerm[];
-  /** Existing pods' required anti-affinity terms matching the incoming pod, by their nodes' topology pairs. */
-  existingAntiAffinityCounts: TopologyMap;
-  /** Existing pods matching all the incoming pod's required affinity terms. */
-  affinityCounts: TopologyMap;
-  /** Existing pods matching each of the incoming pod's required anti-affinity terms. */
-  antiAffinityCounts: TopologyMap;
-  /** The incoming pod matches all its own required affinity terms (first pod of a group). */
-  matchesOwnAffinity: boolean;
+/** PreFilter's counts; cloned for what-ifs and kept right by AddPod/RemovePod (upstream preFilterState). */
+class PreFilterState {
+  constructor(
+    readonly affinityTerms: readonly CompiledTerm[],
+    readonly antiAffinityTerms: readonly CompiledTerm[],
+    /** The incoming pod's namespace labels, which existing pods' namespaceSelectors match against. */
+    readonly nsLabels: Labels,
+    /** Existing pods' required anti-affinity terms matching the incoming pod, by their nodes' topology pairs. */
+    readonly existingAntiAffinityCounts: TopologyMap,
+    /** Existing pods matching all the incoming pod's required affinity terms. */
+    readonly affinityCounts: TopologyMap,
+    /** Existing pods matching each of the incoming pod's required anti-affinity terms. */
+    readonly antiAffinityCounts: TopologyMap,
+    /** The incoming pod matches all its own required affinity terms (first pod of a group). */
+    readonly matchesOwnAffinity: boolean,
+  ) {}
+
+  clone(): PreFilterState {
+    return new PreFilterState(
+      this.affinityTerms,
+      this.antiAffinityTerms,
+      this.nsLabels,
+      this.existingAntiAffinityCounts.clone(),
+      this.affinityCounts.clone(),
+      this.antiAffinityCounts.clone(),
+      this.matchesOwnAffinity,
+    );
+  }
+
+  /** Upstream updateWithPod: counts `other` on `node` in (multiplier 1) or out (-1). */
+  updateWithPod(incoming: PodInfo, other: PodInfo, nodeLabels: Labels, multiplier: 1 | -1): void {
+    for (const term of podTerms(other).requiredAntiAffinity) {
+      if (termMatches(term, incoming, this.nsLabels)) this.existingAntiAffinityCounts.add(nodeLabels, term.topologyKey, multiplier);
+    }
+    if (this.affinityTerms.length > 0 && matchesAllTerms(this.affinityTerms, other)) {
+      for (const term of this.affinityTerms) this.affinityCounts.add(nodeLabels, term.topologyKey, multiplier);
+    }
+    for (const term of this.antiAffinityTerms) {
+      if (termMatches(term, other, null)) this.antiAffinityCounts.add(nodeLabels, term.topologyKey, multiplier);
+    }
+  }
 }
+
+const STATE_NOT_FOUND = Status.error(`error reading "${PRE_FILTER_KEY}" from cycleState: not found`);
 
 interface PreScoreState {
   topologyScore: TopologyMap;
@@ -223,7 +271,7 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
 
     // Existing pods' required anti-affinity against the incoming pod.
     const existingAntiAffinityCounts = new TopologyMap();
-    // Only nodes holding pods with required anti-affinity can contribute (ClusterState keeps that index).
+    // Only nodes holding pods with required anti-affinity can contribute (the cache keeps that index).
     for (const node of this.handle.cluster.nodesWithRequiredAntiAffinityPods) {
       const withAnti = node.podsWithRequiredAntiAffinity;
       for (const existing of withAnti) {
@@ -253,15 +301,31 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     if (existingAntiAffinityCounts.pairs === 0 && affinityTerms.length === 0 && antiAffinityTerms.length === 0) {
       return SKIP;
     }
-    const s: PreFilterState = {
+    const s = new PreFilterState(
       affinityTerms,
       antiAffinityTerms,
+      nsLabels,
       existingAntiAffinityCounts,
       affinityCounts,
       antiAffinityCounts,
-      matchesOwnAffinity: matchesAllTerms(affinityTerms, pod),
-    };
+      matchesAllTerms(affinityTerms, pod),
+    );
     state.write(PRE_FILTER_KEY, s);
+    return null;
+  }
+
+  addPod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): Status | null {
+    return this.updateWithPod(state, pod, other, node, 1);
+  }
+
+  removePod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): Status | null {
+    return this.updateWithPod(state, pod, other, node, -1);
+  }
+
+  private updateWithPod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo, multiplier: 1 | -1): Status | null {
+    const s = state.read<PreFilterState>(PRE_FILTER_KEY);
+    if (s === undefined) return STATE_NOT_FOUND;
+    s.updateWithPod(pod, other, node.labels, multiplier);
     return null;
   }
 

@@ -14,7 +14,7 @@
  *   some feasible node is in, per-node counts for the hostname key, weighted by ln(number of domains + 2).
  */
 import type { Labels, LabelSelector, LabelSelectorRequirement, Pod, TopologySpreadConstraint } from '../../kube/api.js';
-import type { ClusterState } from '../cache/clusterState.js';
+import type { ClusterView } from '../cache/clusterState.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { compileLabelSelector, type LabelMatcher, MATCH_NOTHING } from '../../kube/selectors.js';
@@ -82,12 +82,68 @@ export interface SpreadConstraint {
   readonly honorNodeTaints: boolean;
 }
 
-interface PreFilterState {
-  readonly constraints: readonly SpreadConstraint[];
-  /** Per constraint: topology value → number of matching pods. */
-  readonly counts: readonly Map<string, number>[];
-  /** Per constraint: the global minimum used for the skew (0 when fewer domains than minDomains). */
-  readonly minMatch: readonly number[];
+/**
+ * Upstream criticalPaths: the two domains with the fewest matching pods, kept up to date as pods are added or
+ * removed in a what-if. Like upstream, only these two are tracked, so after several removals the first may not be
+ * the true minimum (upstream's documented caveat); berth reproduces that rather than improve on it.
+ */
+class CriticalPaths {
+  value0 = '';
+  num0 = MAX_INT32;
+  value1 = '';
+  num1 = MAX_INT32;
+
+  update(value: string, num: number): void {
+    if (value === this.value0 || value === this.value1) {
+      if (value === this.value0) this.num0 = num;
+      else this.num1 = num;
+      if (this.num0 > this.num1) this.swap();
+      return;
+    }
+    if (num < this.num0) {
+      this.value1 = this.value0;
+      this.num1 = this.num0;
+      this.value0 = value;
+      this.num0 = num;
+    } else if (num < this.num1) {
+      this.value1 = value;
+      this.num1 = num;
+    }
+  }
+
+  private swap(): void {
+    [this.value0, this.value1] = [this.value1, this.value0];
+    [this.num0, this.num1] = [this.num1, this.num0];
+  }
+
+  clone(): CriticalPaths {
+    return Object.assign(new CriticalPaths(), this);
+  }
+}
+
+/** PreFilter's per-domain counts (upstream preFilterState), cloned for what-ifs and updated by AddPod/RemovePod. */
+class PreFilterState {
+  constructor(
+    readonly constraints: readonly SpreadConstraint[],
+    /** Per constraint: topology value → number of matching pods. */
+    readonly counts: Map<string, number>[],
+    readonly paths: CriticalPaths[],
+  ) {}
+
+  clone(): PreFilterState {
+    return new PreFilterState(
+      this.constraints,
+      this.counts.map((m) => new Map(m)),
+      this.paths.map((p) => p.clone()),
+    );
+  }
+
+  /** The global minimum for the skew: 0 when fewer eligible domains than minDomains. */
+  minMatch(i: number): number {
+    const c = this.constraints[i] as SpreadConstraint;
+    if ((this.counts[i] as Map<string, number>).size < c.minDomains) return 0;
+    return (this.paths[i] as CriticalPaths).num0;
+  }
 }
 
 interface PreScoreState {
@@ -188,7 +244,7 @@ function compileConstraints(
  * ANDed with the selector of the ReplicationController, ReplicaSet or StatefulSet named by the pod's controller
  * owner reference (apiVersion v1 / apps/v1 exactly). Returns null when the result has no requirements.
  */
-export function defaultSelector(pod: PodInfo, cluster: ClusterState): LabelSelector | null {
+export function defaultSelector(pod: PodInfo, cluster: ClusterView): LabelSelector | null {
   const labelSet: Labels = {};
   const ns = pod.namespace;
   for (const svc of cluster.services.values()) {
@@ -311,16 +367,39 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
         map.set(value, (map.get(value) ?? 0) + countMatchingPods(node.pods, c, ns));
       }
     }
-    const minMatch = constraints.map((c, i) => {
-      const map = counts[i] as Map<string, number>;
-      // Fewer eligible domains than minDomains: the global minimum is taken as 0.
-      if (map.size < c.minDomains) return 0;
-      let min = MAX_INT32;
-      for (const n of map.values()) if (n < min) min = n;
-      return min;
+    const paths = counts.map((map) => {
+      const p = new CriticalPaths();
+      for (const [value, n] of map) p.update(value, n);
+      return p;
     });
-    const s: PreFilterState = { constraints, counts, minMatch };
-    state.write(PRE_FILTER_KEY, s);
+    state.write(PRE_FILTER_KEY, new PreFilterState(constraints, counts, paths));
+    return null;
+  }
+
+  addPod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): Status | null {
+    return this.updateWithPod(state, pod, other, node, 1);
+  }
+
+  removePod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo): Status | null {
+    return this.updateWithPod(state, pod, other, node, -1);
+  }
+
+  /** Upstream updateWithPod: `other` (same namespace as the pod) counted in or out of the node's domains. */
+  private updateWithPod(state: CycleState, pod: PodInfo, other: PodInfo, node: NodeInfo, delta: 1 | -1): Status | null {
+    const s = state.read<PreFilterState>(PRE_FILTER_KEY);
+    if (!s) return Status.error(`reading "${PRE_FILTER_KEY}" from cycleState: not found`);
+    if (other.namespace !== pod.namespace || !nodeHasAllKeys(node.labels, s.constraints)) return null;
+    const inclusion = new Inclusion(pod, requiredAffinity(pod));
+    inclusion.reset(node);
+    for (let i = 0; i < s.constraints.length; i++) {
+      const c = s.constraints[i] as SpreadConstraint;
+      if (!c.matches(other.labels) || !inclusion.includes(c)) continue;
+      const value = node.labels[c.topologyKey] as string;
+      const map = s.counts[i] as Map<string, number>;
+      const n = (map.get(value) ?? 0) + delta;
+      map.set(value, n);
+      (s.paths[i] as CriticalPaths).update(value, n);
+    }
     return null;
   }
 
@@ -333,7 +412,7 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       const c = constraints[i] as SpreadConstraint;
       if (!hasLabel(labels, c.topologyKey)) return NODE_LABEL_NOT_MATCH;
       const matchNum = (s.counts[i] as Map<string, number>).get(labels[c.topologyKey] as string) ?? 0;
-      if (matchNum + c.selfMatch - (s.minMatch[i] as number) > c.maxSkew) return CONSTRAINTS_NOT_MATCH;
+      if (matchNum + c.selfMatch - s.minMatch(i) > c.maxSkew) return CONSTRAINTS_NOT_MATCH;
     }
     return null;
   }

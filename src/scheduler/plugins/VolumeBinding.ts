@@ -20,7 +20,7 @@
  * does not compute), so PreScore always returns Skip and Score is 0.
  */
 import type { NodeSelectorTerm, PersistentVolumeClaim, Pod, Volume } from '../../kube/api.js';
-import type { ClusterState } from '../cache/clusterState.js';
+import type { ClusterView } from '../cache/clusterState.js';
 import {
   SKIP,
   Status,
@@ -30,7 +30,9 @@ import {
   type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
+  type PreBindPlugin,
   type PreScorePlugin,
+  type ReservePlugin,
   type ScorePlugin,
 } from '../framework/types.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
@@ -62,7 +64,7 @@ export function persistentVolumeClaimClass(pvc: PersistentVolumeClaim): string {
  * The class's volumeBindingMode. The API server defaults an unset mode to Immediate, so berth does the same for
  * objects that arrive without it (upstream would report "VolumeBindingMode not set" for such an object).
  */
-export function isWaitForFirstConsumer(cluster: ClusterState, className: string): boolean {
+export function isWaitForFirstConsumer(cluster: ClusterView, className: string): boolean {
   if (className === '') return false;
   const sc = cluster.storageClasses.get(className);
   return sc !== undefined && sc.volumeBindingMode === 'WaitForFirstConsumer';
@@ -116,10 +118,10 @@ interface VolumeBindingState {
   checks: BoundCheck[];
 }
 
-export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, ReservePlugin, PreBindPlugin {
   readonly name = NAME;
 
-  constructor(private readonly cluster: ClusterState) {}
+  constructor(private readonly cluster: ClusterView) {}
 
   preFilter(state: CycleState, pod: PodInfo): PreFilterOutcome {
     const volumes = pod.pod.spec?.volumes ?? [];
@@ -196,6 +198,25 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreScorePlu
 
   score(): number {
     return 0;
+  }
+
+  /**
+   * Upstream AssumePodVolumes. berth binds no volume itself (bound claims need nothing; delayed claims are left to
+   * the PV controller, the documented deviation above), so there is nothing to assume or to undo.
+   */
+  reserve(): Status | null {
+    return null;
+  }
+
+  unreserve(): void {}
+
+  /** Nothing for PreBind to write: upstream skips PreBind when every claim is bound. */
+  preBindPreFlight(): Status | null {
+    return SKIP;
+  }
+
+  async preBind(): Promise<Status | null> {
+    return null;
   }
 }
 

@@ -13,7 +13,7 @@
  * framework has no PreFilterExtensions, so evicting the pod that holds an RWOP claim is not credited here.
  */
 import type { PersistentVolumeClaim, Volume } from '../../kube/api.js';
-import type { ClusterState } from '../cache/clusterState.js';
+import type { ClusterView } from '../cache/clusterState.js';
 import {
   SKIP,
   Status,
@@ -105,7 +105,7 @@ interface VolumeRestrictionsState {
 export class VolumeRestrictions implements PreFilterPlugin, FilterPlugin {
   readonly name = NAME;
 
-  constructor(private readonly cluster: ClusterState) {}
+  constructor(private readonly cluster: ClusterView) {}
 
   preFilter(state: CycleState, pod: PodInfo): PreFilterOutcome {
     const volumes = pod.pod.spec?.volumes ?? [];

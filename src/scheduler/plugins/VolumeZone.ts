@@ -13,7 +13,7 @@
  * "node(s) had no available volume zone".
  */
 import type { Labels, PersistentVolume } from '../../kube/api.js';
-import type { ClusterState } from '../cache/clusterState.js';
+import type { ClusterView } from '../cache/clusterState.js';
 import {
   SKIP,
   Status,
@@ -85,7 +85,7 @@ function hasLabel(labels: Labels, key: string): boolean {
 export class VolumeZone implements PreFilterPlugin, FilterPlugin {
   readonly name = NAME;
 
-  constructor(private readonly cluster: ClusterState) {}
+  constructor(private readonly cluster: ClusterView) {}
 
   preFilter(state: CycleState, pod: PodInfo): PreFilterOutcome {
     const topologies: PVTopology[] = [];

@@ -5,7 +5,6 @@
  * Plugins berth accepts in a configuration but runs elsewhere or not at all:
  * - PrioritySort: the scheduling queue orders by priority, then enqueue time (src/scheduler/queue/queue.ts).
  * - SchedulingGates: the queue keeps gated pods aside (src/scheduler/queue/queue.ts).
- * - DefaultBinder: binding is the adapter's job (the live binder; the simulator's accepting bind).
  * - NodeVolumeLimits: berth does not watch CSINode objects; upstream, with no CSINode limits published, passes
  *   every node, which is what berth does.
  * - DynamicResources: registered for its visible behaviour on pods without claims (see DynamicResources.ts); pods
@@ -14,6 +13,7 @@
  *   upstream; berth does not read node-declared features.
  */
 import type { PluginFactory } from '../framework/types.js';
+import * as DefaultBinder from './DefaultBinder.js';
 import * as DefaultPreemption from './DefaultPreemption.js';
 import * as DynamicResources from './DynamicResources.js';
 import * as ImageLocality from './ImageLocality.js';
@@ -46,6 +46,7 @@ const MODULES: ReadonlyArray<{ NAME: string; create: PluginFactory }> = [
   DefaultPreemption,
   NodeResourcesBalancedAllocation,
   ImageLocality,
+  DefaultBinder,
 ];
 
 export const IN_TREE_REGISTRY: ReadonlyMap<string, PluginFactory> = new Map(MODULES.map((m) => [m.NAME, m.create]));

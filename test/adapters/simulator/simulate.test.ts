@@ -35,9 +35,9 @@ spec:
 }
 
 describe('simulate', () => {
-  it('places pods against the evolving state and reports the FailedScheduling message for the rest', () => {
+  it('places pods against the evolving state and reports the FailedScheduling message for the rest', async () => {
     const snap = snapshotOf(`${TWO_NODES}${pendingPod('a', '6')}${pendingPod('bb', '2')}${pendingPod('ccc', '3')}`);
-    const result = simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
     const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
     expect(byPod.get('default/a')?.node).toBe('big');
     // After a (6 cpu on big), bb fits only on small (2 cpu) or big (2 left): LeastAllocated prefers... both at 0 free after;
@@ -52,18 +52,18 @@ describe('simulate', () => {
     );
   });
 
-  it('orders the queue by priority, then creation time', () => {
+  it('orders the queue by priority, then creation time', async () => {
     const snap = snapshotOf(
       `${TWO_NODES.replace('cpu: "8"', 'cpu: "1"')}${pendingPod('early', '2')}${pendingPod('late', '2', 'priority: 100')}`,
     );
     // Only one 2-cpu pod fits (on small): the higher-priority one, although it was created later, goes first.
-    const result = simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
     const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
     expect(byPod.get('default/late')?.node).toBe('small');
     expect(byPod.get('default/early')?.node).toBeNull();
   });
 
-  it('retries a pod when a later placement makes it schedulable (required pod affinity)', () => {
+  it('retries a pod when a later placement makes it schedulable (required pod affinity)', async () => {
     const follower = pendingPod(
       'a-follower',
       '1',
@@ -78,7 +78,7 @@ spec:
 `;
     const nodes = TWO_NODES.replace(/metadata: \{name: (\w+)\}/g, 'metadata: {name: $1, labels: {kubernetes.io/hostname: $1}}');
     const snap = snapshotOf(`${nodes}${follower.replace('00:00:00', '00:00:01')}${leader}`);
-    const result = simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
     const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
     const leaderNode = byPod.get('default/z-leader')?.node;
     expect(leaderNode).not.toBeNull();
@@ -86,14 +86,14 @@ spec:
     expect(byPod.get('default/a-follower')?.attempts).toBe(2);
   });
 
-  it('leaves pods that name another scheduler alone', () => {
+  it('leaves pods that name another scheduler alone', async () => {
     const snap = snapshotOf(`${TWO_NODES}${pendingPod('mine', '1')}${pendingPod('other', '1', 'schedulerName: someone-else')}`);
-    const result = simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
     expect(result.decisions.map((d) => d.pod)).toEqual(['default/mine']);
     expect(result.skipped).toEqual([{ pod: 'default/other', schedulerName: 'someone-else' }]);
   });
 
-  it('preempts lower-priority pods (JupyterHub user placeholders) for a user pod', () => {
+  it('preempts lower-priority pods (JupyterHub user placeholders) for a user pod', async () => {
     const snap = snapshotOf(`
 kind: Node
 metadata: {name: only, labels: {kubernetes.io/hostname: only}}
@@ -106,16 +106,16 @@ spec:
   priority: -10
   containers: [{name: pause, image: pause, resources: {requests: {cpu: "3", memory: 1Gi}}}]
 ${pendingPod('user', '2')}`);
-    const result = simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
     const user = result.decisions.find((d) => d.pod === 'default/user');
     expect(user?.node).toBe('only');
     expect(user?.preempted).toEqual(['jhub/placeholder-0']);
     expect(result.evicted).toEqual(['jhub/placeholder-0']);
   });
 
-  it('explains filter verdicts and per-plugin scores', () => {
+  it('explains filter verdicts and per-plugin scores', async () => {
     const snap = snapshotOf(`${TWO_NODES}${pendingPod('x', '4')}`);
-    const result = simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY, { explain: true });
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY, { explain: true });
     const x = result.decisions[0];
     expect(x?.node).toBe('big');
     const text = renderExplain(result);
@@ -129,10 +129,10 @@ ${pendingPod('user', '2')}`);
 });
 
 describe('bundled examples', () => {
-  it('JupyterHub user-scheduler packs user pods onto the busiest node and leaves hub-3 empty', () => {
+  it('JupyterHub user-scheduler packs user pods onto the busiest node and leaves hub-3 empty', async () => {
     const snap = loadSnapshot([`${EXAMPLES}jupyterhub/cluster.yaml`]);
     const config = loadSchedulerConfig(`${EXAMPLES}jupyterhub/user-scheduler.yaml`);
-    const result = simulate(snap, config, IN_TREE_REGISTRY);
+    const result = await simulate(snap, config, IN_TREE_REGISTRY);
     expect(result.decisions).toHaveLength(8);
     expect(result.decisions.every((d) => d.node !== null)).toBe(true);
     const counts = new Map<string, number>();
@@ -144,37 +144,37 @@ describe('bundled examples', () => {
     expect(table).toMatch(/hub-3\s+0\/20 \(0%\)/);
   });
 
-  it('ImageLocality weighted high piles replicas onto the image holder; weighted low they spread', () => {
+  it('ImageLocality weighted high piles replicas onto the image holder; weighted low they spread', async () => {
     const snap = () => loadSnapshot([`${EXAMPLES}image-locality/cluster.yaml`]);
-    const high = simulate(snap(), loadSchedulerConfig(`${EXAMPLES}image-locality/weight-high.yaml`), IN_TREE_REGISTRY);
+    const high = await simulate(snap(), loadSchedulerConfig(`${EXAMPLES}image-locality/weight-high.yaml`), IN_TREE_REGISTRY);
     expect(new Set(high.decisions.map((d) => d.node))).toEqual(new Set(['node-1']));
-    const low = simulate(snap(), loadSchedulerConfig(`${EXAMPLES}image-locality/weight-low.yaml`), IN_TREE_REGISTRY);
+    const low = await simulate(snap(), loadSchedulerConfig(`${EXAMPLES}image-locality/weight-low.yaml`), IN_TREE_REGISTRY);
     expect(new Set(low.decisions.map((d) => d.node))).toEqual(new Set(['node-1', 'node-2', 'node-3']));
   });
 
-  it('a profile named in the config schedules only its own pods', () => {
+  it('a profile named in the config schedules only its own pods', async () => {
     const config = parseSchedulerConfig(
       'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles: [{schedulerName: berth}]\n',
       'inline',
     );
     const snap = snapshotOf(`${TWO_NODES}${pendingPod('mine', '1', 'schedulerName: berth')}${pendingPod('theirs', '1')}`);
-    const result = simulate(snap, config, IN_TREE_REGISTRY);
+    const result = await simulate(snap, config, IN_TREE_REGISTRY);
     expect(result.decisions.map((d) => d.pod)).toEqual(['default/mine']);
   });
 });
 
 describe('snapshot errors name the file, the object and the field', () => {
-  it('bad quantity', () => {
+  it('bad quantity', async () => {
     expect(() => snapshotOf(`${TWO_NODES}${pendingPod('bad', 'two')}`)).toThrowError(
       /snap\.yaml: document 2 \(Pod default\/bad\): spec\.containers\[0\]\.resources\.requests\.cpu: invalid quantity "two"/,
     );
   });
 
-  it('node without allocatable', () => {
+  it('node without allocatable', async () => {
     expect(() => snapshotOf('kind: Node\nmetadata: {name: n}\nstatus: {}\n')).toThrowError(/Node n\): status\.allocatable is missing/);
   });
 
-  it('malformed YAML reports the line', () => {
+  it('malformed YAML reports the line', async () => {
     try {
       snapshotOf('kind: Node\nmetadata: {name: n\n');
       expect.unreachable();
@@ -184,7 +184,7 @@ describe('snapshot errors name the file, the object and the field', () => {
     }
   });
 
-  it('pod without containers, duplicate node, missing kind', () => {
+  it('pod without containers, duplicate node, missing kind', async () => {
     expect(() => snapshotOf('kind: Pod\nmetadata: {name: p}\nspec: {}\n')).toThrowError(/spec\.containers must list at least one container/);
     expect(() => snapshotOf(`${TWO_NODES}\n---\nkind: Node\nmetadata: {name: big}\nstatus: {allocatable: {cpu: "1"}}\n`)).toThrowError(
       /node "big" appears twice/,
@@ -192,14 +192,14 @@ describe('snapshot errors name the file, the object and the field', () => {
     expect(() => snapshotOf('metadata: {name: p}\n')).toThrowError(/kind is missing/);
   });
 
-  it('typed lists from kubectl (NodeList) give their items a kind', () => {
+  it('typed lists from kubectl (NodeList) give their items a kind', async () => {
     const snap = snapshotOf('kind: NodeList\nitems:\n- metadata: {name: n1}\n  status: {allocatable: {cpu: "1", memory: 1Gi, pods: "5"}}\n');
     expect(snap.nodeCount).toBe(1);
   });
 });
 
 describe('nominated pods (preemption)', () => {
-  it('a preemptor keeps the room it freed: an equal-priority pod that may not preempt does not take it', () => {
+  it('a preemptor keeps the room it freed: an equal-priority pod that may not preempt does not take it', async () => {
     // Mirrors fidelity/scenarios/preemption.yaml, where upstream leaves never-preempts pending.
     const snap = snapshotOf(`
 kind: Node
@@ -230,7 +230,7 @@ kind: Pod
 metadata: {name: preemptor, namespace: default, creationTimestamp: "2026-01-01T00:00:02Z"}
 spec: {priority: 1000, containers: [{name: c, image: x, resources: {requests: {cpu: "3"}}}]}
 `);
-    const result = simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
     const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
     expect(byPod.get('default/preemptor')?.node).toBe('n1');
     expect(byPod.get('default/preemptor')?.preempted.sort()).toEqual(['default/low-n1-a', 'default/low-n1-b']);

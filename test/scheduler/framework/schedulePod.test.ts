@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../../../src/kube/api.js';
 import type { ClusterState } from '../../../src/scheduler/cache/clusterState.js';
-import { Framework } from '../../../src/scheduler/framework/framework.js';
 import { numFeasibleNodesToFind, PodScheduler, type ScheduleOptions } from '../../../src/scheduler/framework/schedulePod.js';
 import {
   type FilterPlugin,
@@ -18,7 +17,7 @@ import {
 import type { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
 import type { Random } from '../../../src/scheduler/random.js';
 import { SeededRandom } from '../../../src/scheduler/random.js';
-import { emptyProfile, makeCluster, makeNode, podInfo } from '../../helpers/builders.js';
+import { emptyProfile, makeCluster, makeFramework, makeNode, podInfo } from '../../helpers/builders.js';
 
 type Point = 'preFilter' | 'filter' | 'postFilter' | 'preScore' | 'score';
 
@@ -49,7 +48,7 @@ function setup({ plugins, nodes, random, percentageOfNodesToScore, noScore }: Se
     registry.set(zero.name, () => zero);
     profile.plugins.score.push({ name: zero.name, weight: 1 });
   }
-  const framework = new Framework(profile, cluster, registry);
+  const framework = makeFramework(cluster, profile, registry);
   return { scheduler: new PodScheduler(framework, random ?? new SeededRandom(1)), cluster };
 }
 
@@ -612,12 +611,12 @@ describe('Framework construction', () => {
   it('plugins without a factory are inert; a plugin enabled at a point it lacks is an error', () => {
     const profile = emptyProfile();
     profile.plugins.filter.push({ name: 'VolumeBinding', weight: 1 });
-    const fw = new Framework(profile, makeCluster([]), new Map());
+    const fw = makeFramework(makeCluster([]), profile, new Map());
     expect(fw.inert).toEqual(['VolumeBinding']);
     const bad = emptyProfile();
     bad.plugins.score.push({ name: 'OnlyFilter', weight: 1 });
     const registry = new Map<string, PluginFactory>([['OnlyFilter', () => filterPlugin('OnlyFilter', () => null)]]);
-    expect(() => new Framework(bad, makeCluster([]), registry)).toThrow(/no score implementation/);
+    expect(() => makeFramework(makeCluster([]), bad, registry)).toThrow(/no score implementation/);
   });
 
   it('one instance per plugin across points', () => {
@@ -634,7 +633,7 @@ describe('Framework construction', () => {
         },
       ],
     ]);
-    const fw = new Framework(profile, makeCluster([]), registry);
+    const fw = makeFramework(makeCluster([]), profile, registry);
     expect(created).toBe(1);
     expect(fw.preFilter[0]).toBe(fw.filter[0]);
   });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../../src/kube/api.js';
 import type { ClusterState } from '../../../src/scheduler/cache/clusterState.js';
-import { Framework } from '../../../src/scheduler/framework/framework.js';
 import { PodScheduler, type UnschedulableResult } from '../../../src/scheduler/framework/schedulePod.js';
 import {
   Code,
@@ -22,7 +21,7 @@ import {
 import * as NodeResourcesFit from '../../../src/scheduler/plugins/NodeResourcesFit.js';
 import * as TaintToleration from '../../../src/scheduler/plugins/TaintToleration.js';
 import { SeededRandom } from '../../../src/scheduler/random.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo } from '../../helpers/builders.js';
+import { emptyProfile, makeCluster, makeFramework, makeHandle, makeNode, makePod, podInfo } from '../../helpers/builders.js';
 import type { ProfileConfig } from '../../../src/config/types.js';
 
 const REGISTRY = new Map<string, PluginFactory>([
@@ -44,7 +43,7 @@ function profile(args?: { minCandidateNodesPercentage: number; minCandidateNodes
 }
 
 function scheduler(cluster: ClusterState, prof = profile()): PodScheduler {
-  return new PodScheduler(new Framework(prof, cluster, REGISTRY), new SeededRandom(1));
+  return new PodScheduler(makeFramework(cluster, prof, REGISTRY), new SeededRandom(1));
 }
 
 function unschedulable(cluster: ClusterState, pod: PodInfo, prof = profile()): UnschedulableResult {
@@ -287,9 +286,8 @@ describe('DefaultPreemption: the cluster state is restored', () => {
     const before = fingerprint(cluster);
     let calls = 0;
     const plugin = DefaultPreemption.create({
-      cluster,
-      profile: profile(),
-      checkFit: () => {
+      ...makeHandle(cluster, profile(), REGISTRY),
+      runFilterPluginsWithNominatedPods: () => {
         calls++;
         if (calls === 2) throw new Error('boom');
         return null;
@@ -307,13 +305,13 @@ describe('DefaultPreemption: the cluster state is restored', () => {
     expect(fingerprint(cluster)).toEqual(before);
   });
 
-  it('checkFit sees the node without the lower-priority pods (and with reprieved ones back)', () => {
+  it('the filters see a copy of the node without the lower-priority pods (and with reprieved ones back)', () => {
     const cluster = busyCluster();
+    const before = fingerprint(cluster);
     const seen: string[][] = [];
     const plugin = DefaultPreemption.create({
-      cluster,
-      profile: profile(),
-      checkFit: (_pod, node) => {
+      ...makeHandle(cluster, profile(), REGISTRY),
+      runFilterPluginsWithNominatedPods: (_state, _pod, node) => {
         seen.push(node.pods.map((p) => p.name).sort());
         // Fits only while v2 (priority 2) is gone.
         return node.pods.some((p) => p.name === 'v2') ? { plugin: 'X', status: Status.unschedulable('x') } : null;
@@ -336,6 +334,7 @@ describe('DefaultPreemption: the cluster state is restored', () => {
     ]);
     expect(pf.nominatedNodeName).toBe('n1');
     expect(pf.victims?.map((v) => v.name)).toEqual(['v2']);
+    expect(fingerprint(cluster)).toEqual(before);
   });
 });
 

@@ -5,7 +5,7 @@ import { create, ERR_REASON_UNSUPPORTED, NAME } from '../../../src/scheduler/plu
 import { IN_TREE_REGISTRY } from '../../../src/scheduler/plugins/registry.js';
 import { simulate } from '../../../src/adapters/simulator/simulate.js';
 import { buildSnapshot, parseSnapshotText } from '../../../src/adapters/simulator/snapshot.js';
-import { emptyProfile, makeCluster, podInfo } from '../../helpers/builders.js';
+import { emptyProfile, makeCluster, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const NODES = `
 kind: Node
@@ -17,16 +17,16 @@ metadata: {name: n2}
 status: {allocatable: {cpu: "1", memory: 1Gi, pods: "10"}}
 `;
 
-function messageFor(podYaml: string): string | null {
+async function messageFor(podYaml: string): Promise<string | null> {
   const snap = buildSnapshot(parseSnapshotText(`${NODES}---\n${podYaml}`, 'snap.yaml'));
-  const result = simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+  const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
   return result.decisions[0]?.message ?? null;
 }
 
 describe('DynamicResources (v1.37 default plugin, pods without claims)', () => {
-  const plugin = create({ cluster: makeCluster([]), profile: emptyProfile() });
+  const plugin = create(makeHandle(makeCluster([]), emptyProfile()));
 
-  it('skips pods without claims at PreFilter and scores 0', () => {
+  it('skips pods without claims at PreFilter and scores 0', async () => {
     const state = new CycleState();
     const p = podInfo('p');
     expect(plugin.name).toBe(NAME);
@@ -34,22 +34,22 @@ describe('DynamicResources (v1.37 default plugin, pods without claims)', () => {
     expect(pre.code).toBe(Code.Skip);
   });
 
-  it('lets preemption run when its PreFilter ran (message ends with the preemption part)', () => {
-    const msg = messageFor('kind: Pod\nmetadata: {name: big, namespace: default}\nspec:\n  containers: [{name: c, image: x, resources: {requests: {cpu: "2"}}}]\n');
+  it('lets preemption run when its PreFilter ran (message ends with the preemption part)', async () => {
+    const msg = await messageFor('kind: Pod\nmetadata: {name: big, namespace: default}\nspec:\n  containers: [{name: c, image: x, resources: {requests: {cpu: "2"}}}]\n');
     expect(msg).toBe(
       '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
     );
   });
 
-  it('an earlier PreFilter rejection leaves its state unwritten: PostFilter errors "not found" and preemption does not run', () => {
-    const msg = messageFor(
+  it('an earlier PreFilter rejection leaves its state unwritten: PostFilter errors "not found" and preemption does not run', async () => {
+    const msg = await messageFor(
       'kind: Pod\nmetadata: {name: claim, namespace: default}\nspec:\n  containers: [{name: c, image: x}]\n  volumes: [{name: v, persistentVolumeClaim: {claimName: missing}}]\n',
     );
     expect(msg).toBe('0/2 nodes are available: persistentvolumeclaim "missing" not found. not found');
   });
 
-  it('refuses pods that reference ResourceClaims', () => {
-    const msg = messageFor(
+  it('refuses pods that reference ResourceClaims', async () => {
+    const msg = await messageFor(
       'kind: Pod\nmetadata: {name: gpu, namespace: default}\nspec:\n  containers: [{name: c, image: x}]\n  resourceClaims: [{name: gpu, resourceClaimTemplateName: gpu}]\n',
     );
     expect(msg).toContain(ERR_REASON_UNSUPPORTED);

@@ -3,14 +3,14 @@ import { CycleState, type ScorePlugin } from '../../../src/scheduler/framework/t
 import { calculatePriority, create, ImageLocality, MAX_CONTAINER_THRESHOLD, MIN_THRESHOLD, NAME } from '../../../src/scheduler/plugins/ImageLocality.js';
 import type { Container, Node } from '../../../src/kube/api.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { emptyProfile, makeCluster, makeNode, podInfo } from '../../helpers/builders.js';
+import { emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const MI = 1024 * 1024;
 const GI = 1024 * MI;
 
 function scores(nodes: Node[], pod: PodInfo): number[] {
   const cluster = makeCluster(nodes);
-  const pl = new ImageLocality({ cluster, profile: emptyProfile() });
+  const pl = new ImageLocality(makeHandle(cluster, emptyProfile()));
   const state = new CycleState();
   return nodes.map((n) => pl.score(state, pod, cluster.getNode(n.metadata!.name!)!));
 }
@@ -28,7 +28,7 @@ describe('ImageLocality', () => {
     expect(NAME).toBe('ImageLocality');
     expect(MIN_THRESHOLD).toBe(23 * MI);
     expect(MAX_CONTAINER_THRESHOLD).toBe(1000 * MI);
-    const p = create({ cluster: makeCluster([]), profile: emptyProfile() });
+    const p = create(makeHandle(makeCluster([]), emptyProfile()));
     expect(p.name).toBe('ImageLocality');
     expect((p as ScorePlugin).normalizeScore).toBeUndefined();
   });

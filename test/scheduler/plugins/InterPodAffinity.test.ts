@@ -10,7 +10,7 @@ import {
   NAME,
   podTerms,
 } from '../../../src/scheduler/plugins/InterPodAffinity.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo } from '../../helpers/builders.js';
+import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOST = 'kubernetes.io/hostname';
@@ -43,7 +43,7 @@ function plugin(cluster: ClusterState, args: { hardPodAffinityWeight?: number; i
     hardPodAffinityWeight: args.hardPodAffinityWeight ?? 1,
     ignorePreferredTermsOfExistingPods: args.ignorePreferredTermsOfExistingPods ?? false,
   };
-  return new InterPodAffinity({ cluster, profile });
+  return new InterPodAffinity(makeHandle(cluster, profile));
 }
 
 /** Runs PreFilter and Filter over every node: 'skip', or node name → status (null = fits). */
@@ -101,7 +101,7 @@ describe('InterPodAffinity exports', () => {
   it('names the plugin as upstream and builds it from the factory', () => {
     const cluster = makeCluster([]);
     expect(NAME).toBe('InterPodAffinity');
-    const p = create({ cluster, profile: emptyProfile() });
+    const p = create(makeHandle(cluster, emptyProfile()));
     expect(p.name).toBe('InterPodAffinity');
     expect(p).toBeInstanceOf(InterPodAffinity);
   });

@@ -3,7 +3,7 @@ import type { NodeAffinity as NodeAffinitySpec, NodeSelectorTerm, PodSpec } from
 import { Code, CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
 import { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
 import { create, NAME, NodeAffinity, requiredNodeAffinityMatcher } from '../../../src/scheduler/plugins/NodeAffinity.js';
-import { emptyProfile, makeCluster, makeNode, podInfo } from '../../helpers/builders.js';
+import { emptyProfile, makeCluster, makeHandle, makeNode, podInfo } from '../../helpers/builders.js';
 
 const zoneA = new NodeInfo(makeNode('a', { labels: { zone: 'a', gpu: 'true', rank: '10' } }));
 const zoneB = new NodeInfo(makeNode('b', { labels: { zone: 'b', rank: '3' } }));
@@ -41,7 +41,7 @@ describe('NodeAffinity PreFilter/Filter', () => {
         },
       },
     };
-    const pl = create({ cluster: makeCluster([]), profile }) as NodeAffinity;
+    const pl = create(makeHandle(makeCluster([]), profile)) as NodeAffinity;
     expect(pl.name).toBe('NodeAffinity');
     expect(pl.preFilter(new CycleState(), pod({}), [])).toBeNull();
     expect(pl.filter(new CycleState(), pod({}), zoneB)?.message).toBe("node(s) didn't match scheduler-enforced node affinity");

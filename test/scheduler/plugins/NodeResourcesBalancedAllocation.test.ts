@@ -10,13 +10,13 @@ import {
 } from '../../../src/scheduler/plugins/NodeResourcesBalancedAllocation.js';
 import type { Node, Pod } from '../../../src/kube/api.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo } from '../../helpers/builders.js';
+import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 
 function setup(nodes: Node[], pods: Pod[], formula: BalancedAllocationFormula, resources?: ResourceSpec[]) {
   const cluster = makeCluster(nodes, pods);
   const profile = emptyProfile();
   if (resources) profile.pluginArgs.NodeResourcesBalancedAllocation = { resources };
-  return { cluster, pl: new NodeResourcesBalancedAllocation({ cluster, profile }, { formula }) };
+  return { cluster, pl: new NodeResourcesBalancedAllocation(makeHandle(cluster, profile), { formula }) };
 }
 
 function scores(nodes: Node[], pods: Pod[], pod: PodInfo, formula: BalancedAllocationFormula, resources?: ResourceSpec[]) {
@@ -33,7 +33,7 @@ describe('NodeResourcesBalancedAllocation exports', () => {
   it('names the plugin as upstream; the factory uses the v1.36 formula (control plane builds v1.37)', () => {
     expect(NAME).toBe('NodeResourcesBalancedAllocation');
     expect(DEFAULT_BALANCED_ALLOCATION_FORMULA).toBe('v1.36');
-    const p = create({ cluster: makeCluster([]), profile: emptyProfile() }) as NodeResourcesBalancedAllocation;
+    const p = create(makeHandle(makeCluster([]), emptyProfile())) as NodeResourcesBalancedAllocation;
     expect(p.name).toBe(NAME);
     expect(p.formula).toBe('v1.36');
   });

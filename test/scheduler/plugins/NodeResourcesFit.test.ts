@@ -4,7 +4,7 @@ import { Code, CycleState, type Status } from '../../../src/scheduler/framework/
 import { create, NAME, NodeResourcesFit } from '../../../src/scheduler/plugins/NodeResourcesFit.js';
 import type { Node, Pod } from '../../../src/kube/api.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo } from '../../helpers/builders.js';
+import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const GI = 1024 * 1024 * 1024;
 
@@ -12,7 +12,7 @@ function plugin(nodes: Node[], pods: Pod[] = [], args?: Partial<NodeResourcesFit
   const cluster = makeCluster(nodes, pods);
   const profile = emptyProfile();
   profile.pluginArgs.NodeResourcesFit = { ...profile.pluginArgs.NodeResourcesFit, ...(args ?? {}) };
-  const pl = new NodeResourcesFit({ cluster, profile });
+  const pl = new NodeResourcesFit(makeHandle(cluster, profile));
   return { cluster, pl };
 }
 
@@ -44,7 +44,7 @@ function strategy(
 describe('NodeResourcesFit exports', () => {
   it('names the plugin as upstream and creates it from the factory', () => {
     expect(NAME).toBe('NodeResourcesFit');
-    const p = create({ cluster: makeCluster([]), profile: emptyProfile() });
+    const p = create(makeHandle(makeCluster([]), emptyProfile()));
     expect(p.name).toBe('NodeResourcesFit');
     expect(p).toBeInstanceOf(NodeResourcesFit);
   });
@@ -333,7 +333,7 @@ describe('NodeResourcesFit score: RequestedToCapacityRatio', () => {
   it('requires a shape', () => {
     const profile = emptyProfile();
     profile.pluginArgs.NodeResourcesFit = { ...profile.pluginArgs.NodeResourcesFit, ...strategy('RequestedToCapacityRatio') };
-    expect(() => new NodeResourcesFit({ cluster: makeCluster([]), profile })).toThrow(/shape/);
+    expect(() => new NodeResourcesFit(makeHandle(makeCluster([]), profile))).toThrow(/shape/);
   });
 });
 

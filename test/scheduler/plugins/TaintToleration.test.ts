@@ -3,7 +3,7 @@ import type { Taint, Toleration } from '../../../src/kube/api.js';
 import { Code, CycleState } from '../../../src/scheduler/framework/types.js';
 import { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
 import { create, NAME, TaintToleration } from '../../../src/scheduler/plugins/TaintToleration.js';
-import { emptyProfile, makeCluster, makeNode, podInfo } from '../../helpers/builders.js';
+import { emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
 
 function node(name: string, taints: Taint[]): NodeInfo {
   return new NodeInfo(makeNode(name, { taints }));
@@ -29,7 +29,7 @@ describe('TaintToleration filter', () => {
 
   it('factory and name', () => {
     expect(NAME).toBe('TaintToleration');
-    expect(create({ cluster: makeCluster([]), profile: emptyProfile() }).name).toBe('TaintToleration');
+    expect(create(makeHandle(makeCluster([]), emptyProfile())).name).toBe('TaintToleration');
   });
 
   it('passes untainted nodes and nodes with only PreferNoSchedule taints', () => {

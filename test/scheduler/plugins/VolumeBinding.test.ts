@@ -3,7 +3,7 @@ import type { Volume } from '../../../src/kube/api.js';
 import { Code, CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
 import { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
 import { compileVolumeNodeAffinity, create, NAME, VolumeBinding } from '../../../src/scheduler/plugins/VolumeBinding.js';
-import { emptyProfile, makeCluster, makeNode, makePod } from '../../helpers/builders.js';
+import { emptyProfile, makeCluster, makeNode, makePod, makeHandle } from '../../helpers/builders.js';
 import { add, claimVolume, pv, pvc, storageClass } from './volumeFixtures.js';
 
 const cluster = makeCluster([
@@ -55,7 +55,7 @@ function rejection(volumes: Volume[]): string {
 describe('VolumeBinding PreFilter', () => {
   it('factory and name', () => {
     expect(NAME).toBe('VolumeBinding');
-    expect(create({ cluster, profile: emptyProfile() }).name).toBe('VolumeBinding');
+    expect(create(makeHandle(cluster, emptyProfile())).name).toBe('VolumeBinding');
   });
 
   it('skips pods without PVCs', () => {

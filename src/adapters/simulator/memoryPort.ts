@@ -1,0 +1,115 @@
+/**
+ * The ClusterPort in memory: the simulator's stand-in for the API server and the watches that would report back.
+ * A binding makes the pod bound in the cache; an evicted victim leaves it; status patches (nominations, the
+ * PodScheduled condition) are kept per pod; events are recorded in order; object writes (PreBind's volume and
+ * claim updates) are applied to the cache as the watch would deliver them. Each change tells the scheduler which
+ * cluster event happened, as the live adapter's watch handlers do.
+ */
+import type { Pod } from '../../kube/api.js';
+import type { ClusterState } from '../../scheduler/cache/clusterState.js';
+import type { PodInfo } from '../../scheduler/cache/podInfo.js';
+import type { ClusterEventKind } from '../../scheduler/plugins/catalog.js';
+import type { ClusterPort, ObjectWrite, PodEvent, PodLookup, PodStatusUpdate, WriteResult } from '../../scheduler/ports.js';
+
+/** A recorded event, as `kubectl get events` would list it. */
+export interface RecordedEvent {
+  pod: string;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  action: string;
+  message: string;
+}
+
+/** RFC 7386 JSON merge patch. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const base: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+    if (value === null) delete base[key];
+    else base[key] = mergePatch(base[key], value);
+  }
+  return base;
+}
+
+const WRITABLE_KINDS: ReadonlyMap<string, { event: ClusterEventKind; namespaced: boolean }> = new Map([
+  ['v1/PersistentVolume', { event: 'PvChange', namespaced: false }],
+  ['v1/PersistentVolumeClaim', { event: 'PvcChange', namespaced: true }],
+]);
+
+export class MemoryPort implements ClusterPort {
+  readonly events: RecordedEvent[] = [];
+  /** uid → the node the pod was bound to. */
+  readonly bound = new Map<string, string>();
+  /** uids of pods deleted (evicted) during the simulation. */
+  readonly deleted = new Set<string>();
+  /** uid → the pod's status as patched (nominatedNodeName, PodScheduled). */
+  readonly statuses = new Map<string, { nominatedNodeName?: string; condition?: PodStatusUpdate['condition'] }>();
+  private notify: (event: ClusterEventKind) => void = () => {};
+
+  constructor(private readonly cluster: ClusterState) {}
+
+  /** Where cluster events go (the scheduler's notify), once the scheduler exists. */
+  attach(notify: (event: ClusterEventKind) => void): void {
+    this.notify = notify;
+  }
+
+  async bind(pod: PodInfo, nodeName: string, _signal?: AbortSignal): Promise<string | null> {
+    if (this.deleted.has(pod.uid)) return `pods "${pod.name}" not found`;
+    const already = this.bound.get(pod.uid);
+    if (already !== undefined) return `Operation cannot be fulfilled on pods/binding "${pod.name}": pod ${pod.name} is already assigned to node "${already}"`;
+    this.bound.set(pod.uid, nodeName);
+    // The API server clears a nomination when it binds (ClearingNominatedNodeNameAfterBinding).
+    const status = this.statuses.get(pod.uid);
+    if (status) delete status.nominatedNodeName;
+    const bound = pod.assignedTo(nodeName).pod;
+    this.cluster.upsertAssignedPod({ ...bound, status: { ...(bound.status ?? {}), nominatedNodeName: undefined } });
+    this.notify('AssignedPodAdd');
+    return null;
+  }
+
+  async evictVictim(victim: PodInfo): Promise<boolean> {
+    if (this.deleted.has(victim.uid)) return false;
+    this.deleted.add(victim.uid);
+    this.bound.delete(victim.uid);
+    if (this.cluster.removePodByUid(victim.uid)) this.notify('AssignedPodDelete');
+    return true;
+  }
+
+  recordEvent(event: PodEvent): void {
+    this.events.push({ pod: event.regarding.key, type: event.type, reason: event.reason, action: event.action, message: event.message });
+  }
+
+  async updatePodStatus(pod: Pod, update: PodStatusUpdate): Promise<void> {
+    const uid = pod.metadata?.uid ?? '';
+    const status = this.statuses.get(uid) ?? {};
+    if (update.condition) status.condition = update.condition;
+    if (update.nominatedNodeName !== undefined) {
+      if (update.nominatedNodeName === '') delete status.nominatedNodeName;
+      else status.nominatedNodeName = update.nominatedNodeName;
+    }
+    this.statuses.set(uid, status);
+  }
+
+  async lookupPod(pod: PodInfo): Promise<PodLookup> {
+    if (this.deleted.has(pod.uid) || this.bound.has(pod.uid)) return { state: 'gone' };
+    return { state: 'pending', pod: pod.pod };
+  }
+
+  async write(request: ObjectWrite): Promise<WriteResult> {
+    const kind = WRITABLE_KINDS.get(`${request.apiVersion}/${request.kind}`);
+    if (!kind) return { status: 0, message: `the simulator cannot write ${request.apiVersion} ${request.kind}` };
+    const existing = this.current(request, kind.namespaced);
+    if (request.verb === 'create' && existing) return { status: 409, message: `${request.kind} "${request.name}" already exists` };
+    if (request.verb !== 'create' && !existing) return { status: 404, message: `${request.kind} "${request.name}" not found` };
+    const object = (request.verb === 'patch' ? mergePatch(existing, request.body) : request.body) as { metadata?: { name?: string; namespace?: string } };
+    this.cluster.upsertObject(request.kind, object);
+    this.notify(kind.event);
+    return { status: request.verb === 'create' ? 201 : 200, object };
+  }
+
+  private current(request: ObjectWrite, namespaced: boolean): unknown {
+    if (request.kind === 'PersistentVolume') return this.cluster.persistentVolumes.get(request.name);
+    return namespaced ? this.cluster.getPersistentVolumeClaim(request.namespace ?? 'default', request.name) : undefined;
+  }
+}
