@@ -442,9 +442,12 @@ async function handleBindingCycleError(
   deleted: boolean,
 ): Promise<AttemptEnd> {
   unreserveAndForget(ctx, fw, state, pod, nodeName);
-  ctx.queue.onClusterEvent('AssignedPodDelete');
-  ctx.cluster.nominator.clear(pod.uid);
+  // Forgetting the assumed pod frees its room: as an AssignedPodDelete event. After a rejection it is sent once the
+  // pod itself is back in the unschedulable pool (and it is not moved by it), as upstream defers it: sent first, it
+  // would count as an event during the pod's attempt and send the pod to backoff instead.
   const rejected = failure.isRejected;
+  if (!rejected) ctx.queue.onClusterEvent('AssignedPodDelete');
+  ctx.cluster.nominator.clear(pod.uid);
   const result = failureResult(failure, nodeName);
   const message = result.message;
   const end: AttemptEnd = { result: rejected ? 'unschedulable' : 'error', bound: false, durationSeconds: seconds(ctx, outcome), message };
@@ -455,6 +458,7 @@ async function handleBindingCycleError(
     const plugins = result.kind === 'unschedulable' ? result.diagnosis.unschedulablePlugins : new Set<string>();
     ctx.queue.requeueAfterFailure(outcome.queued, plugins);
   }
+  if (rejected) ctx.queue.onClusterEvent('AssignedPodDelete', pod.uid);
   end.durationSeconds = seconds(ctx, outcome);
   ctx.observer.attemptEnded?.(outcome, end);
   if (lookup.state === 'gone') return end;

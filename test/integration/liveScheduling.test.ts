@@ -140,7 +140,8 @@ describe('berth run against the real control plane', () => {
       expect(mineEvents).toHaveLength(1);
       const e = mineEvents[0] as EventV1;
       expect(e.type).toBe('Normal');
-      expect(e.action).toBe('Scheduling');
+      // Upstream finishBinding writes Scheduled with the action "Binding".
+      expect(e.action).toBe('Binding');
       expect(e.reportingController).toBe(schedulerName);
       expect(e.regarding?.kind).toBe('Pod');
       expect(e.note).toBe(`Successfully assigned ${ns}/${n} to ${bound.get(n)}`);

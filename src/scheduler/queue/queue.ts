@@ -178,10 +178,13 @@ export class SchedulingQueue {
     }
   }
 
-  /** A cluster event: unschedulable pods that one of their rejecting plugins cares about are moved back. */
-  onClusterEvent(event: ClusterEventKind): void {
+  /**
+   * A cluster event: unschedulable pods that one of their rejecting plugins cares about are moved back (all but
+   * `except`: a pod whose own forgotten assumption caused the event).
+   */
+  onClusterEvent(event: ClusterEventKind, except?: string): void {
     for (const [uid, q] of this.unschedulable) {
-      if (!this.relevant(q, event)) continue;
+      if (uid === except || !this.relevant(q, event)) continue;
       this.unschedulable.delete(uid);
       this.requeue(q, event);
     }
