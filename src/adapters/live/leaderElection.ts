@@ -498,34 +498,56 @@ export class LeaderElector {
     return true;
   }
 
-  /** ReleaseOnCancel: hand the Lease back if we hold it. Bounded by renewDeadline. */
+  /**
+   * ReleaseOnCancel: hand the Lease back if we hold it, within renewDeadline. The update is conditional on the
+   * resourceVersion last seen; when it conflicts (a renewal that stop() aborted in flight may still have been applied
+   * by the server, moving the version on), the Lease is read again and, while it still names us, released at its
+   * new version. Giving up would leave other replicas waiting a whole leaseDuration.
+   */
   private async release(): Promise<boolean> {
     if (!this.holdsObserved() || !this.observedRecord) return true;
+    const deadline = this.clock.now() + this.options.renewDeadlineMs;
+    const timer = new AbortController();
+    const expired = this.clock.sleep(this.options.renewDeadlineMs, timer.signal).then(() => 'expired' as const);
+    try {
+      for (let tries = 0; this.clock.now() < deadline && tries < 5; tries++) {
+        const outcome = await Promise.race([this.releaseOnce(timer.signal), expired]);
+        if (outcome === 'released') return true;
+        if (outcome === 'expired' || outcome === 'failed') break;
+        // 'stale': our view of the Lease was out of date; releaseOnce re-read it; try again if it is still ours.
+        if (!this.holdsObserved()) return true;
+      }
+      this.log('warn', `failed to release lease ${this.options.namespace}/${this.options.name}`);
+      return false;
+    } finally {
+      timer.abort();
+    }
+  }
+
+  /** One release update; on a conflict the Lease is re-read ('stale'). */
+  private async releaseOnce(signal: AbortSignal): Promise<'released' | 'stale' | 'failed'> {
     const api = this.options.leaseApi as LeaseApi;
+    const { namespace, name } = this.options;
     const stamp = formatMicroTime(this.clock.now());
     const record: LeaderRecord = {
       holderIdentity: '',
       leaseDurationSeconds: 1,
       acquireTime: stamp,
       renewTime: stamp,
-      leaseTransitions: this.observedRecord.leaseTransitions,
+      leaseTransitions: this.observedRecord?.leaseTransitions ?? 0,
     };
-    const controller = new AbortController();
-    const timer = new AbortController();
-    try {
-      const res = await Promise.race([
-        api.update(this.options.namespace, this.options.name, this.leaseWith(record), controller.signal).catch(() => ({ status: 0 }) as LeaseResponse),
-        this.clock.sleep(this.options.renewDeadlineMs, timer.signal).then(() => ({ status: 0 }) as LeaseResponse),
-      ]);
-      if (res.status < 200 || res.status >= 300) {
-        this.log('warn', `failed to release lease ${this.options.namespace}/${this.options.name}: HTTP ${res.status}`);
-        return false;
-      }
+    const res = await api.update(namespace, name, this.leaseWith(record), signal).catch(() => ({ status: 0 }) as LeaseResponse);
+    if (res.status >= 200 && res.status < 300) {
       this.setObserved(record, res.lease);
-      return true;
-    } finally {
-      controller.abort();
-      timer.abort();
+      return 'released';
     }
+    this.log('warn', `failed to release lease ${namespace}/${name}: HTTP ${res.status}${res.message ? `: ${res.message}` : ''}`);
+    if (res.status !== 409) return 'failed';
+    const got = await api.get(namespace, name, signal).catch(() => ({ status: 0 }) as LeaseResponse);
+    if (got.status < 200 || got.status >= 300 || !got.lease) return 'failed';
+    this.cachedLease = got.lease;
+    const current = recordFromSpec(got.lease.spec);
+    if (rawRecord(current) !== this.observedRaw) this.setObserved(current, got.lease);
+    return 'stale';
   }
 }

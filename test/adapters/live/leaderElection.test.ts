@@ -403,6 +403,32 @@ describe('LeaderElector with a fake Lease API and clock', () => {
     await b.elector.stop();
   });
 
+  it('releases even when a renewal stop() cut short was applied by the server (stale resourceVersion: re-read, release)', async () => {
+    const clock = new FakeClock();
+    const api = new FakeLeaseApi();
+    // The server applies every update but the answer to the next renewal never arrives.
+    let swallowNext = false;
+    const lossy: LeaseApi = {
+      get: (ns, name) => api.get(ns, name),
+      create: (ns, lease) => api.create(ns, lease),
+      update: (ns, name, lease, signal) => {
+        const applied = api.update(ns, name, lease);
+        if (!swallowNext) return applied;
+        swallowNext = false;
+        return new Promise<LeaseResponse>((resolve) => signal?.addEventListener('abort', () => resolve({ status: 0 }), { once: true }));
+      },
+    };
+    const a = makeElector(lossy, clock, 'a');
+    await clock.advance(0);
+    expect(a.elector.isLeader()).toBe(true);
+    swallowNext = true;
+    await clock.advance(2_000); // the renewal is in flight, applied, unanswered
+    await a.elector.stop();
+    await a.done;
+    expect(api.spec().holderIdentity).toBe('');
+    expect(api.calls.filter((c) => c.op === 'update').map((c) => c.status)).toEqual([200, 200, 409, 200]);
+  });
+
   it('two electors are never both leader at the same fake time, through crashes and partitions', async () => {
     const clock = new FakeClock();
     const shared = new FakeLeaseApi();
