@@ -105,7 +105,8 @@ describe('startClusterWatches', () => {
     expect(watches.allSynced()).toBe(false);
     const t0 = Date.now();
     await watches.stop();
-    expect(Date.now() - t0).toBeLessThan(100);
+    // Promptly: it does not sit out the 60 s backoff (a generous bound, so a loaded machine cannot fail it).
+    expect(Date.now() - t0).toBeLessThan(5_000);
     await expect(waiting).rejects.toThrow(/stopped before syncing/);
   });
 

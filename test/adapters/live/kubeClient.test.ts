@@ -156,9 +156,10 @@ describe('KubeClient over http (fake API server)', () => {
     expect(st).toMatchObject({ reason: 'status', status: 503, retryAfterSeconds: 2, body: { code: 503 } });
 
     expect(await client.watch('/api/v1/pods', {}, noop, ac.signal, { idleTimeoutMs: 80 })).toEqual({ reason: 'idle', events: 0 });
-    // Bytes keep the idle timer from firing; the total timeout still ends it.
-    const keepAlive = setInterval(() => server.sendRaw('/api/v1/pods', '\n'), 20);
-    const t = await client.watch('/api/v1/pods', {}, noop, ac.signal, { idleTimeoutMs: 80, timeoutMs: 250 });
+    // Bytes keep the idle timer from firing; the total timeout still ends it. A byte every 50 ms against a 2 s idle
+    // timeout: only a 2 s stall of the event loop could fire it.
+    const keepAlive = setInterval(() => server.sendRaw('/api/v1/pods', '\n'), 50);
+    const t = await client.watch('/api/v1/pods', {}, noop, ac.signal, { idleTimeoutMs: 2_000, timeoutMs: 1_000 });
     clearInterval(keepAlive);
     expect(t).toEqual({ reason: 'timeout', events: 0 });
     await waitForCount(() => server.openWatchCount(), 0);

@@ -197,18 +197,18 @@ describe('Reflector', () => {
 
   it('the stall watchdog aborts a silent watch and re-watches from the last resourceVersion', async () => {
     server.upsert(PODS, pod('a'));
-    const r = start({ stallTimeoutMs: 150 });
-    await waitFor('two watches', () => server.watchRequests(PODS).length >= 2, 3000);
+    const r = start({ stallTimeoutMs: 600 });
+    await waitFor('two watches', () => server.watchRequests(PODS).length >= 2, 10_000);
     expect(r.stats.stalls).toBeGreaterThanOrEqual(1);
     expect(server.watchRequests(PODS)[1]!.query.get('resourceVersion')).toBe('101');
     expect(server.listRequests(PODS)).toHaveLength(1);
     expect(logger.entries.some((e) => e.level === 'warn' && /stalled/.test(e.msg ?? ''))).toBe(true);
-    // Events keep the watchdog from firing.
+    // Events keep the watchdog from firing: a bookmark every 30 ms against a 600 ms watchdog.
     const before = r.stats.stalls;
-    const stopAt = Date.now() + 400;
+    const stopAt = Date.now() + 1_500;
     while (Date.now() < stopAt) {
       server.bookmark(PODS);
-      await new Promise((res) => setTimeout(res, 40));
+      await new Promise((res) => setTimeout(res, 30));
     }
     expect(r.stats.stalls).toBe(before);
   });
