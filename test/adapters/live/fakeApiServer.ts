@@ -1,6 +1,8 @@
 // A small fake Kubernetes API server on 127.0.0.1 (node:http) for the list/watch tests: one collection per path,
 // a global resourceVersion counter, an event log watches replay from, pagination, compaction (410), injected
-// failures, dropped connections and bookmarks.
+// failures, dropped connections and bookmarks. For the live scheduler's tests it also serves what a scheduler
+// writes about pods kept in the /api/v1/pods collection: get, binding (409 once bound), status patches (with a
+// resourceVersion precondition), delete, and events; `intercept` lets a test answer any request itself.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -41,6 +43,25 @@ export interface InjectedFailure {
   retryAfter?: number;
 }
 
+/** A request with its decoded JSON body, as an interceptor sees it. */
+export interface InterceptedRequest {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+export interface FakeAnswer {
+  status: number;
+  body: unknown;
+}
+
+const POD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)(?:\/(binding|status))?$/;
+const EVENTS_PATH = /^\/apis\/events\.k8s\.io\/v1\/namespaces\/([^/]+)\/events(?:\/([^/]+))?$/;
+
+function statusBody(code: number, reason: string, message: string): FakeAnswer {
+  return { status: code, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message } };
+}
+
 export class FakeApiServer {
   private readonly server: http.Server;
   private readonly collections = new Map<string, Collection>();
@@ -54,6 +75,10 @@ export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
   private readonly failures: InjectedFailure[] = [];
   private readonly watches = new Set<OpenWatch>();
+  /** Answers a request before the built-in behaviour (undefined lets it through); may be async (a slow server). */
+  intercept: ((req: InterceptedRequest) => FakeAnswer | undefined | Promise<FakeAnswer | undefined>) | undefined;
+  /** Writes to pods and events, in order (method, path, body). */
+  readonly writes: InterceptedRequest[] = [];
   private readonly sockets = new Set<import('node:net').Socket>();
   url = '';
 
@@ -216,6 +241,10 @@ export class FakeApiServer {
       res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: f.status, message: `injected ${f.status}` }));
       return;
     }
+    if (POD_PATH.test(u.pathname) || EVENTS_PATH.test(u.pathname) || this.intercept) {
+      this.handleScheduler(req, u, res);
+      return;
+    }
     if (req.method === 'POST' || req.method === 'PUT') {
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
@@ -234,6 +263,91 @@ export class FakeApiServer {
     }
     if (watch) this.handleWatch(u, res);
     else this.handleList(u, res);
+  }
+
+  /** Pods and events as a scheduler uses them, after the interceptor had its say. */
+  private handleScheduler(req: http.IncomingMessage, u: URL, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const request: InterceptedRequest = { method: req.method ?? 'GET', path: u.pathname, body: text ? (JSON.parse(text) as unknown) : undefined };
+      if (request.method !== 'GET' && (POD_PATH.test(u.pathname) || EVENTS_PATH.test(u.pathname))) this.writes.push(request);
+      const answer = async (): Promise<FakeAnswer | undefined> => (this.intercept ? this.intercept(request) : undefined);
+      void answer().then((intercepted) => {
+        if (res.destroyed) return; // the client gave up (aborted) while the interceptor held the answer
+        const a = intercepted ?? this.builtIn(request, u);
+        if (a === undefined) {
+          if (request.method === 'GET' && !u.searchParams.has('watch')) this.handleList(u, res);
+          else if (u.searchParams.get('watch') === 'true') this.handleWatch(u, res);
+          else {
+            res.writeHead(404, { 'Content-Type': 'application/json' });
+            res.end(JSON.stringify(statusBody(404, 'NotFound', `no route for ${request.method} ${u.pathname}`).body));
+          }
+          return;
+        }
+        res.writeHead(a.status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(a.body));
+      });
+    });
+  }
+
+  private builtIn(req: InterceptedRequest, u: URL): FakeAnswer | undefined {
+    const ev = EVENTS_PATH.exec(u.pathname);
+    if (ev) return { status: req.method === 'POST' ? 201 : 200, body: req.body ?? {} };
+    const m = POD_PATH.exec(u.pathname);
+    if (!m) return undefined;
+    const [, namespace, name, sub] = m as unknown as [string, string, string, string | undefined];
+    const pods = this.coll('/api/v1/pods');
+    const pod = pods.objects.get(`${namespace}/${name}`);
+    if (!pod) return statusBody(404, 'NotFound', `pods "${name}" not found`);
+    const spec = (pod['spec'] ?? {}) as { nodeName?: string };
+    if (sub === 'binding' && req.method === 'POST') {
+      if (spec.nodeName) {
+        return statusBody(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`);
+      }
+      const target = (req.body as { target?: { name?: string } } | undefined)?.target?.name ?? '';
+      const status = { ...((pod['status'] ?? {}) as Record<string, unknown>) };
+      delete status['nominatedNodeName']; // the API server clears it when binding
+      this.upsert('/api/v1/pods', { ...pod, spec: { ...spec, nodeName: target }, status });
+      return { status: 201, body: { kind: 'Status', status: 'Success', code: 201 } };
+    }
+    if (sub === 'status' && req.method === 'PATCH') return this.patchStatus(pod, req.body);
+    if (sub === undefined && req.method === 'DELETE') {
+      this.delete('/api/v1/pods', name, namespace);
+      return { status: 200, body: pod };
+    }
+    if (sub === undefined && req.method === 'GET') return { status: 200, body: pod };
+    return undefined;
+  }
+
+  /** A strategic-merge status patch: conditions merged by type, other fields replaced (null removes). */
+  private patchStatus(pod: FakeObject, body: unknown): FakeAnswer {
+    const patch = (body ?? {}) as { metadata?: { resourceVersion?: string }; status?: Record<string, unknown> };
+    const want = patch.metadata?.resourceVersion;
+    if (want !== undefined && want !== pod.metadata.resourceVersion) {
+      return statusBody(409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    const status = { ...((pod['status'] ?? {}) as Record<string, unknown>) };
+    for (const [key, value] of Object.entries(patch.status ?? {})) {
+      if (key === 'conditions' && Array.isArray(value)) {
+        const conditions = [...((status['conditions'] ?? []) as Array<{ type?: string }>)];
+        for (const c of value as Array<{ type?: string }>) {
+          const i = conditions.findIndex((x) => x.type === c.type);
+          if (i >= 0) conditions[i] = { ...conditions[i], ...c };
+          else conditions.push(c);
+        }
+        status['conditions'] = conditions;
+      } else if (value === null) delete status[key];
+      else status[key] = value;
+    }
+    this.upsert('/api/v1/pods', { ...pod, status });
+    return { status: 200, body: this.coll('/api/v1/pods').objects.get(FakeApiServer.key(pod)) };
+  }
+
+  /** The pod as the fake holds it now. */
+  pod(namespace: string, name: string): FakeObject | undefined {
+    return this.coll('/api/v1/pods').objects.get(`${namespace}/${name}`);
   }
 
   private handleList(u: URL, res: http.ServerResponse): void {

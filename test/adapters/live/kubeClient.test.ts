@@ -59,12 +59,12 @@ describe('KubeClient over http (fake API server)', () => {
   it('sends JSON with the bearer token and user agent, returns status and parsed body', async () => {
     const res = await client.request<{ echo: unknown; contentType: string; authorization: string; userAgent: string }>(
       'POST',
-      '/api/v1/namespaces/ns/pods/p/binding',
-      { body: { kind: 'Binding', target: { name: 'n1' } } },
+      '/api/v1/namespaces/ns/configmaps',
+      { body: { kind: 'ConfigMap', data: { a: '1' } } },
     );
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
-      echo: { kind: 'Binding', target: { name: 'n1' } },
+      echo: { kind: 'ConfigMap', data: { a: '1' } },
       contentType: 'application/json',
       authorization: 'Bearer test-token',
       userAgent: 'berth-test/1',

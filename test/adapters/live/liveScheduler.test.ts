@@ -1,0 +1,204 @@
+// The live adapter against a fake API server: watches feed the cache, the core's cycles write through the LivePort
+// (bindings, events, status patches), failed bindings are re-read and requeued or dropped, deletions abort binding
+// cycles, only the leader schedules, and stop() finishes the bindings in flight without closing the client.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createKubeClient, type KubeClient } from '../../../src/adapters/live/kubeClient.js';
+import type { LeaderElector } from '../../../src/adapters/live/leaderElection.js';
+import { LiveScheduler } from '../../../src/adapters/live/liveScheduler.js';
+import { parseSchedulerConfig } from '../../../src/config/index.js';
+import { IN_TREE_REGISTRY } from '../../../src/scheduler/plugins/registry.js';
+import { SeededRandom } from '../../../src/scheduler/random.js';
+import type { AttemptEnd, CycleOutcome } from '../../../src/scheduler/scheduler.js';
+import { type FakeAnswer, FakeApiServer, type FakeObject, makeLogger, waitFor } from './fakeApiServer.js';
+
+const PODS = '/api/v1/pods';
+const NODES = '/api/v1/nodes';
+const CONFIG = `apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+leaderElection: {leaderElect: false}
+profiles:
+  - schedulerName: berth
+`;
+
+let server: FakeApiServer;
+let client: KubeClient;
+let live: LiveScheduler | undefined;
+let decisions: Array<{ pod: string; kind: string; end: AttemptEnd }>;
+
+function node(name: string, cpu = '4'): FakeObject {
+  return { metadata: { name }, status: { allocatable: { cpu, memory: '8Gi', pods: '110' } } };
+}
+
+function pod(name: string, cpu = '1'): FakeObject {
+  return {
+    metadata: { name, namespace: 'ns', uid: `uid-${name}`, creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { schedulerName: 'berth', containers: [{ name: 'c', image: 'x', resources: { requests: { cpu } } }] },
+    status: { phase: 'Pending' },
+  };
+}
+
+function start(elector?: Pick<LeaderElector, 'isLeader'>): LiveScheduler {
+  live = new LiveScheduler({
+    config: parseSchedulerConfig(CONFIG, 'test.yaml'),
+    client,
+    registry: IN_TREE_REGISTRY,
+    logger: makeLogger(),
+    random: new SeededRandom(1),
+    ...(elector ? { elector: elector as LeaderElector } : {}),
+    onDecision: (outcome: CycleOutcome, end: AttemptEnd) =>
+      decisions.push({ pod: outcome.queued.pod.name, kind: outcome.result.kind, end }),
+  });
+  void live.start();
+  return live;
+}
+
+/** The writes the scheduler made, as "METHOD path-suffix" with the interesting part of the body. */
+function writes(): string[] {
+  return server.writes.map((w) => {
+    const body = w.body as { reason?: string; action?: string; note?: string; status?: { conditions?: Array<{ reason?: string }>; nominatedNodeName?: string } } | undefined;
+    if (w.path.includes('/events')) return `event ${body?.reason} ${body?.action}: ${body?.note}`;
+    if (w.path.endsWith('/binding')) return `bind ${w.path.split('/')[6]}`;
+    if (w.path.endsWith('/status')) return `status ${w.path.split('/')[6]} ${body?.status?.conditions?.[0]?.reason ?? ''}`.trim();
+    return `${w.method} ${w.path}`;
+  });
+}
+
+beforeEach(async () => {
+  server = new FakeApiServer();
+  await server.start();
+  client = createKubeClient(server.kubeConfig(), { qps: 0, burst: 0 });
+  decisions = [];
+});
+
+afterEach(async () => {
+  await live?.stop();
+  live = undefined;
+  client.close();
+  await server.close();
+});
+
+describe('LiveScheduler', () => {
+  it('binds a pending pod, writes Scheduled (action Binding), and the watch confirms the assumption', async () => {
+    server.upsert(NODES, node('n1'));
+    server.upsert(PODS, pod('a'));
+    const s = start();
+    await waitFor('bound', () => decisions.length === 1);
+    expect(decisions[0]).toMatchObject({ pod: 'a', kind: 'scheduled', end: { bound: true, result: 'scheduled' } });
+    await waitFor('the watch shows it bound', () => s.cluster.getPod('uid-a')?.nodeName === 'n1' && !s.cluster.isAssumed('uid-a'));
+    expect((server.pod('ns', 'a')?.['spec'] as { nodeName?: string }).nodeName).toBe('n1');
+    await waitFor('the event', () => writes().length === 2);
+    expect(writes()).toEqual(['bind a', 'event Scheduled Binding: Successfully assigned ns/a to n1']);
+    expect(s.counters).toMatchObject({ scheduled: 1, bindFailures: 0 });
+  });
+
+  it('an unschedulable pod gets FailedScheduling and PodScheduled=False (Unschedulable), and is not bound', async () => {
+    server.upsert(NODES, node('n1', '1'));
+    server.upsert(PODS, pod('big', '2'));
+    start();
+    await waitFor('the failure reported', () => writes().length === 2);
+    expect(writes().sort()).toEqual([
+      'event FailedScheduling Scheduling: 0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.',
+      'status big Unschedulable',
+    ]);
+    expect(decisions.map((d) => d.kind)).toEqual(['unschedulable']);
+  });
+
+  it('a refused Binding is reported as upstream does, the pod re-read, requeued with backoff and bound at its retry', async () => {
+    server.upsert(NODES, node('n1'));
+    server.upsert(PODS, pod('a'));
+    let refusals = 1;
+    server.intercept = (req) => {
+      if (req.path.endsWith('/binding') && refusals > 0) {
+        refusals--;
+        return { status: 500, body: { kind: 'Status', code: 500, message: 'etcdserver: request timed out' } };
+      }
+      return undefined;
+    };
+    start();
+    await waitFor('bound at the retry', () => decisions.length === 2, 10_000);
+    expect(decisions.map((d) => d.end.bound)).toEqual([false, true]);
+    expect(decisions[0]!.end.message).toBe('running Bind plugin "DefaultBinder": etcdserver: request timed out');
+    await waitFor('the Scheduled event', () => writes().some((w) => w.startsWith('event Scheduled')));
+    expect(writes()).toEqual([
+      'bind a',
+      'event FailedScheduling Scheduling: running Bind plugin "DefaultBinder": etcdserver: request timed out',
+      'status a SchedulerError',
+      'bind a',
+      'event Scheduled Binding: Successfully assigned ns/a to n1',
+    ]);
+    // The condition patch was conditional on the pod as re-read after the failure.
+    const patch = server.writes.find((w) => w.path.endsWith('/status'))?.body as { metadata?: { resourceVersion?: string } };
+    expect(patch.metadata?.resourceVersion).toBeDefined();
+  });
+
+  it('a 409 because the pod was bound elsewhere meanwhile drops it: no retry, no FailedScheduling', async () => {
+    server.upsert(NODES, node('n1'));
+    server.upsert(NODES, node('n2'));
+    server.upsert(PODS, pod('a'));
+    server.intercept = (req) => {
+      if (!req.path.endsWith('/binding')) return undefined;
+      // Another scheduler bound it a moment ago; berth's watch has not seen it yet.
+      const current = server.pod('ns', 'a')!;
+      server.upsertSilently(PODS, { ...current, spec: { ...(current['spec'] as object), nodeName: 'n2' } });
+      return { status: 409, body: { kind: 'Status', code: 409, message: 'pod a is already assigned to node "n2"' } };
+    };
+    const s = start();
+    await waitFor('the attempt ended', () => decisions.length === 1);
+    expect(decisions[0]!.end.bound).toBe(false);
+    // Dropped: not queued for a retry, not assumed, nothing reported.
+    expect(s.scheduler.queue.contains('uid-a')).toBe(false);
+    expect(s.cluster.isAssumed('uid-a')).toBe(false);
+    expect(writes()).toEqual(['bind a']);
+  });
+
+  it('a pod deleted while its binding is in flight is dropped, never requeued or reported', async () => {
+    server.upsert(NODES, node('n1'));
+    server.upsert(PODS, pod('a'));
+    let release: (a: FakeAnswer) => void = () => {};
+    server.intercept = (req) => (req.path.endsWith('/binding') ? new Promise<FakeAnswer>((r) => (release = r)) : undefined);
+    const s = start();
+    await waitFor('the binding in flight', () => writes().includes('bind a'));
+    server.delete(PODS, 'a', 'ns');
+    await waitFor('the attempt ended', () => decisions.length === 1);
+    release({ status: 404, body: { kind: 'Status', code: 404, message: 'pods "a" not found' } });
+    expect(decisions[0]!.end.bound).toBe(false);
+    expect(s.scheduler.queue.contains('uid-a')).toBe(false);
+    expect(s.cluster.getPod('uid-a')).toBeUndefined();
+    expect(writes().filter((w) => w.startsWith('event'))).toEqual([]);
+  });
+
+  it('only the leader schedules', async () => {
+    server.upsert(NODES, node('n1'));
+    server.upsert(PODS, pod('a'));
+    let leading = false;
+    const s = start({ isLeader: () => leading });
+    await waitFor('synced', () => s.synced);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(decisions).toEqual([]);
+    leading = true;
+    s.poke();
+    await waitFor('bound once leading', () => decisions.length === 1);
+  });
+
+  it('stop() lets a binding in flight finish and leaves the client open (the Lease is released after)', async () => {
+    server.upsert(NODES, node('n1'));
+    server.upsert(PODS, pod('a'));
+    let release: () => void = () => {};
+    server.intercept = (req) => {
+      if (!req.path.endsWith('/binding')) return undefined;
+      return new Promise<undefined>((r) => (release = () => r(undefined)));
+    };
+    const s = start();
+    await waitFor('the binding in flight', () => writes().includes('bind a'));
+    const stopped = s.stop();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(decisions).toEqual([]);
+    release();
+    await stopped;
+    live = undefined;
+    expect(decisions.map((d) => d.end.bound)).toEqual([true]);
+    expect(writes()).toContain('event Scheduled Binding: Successfully assigned ns/a to n1');
+    const res = await client.request('GET', '/api/v1/namespaces/ns/pods/a');
+    expect(res.status).toBe(200);
+  });
+});
