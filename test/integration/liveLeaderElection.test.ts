@@ -148,6 +148,8 @@ describe('berth replicas with leader election (separate processes)', () => {
     expect(takeover).toBeLessThan(LEASE_MS + RETRY_MS * 2.2 + 1_000);
     const bound = await cluster.waitBound(ns, allPods, 30_000);
     expect(bound.size).toBe(allPods.length);
+    // The survivor's decision lines may still be in its stdout pipe: wait until they match what it counted.
+    await standby.r.decisionsSettled(standby.address);
 
     // No pod bound twice: never two "scheduled" decisions for one pod across the replicas, never two Scheduled events,
     // and no binding was refused (a second Binding for a bound pod is a 409 the replica would log).
@@ -155,7 +157,7 @@ describe('berth replicas with leader election (separate processes)', () => {
     for (const [p, n] of decisions) expect(n, p).toBe(1);
     expect(a.bindFailures()).toEqual([]);
     expect(b.bindFailures()).toEqual([]);
-    // Every pod fits: no FailedScheduling at all (a refused Binding would be reported as one, "Binding rejected: ...").
+    // Every pod fits: no FailedScheduling at all (a refused Binding would be reported as one: running Bind plugin "DefaultBinder": ...).
     expect((await cluster.events(ns)).filter((e) => e.reason !== 'Scheduled').map((e) => `${e.reason}: ${e.note}`)).toEqual([]);
     const events = await waitFor('Scheduled events of the pods the survivor bound', 5_000, async () => {
       const ev = await scheduledEvents();
@@ -203,6 +205,7 @@ describe('berth replicas with leader election (separate processes)', () => {
     await leaderAmong([{ r: c, identity: ic.identity }], RETRY_MS * 2.2 + 1_500);
     expect(Date.now() - exit.at).toBeLessThan(LEASE_MS);
     const bound = await cluster.waitBound(ns, names, 30_000);
+    await c.decisionsSettled(ic.address);
 
     // Every pod of this batch bound exactly once, by exactly one replica, with exactly one Scheduled event: the
     // leader's last bindings got their events written before it exited.

@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from './live.js';
+import { httpGet, waitFor } from './live.js';
 
 export interface LogLine {
   level?: string;
@@ -37,8 +37,9 @@ export class Replica {
       [MAIN_JS, 'run', '--config', configPath, '--kubeconfig', kubeconfigPath, '--bind-address', '127.0.0.1', '--port', '0', '--log-level', 'info', '--bind-concurrency', '16'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    // 'close', not 'exit': it fires once stdout and stderr have ended, so every line the process wrote is read.
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
+      this.child.once('close', (code, signal) => {
         this.exitInfo = { code, signal, at: Date.now() };
         resolve(this.exitInfo);
       });
@@ -85,6 +86,19 @@ export class Replica {
   /** Pods ("ns/name") this replica logged as scheduled (bound). */
   scheduledPods(): string[] {
     return this.lines.filter((l) => l.decision === 'scheduled').map((l) => l.pod ?? '');
+  }
+
+  /**
+   * Waits until every pod this (running) replica counted as bound in its metrics has its decision line read: the
+   * line is written when the binding ends and may still be in the pipe when the test sees the pod bound.
+   */
+  async decisionsSettled(address: string, timeoutMs = 10_000): Promise<void> {
+    await waitFor(`${this.label}'s decision lines to catch up with its metrics`, timeoutMs, async () => {
+      const res = await httpGet(`${address}/metrics`);
+      let bound = 0;
+      for (const m of res.body.matchAll(/^scheduler_schedule_attempts_total\{[^}]*result="scheduled"[^}]*\} (\d+)$/gm)) bound += Number(m[1]);
+      return this.lines.filter((l) => l.decision === 'scheduled' && l['bound'] === true).length >= bound ? true : undefined;
+    });
   }
 
   bindFailures(): LogLine[] {
