@@ -171,25 +171,83 @@ export interface Node {
 }
 
 export interface PersistentVolumeClaim {
+  apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;
-  spec?: { volumeName?: string; storageClassName?: string };
+  spec?: {
+    volumeName?: string;
+    storageClassName?: string;
+    accessModes?: string[];
+    volumeMode?: string;
+    volumeAttributesClassName?: string;
+    selector?: LabelSelector;
+    resources?: { requests?: ResourceMap };
+  };
   status?: { phase?: string };
 }
 
+/** spec.claimRef of a PersistentVolume: the claim it is (pre-)bound to. */
+export interface ObjectReference {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
 export interface PersistentVolume {
+  apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;
   spec?: {
     storageClassName?: string;
     nodeAffinity?: { required?: { nodeSelectorTerms?: NodeSelectorTerm[] } };
+    accessModes?: string[];
+    volumeMode?: string;
+    volumeAttributesClassName?: string;
+    capacity?: ResourceMap;
+    claimRef?: ObjectReference;
+    csi?: { driver?: string; volumeHandle?: string };
   };
+  status?: { phase?: string };
+}
+
+/** A StorageClass allowedTopologies term: every expression must match a node label value. */
+export interface TopologySelectorTerm {
+  matchLabelExpressions?: Array<{ key?: string; values?: string[] }>;
 }
 
 export interface StorageClass {
   kind?: string;
   metadata?: ObjectMeta;
+  provisioner?: string;
   volumeBindingMode?: string;
+  allowedTopologies?: TopologySelectorTerm[];
+}
+
+/** storage.k8s.io/v1 CSIDriver: whether the driver asks the scheduler to check storage capacity. */
+export interface CSIDriver {
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: { storageCapacity?: boolean; attachRequired?: boolean };
+}
+
+/** storage.k8s.io/v1 CSIStorageCapacity: free capacity of a storage class in a topology segment. */
+export interface CSIStorageCapacity {
+  kind?: string;
+  metadata?: ObjectMeta;
+  storageClassName?: string;
+  nodeTopology?: LabelSelector | null;
+  capacity?: string;
+  maximumVolumeSize?: string;
+}
+
+/** storage.k8s.io/v1 CSINode: the CSI drivers on a node and how many volumes each may attach. */
+export interface CSINode {
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: { drivers?: Array<{ name?: string; nodeID?: string; allocatable?: { count?: number } | null; topologyKeys?: string[] }> };
 }
 
 /** Services, ReplicationControllers (map selectors), ReplicaSets and StatefulSets (label selectors). */

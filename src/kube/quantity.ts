@@ -54,17 +54,20 @@ function parseExact(input: string): ExactQuantity {
   return { negative: sign === '-', numerator: BigInt(digits), pow10, pow2 };
 }
 
-/** Scales by 10^scalePow10 and rounds away from zero to an integer, as upstream's Value()/MilliValue() do. */
-function toScaledInteger(q: ExactQuantity, scalePow10: number, input: string): number {
+/** Scales by 10^scalePow10 and rounds away from zero to an integer magnitude, as upstream's Value() does. */
+function scaledMagnitude(q: ExactQuantity, scalePow10: number): bigint {
   let num = q.numerator * (1n << BigInt(q.pow2));
   const p = q.pow10 + scalePow10;
-  if (p >= 0) {
-    num *= 10n ** BigInt(p);
-  } else {
-    const div = 10n ** BigInt(-p);
-    const rounded = num / div;
-    num = num % div === 0n ? rounded : rounded + 1n;
-  }
+  if (p >= 0) return num * 10n ** BigInt(p);
+  const div = 10n ** BigInt(-p);
+  const rounded = num / div;
+  num = num % div === 0n ? rounded : rounded + 1n;
+  return num;
+}
+
+/** Scales by 10^scalePow10 and rounds away from zero to an integer, as upstream's Value()/MilliValue() do. */
+function toScaledInteger(q: ExactQuantity, scalePow10: number, input: string): number {
+  const num = scaledMagnitude(q, scalePow10);
   if (num > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new QuantityError(input, 'too large to account exactly');
   }
@@ -76,6 +79,17 @@ function toScaledInteger(q: ExactQuantity, scalePow10: number, input: string): n
 export function parseQuantity(input: string | number): number {
   const text = typeof input === 'number' ? String(input) : input;
   return toScaledInteger(parseExact(text), 0, text);
+}
+
+/**
+ * Whole units as a BigInt, rounded up: for sizes that may pass 2^53 (storage capacities in exabytes), where only
+ * comparisons are needed. Upstream: Quantity.Value() / Cmp().
+ */
+export function parseQuantityBig(input: string | number): bigint {
+  const text = typeof input === 'number' ? String(input) : input;
+  const q = parseExact(text);
+  const magnitude = scaledMagnitude(q, 0);
+  return q.negative ? -magnitude : magnitude;
 }
 
 /** Milli-units, rounded up (CPU). Upstream: Quantity.MilliValue(). */
