@@ -4,6 +4,9 @@
  * Scheduling runs synchronously between updates, so plugins read this state directly: it is the cycle's snapshot.
  */
 import type {
+  CSIDriver,
+  CSINode,
+  CSIStorageCapacity,
   Labels,
   Namespace,
   Node,
@@ -55,6 +58,10 @@ export interface ClusterView {
   readonly replicaSets: ReadonlyMap<string, ReplicaSet>;
   readonly statefulSets: ReadonlyMap<string, StatefulSet>;
   readonly namespaceLabels: ReadonlyMap<string, Labels>;
+  readonly csiDrivers: ReadonlyMap<string, CSIDriver>;
+  readonly csiNodes: ReadonlyMap<string, CSINode>;
+  /** CSIStorageCapacity objects by "namespace/name". */
+  readonly csiStorageCapacities: ReadonlyMap<string, CSIStorageCapacity>;
   getPersistentVolumeClaim(namespace: string, name: string): PersistentVolumeClaim | undefined;
 }
 
@@ -89,6 +96,9 @@ export class ClusterState implements ClusterView {
   readonly statefulSets = new Map<string, StatefulSet>();
   /** Namespace name → labels (InterPodAffinity namespaceSelector). */
   readonly namespaceLabels = new Map<string, Labels>();
+  readonly csiDrivers = new Map<string, CSIDriver>();
+  readonly csiNodes = new Map<string, CSINode>();
+  readonly csiStorageCapacities = new Map<string, CSIStorageCapacity>();
 
   // ---- nodes ----
 
@@ -292,6 +302,15 @@ export class ClusterState implements ClusterView {
       case 'Namespace':
         this.namespaceLabels.set(name, (obj as Namespace).metadata?.labels ?? {});
         return true;
+      case 'CSIDriver':
+        this.csiDrivers.set(name, obj as CSIDriver);
+        return true;
+      case 'CSINode':
+        this.csiNodes.set(name, obj as CSINode);
+        return true;
+      case 'CSIStorageCapacity':
+        this.csiStorageCapacities.set(key, obj as CSIStorageCapacity);
+        return true;
       default:
         return false;
     }
@@ -323,6 +342,15 @@ export class ClusterState implements ClusterView {
         break;
       case 'Namespace':
         this.namespaceLabels.delete(name);
+        break;
+      case 'CSIDriver':
+        this.csiDrivers.delete(name);
+        break;
+      case 'CSINode':
+        this.csiNodes.delete(name);
+        break;
+      case 'CSIStorageCapacity':
+        this.csiStorageCapacities.delete(key);
         break;
       default:
         break;
