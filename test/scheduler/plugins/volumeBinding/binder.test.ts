@@ -251,7 +251,12 @@ describe('bindPodVolumes (PreBind)', () => {
     const w = world([claim('d', 'dyn')]);
     const h = setup(w);
     h.deps = { ...h.deps, timeoutMs: 3_000 };
-    h.answer = () => ({ status: 200, object: claimToProvision() });
+    h.answer = () => {
+      // Written, but no provisioner ever acts on it.
+      const pvc = { ...claimToProvision(), metadata: { ...claimToProvision().metadata, resourceVersion: '11' } };
+      w.claims.set('ns/d', pvc);
+      return { status: 200, object: pvc };
+    };
     const done = bindPodVolumes('n1', { staticBindings: [], dynamicProvisions: [{ pvc: claimToProvision() }] }, h.deps);
     for (let t = 1000; t <= 3000; t += 1000) {
       await new Promise((r) => setImmediate(r));
