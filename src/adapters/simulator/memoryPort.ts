@@ -4,8 +4,12 @@
  * PodScheduled condition) are kept per pod; events are recorded in order; object writes (PreBind's volume and
  * claim updates) are applied to the cache as the watch would deliver them. Each change tells the scheduler which
  * cluster event happened, as the live adapter's watch handlers do.
+ *
+ * The other half of the volume handshake is modelled as succeeding at once: a PV the scheduler pre-bound to a claim
+ * gets bound (the PV controller's part), and a claim given a selected node gets a new PV on that node (a local-path
+ * style provisioner's part), each with a resourceVersion newer than the scheduler's write.
  */
-import type { Pod } from '../../kube/api.js';
+import type { ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod } from '../../kube/api.js';
 import type { ClusterState } from '../../scheduler/cache/clusterState.js';
 import type { PodInfo } from '../../scheduler/cache/podInfo.js';
 import type { ClusterEventKind } from '../../scheduler/plugins/catalog.js';
@@ -31,6 +35,8 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   }
   return base;
 }
+
+const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 
 const WRITABLE_KINDS: ReadonlyMap<string, { event: ClusterEventKind; namespaced: boolean }> = new Map([
   ['v1/PersistentVolume', { event: 'PvChange', namespaced: false }],
@@ -99,13 +105,76 @@ export class MemoryPort implements ClusterPort {
   async write(request: ObjectWrite): Promise<WriteResult> {
     const kind = WRITABLE_KINDS.get(`${request.apiVersion}/${request.kind}`);
     if (!kind) return { status: 0, message: `the simulator cannot write ${request.apiVersion} ${request.kind}` };
-    const existing = this.current(request, kind.namespaced);
+    const existing = this.current(request, kind.namespaced) as { metadata?: { resourceVersion?: string } } | undefined;
     if (request.verb === 'create' && existing) return { status: 409, message: `${request.kind} "${request.name}" already exists` };
     if (request.verb !== 'create' && !existing) return { status: 404, message: `${request.kind} "${request.name}" not found` };
-    const object = (request.verb === 'patch' ? mergePatch(existing, request.body) : request.body) as { metadata?: { name?: string; namespace?: string } };
+    const wanted = (request.body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
+    if (existing && wanted !== undefined && wanted !== (existing.metadata?.resourceVersion ?? '')) {
+      return { status: 409, message: `Operation cannot be fulfilled on ${request.kind} "${request.name}": the object has been modified` };
+    }
+    const merged = (request.verb === 'patch' ? mergePatch(existing, request.body) : request.body) as { metadata?: ObjectMeta };
+    const object: { metadata: ObjectMeta } = { ...merged, metadata: { ...(merged.metadata ?? {}), resourceVersion: this.nextVersion() } };
     this.cluster.upsertObject(request.kind, object);
     this.notify(kind.event);
+    if (request.kind === 'PersistentVolume') this.completeStaticBinding(object as PersistentVolume);
+    else this.provision(object as PersistentVolumeClaim);
     return { status: request.verb === 'create' ? 201 : 200, object };
+  }
+
+  private version = 1_000_000;
+
+  private nextVersion(): string {
+    return String(++this.version);
+  }
+
+  /** The PV controller's part for a PV the scheduler pre-bound: both sides bound. */
+  private completeStaticBinding(pv: PersistentVolume): void {
+    const ref = pv.spec?.claimRef;
+    if (!ref?.name) return;
+    const pvc = this.cluster.getPersistentVolumeClaim(ref.namespace ?? 'default', ref.name);
+    if (!pvc || pvc.spec?.volumeName) return;
+    this.bindBoth(pv, pvc);
+  }
+
+  /** A provisioner's part for a claim given a selected node: a PV there, then the PV controller binds both. */
+  private provision(pvc: PersistentVolumeClaim): void {
+    const node = pvc.metadata?.annotations?.[ANN_SELECTED_NODE];
+    if (!node || pvc.spec?.volumeName) return;
+    const cls = this.cluster.storageClasses.get(pvc.spec?.storageClassName ?? '');
+    if (!cls?.provisioner || cls.provisioner === 'kubernetes.io/no-provisioner') return;
+    const meta = pvc.metadata ?? {};
+    const pv: PersistentVolume = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: `pvc-${meta.uid ?? meta.name ?? ''}`, annotations: { 'pv.kubernetes.io/provisioned-by': cls.provisioner } },
+      spec: {
+        storageClassName: pvc.spec?.storageClassName ?? '',
+        accessModes: pvc.spec?.accessModes ?? [],
+        capacity: { storage: String(pvc.spec?.resources?.requests?.['storage'] ?? '0') },
+        claimRef: { kind: 'PersistentVolumeClaim', namespace: meta.namespace ?? 'default', name: meta.name ?? '', uid: meta.uid ?? '' },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } },
+      },
+      status: { phase: 'Available' },
+    };
+    this.bindBoth(pv, pvc);
+  }
+
+  private bindBoth(pv: PersistentVolume, pvc: PersistentVolumeClaim): void {
+    const boundPv: PersistentVolume = { ...pv, metadata: { ...pv.metadata, resourceVersion: this.nextVersion() }, status: { phase: 'Bound' } };
+    const boundPvc: PersistentVolumeClaim = {
+      ...pvc,
+      metadata: {
+        ...pvc.metadata,
+        resourceVersion: this.nextVersion(),
+        annotations: { ...(pvc.metadata?.annotations ?? {}), 'pv.kubernetes.io/bind-completed': 'yes' },
+      },
+      spec: { ...pvc.spec, volumeName: pv.metadata?.name ?? '' },
+      status: { phase: 'Bound' },
+    };
+    this.cluster.upsertObject('PersistentVolume', boundPv);
+    this.cluster.upsertObject('PersistentVolumeClaim', boundPvc);
+    this.notify('PvChange');
+    this.notify('PvcChange');
   }
 
   private current(request: ObjectWrite, namespaced: boolean): unknown {
