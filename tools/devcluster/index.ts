@@ -12,6 +12,14 @@ export {
 export { generateControlPlaneCerts, type ControlPlaneCerts } from './certs.js';
 export { startControlPlane, getFreePort, type ControlPlane, type StartControlPlaneOptions } from './controlPlane.js';
 export {
+  startControllerManager,
+  PV_BINDER_CONTROLLER,
+  PV_HANDSHAKE_CONTROLLERS,
+  type ControllerManagerHandle,
+  type ControllerManagerTarget,
+  type StartControllerManagerOptions,
+} from './controllerManager.js';
+export {
   kubeconfigForServiceAccount,
   loadKubeConfig,
   renderKubeconfig,
