@@ -236,6 +236,25 @@ describe('volume binding handshake: PV controller + external provisioner', () =>
     provisioner?.failFor(undefined);
   });
 
+  it('a failure that keeps the node is retried with the selected node in place, and succeeds once the cause is gone', async () => {
+    const message = 'backend busy (on purpose)';
+    provisioner?.failFor((c) => c.metadata.namespace === ns && c.metadata.name === 'f', { message, reschedule: false });
+    await createClaim('f', dynamicClass);
+    await selectNode('f', nodes[0]);
+    await waitFor('two ProvisioningFailed events on claim f', WAIT_MS, async () => {
+      const failed = (await claimEvents('f')).filter((e) => e.reason === 'ProvisioningFailed' && e.message === message);
+      return failed.length >= 2 ? failed : undefined;
+    });
+    const waiting = await getClaim('f');
+    expect(waiting.metadata.annotations?.[ANN_SELECTED_NODE]).toBe(nodes[0]);
+    expect(waiting.status?.phase).toBe('Pending');
+
+    provisioner?.failFor(undefined);
+    const bound = await waitClaimBound('f');
+    const pv = await waitVolumePhase(bound.spec.volumeName ?? '', 'Bound');
+    expect(pv.spec.nodeAffinity).toEqual(hostnameAffinity(nodes[0]));
+  });
+
   it('a static PV pre-bound by a scheduler (claimRef on the PV) is bound to its claim by the PV controller', async () => {
     await cluster.req('POST', '/api/v1/persistentvolumes', {
       apiVersion: 'v1',
