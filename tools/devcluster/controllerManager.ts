@@ -148,11 +148,16 @@ async function startOnce(target: ControllerManagerTarget, o: ResolvedOptions): P
   };
   const healthzUrl = `https://127.0.0.1:${port}/healthz`;
   const deadline = Date.now() + (o.startupTimeoutMs ?? 60_000);
+  // '*' and '-name' select controllers by default/exclusion: only the names given outright can be checked by name.
+  const named = controllers.filter((c) => c !== '*' && !c.startsWith('-'));
+  const binderRuns =
+    (controllers.includes(PV_BINDER_CONTROLLER) || controllers.includes('*')) &&
+    !controllers.includes(`-${PV_BINDER_CONTROLLER}`);
   try {
     await waitFor('kube-controller-manager /healthz to list every controller as started', proc, deadline, () =>
-      controllersHealthy(healthzUrl, controllers),
+      controllersHealthy(healthzUrl, named),
     );
-    if (controllers.includes(PV_BINDER_CONTROLLER)) {
+    if (binderRuns) {
       await probePvController(await loadKubeConfig(target.kubeconfigPath), proc, deadline);
     }
   } catch (err) {

@@ -312,7 +312,7 @@ class LocalPathProvisioner implements TestProvisioner {
     const claim = await this.getClaim(cached.metadata.namespace ?? '', cached.metadata.name);
     if (claim === undefined || claim.metadata.uid !== cached.metadata.uid) return;
     const cls = this.classes.items().get(`/${claim.spec?.storageClassName ?? ''}`);
-    if (!wantsProvisioning(claim, cls, this.name)) return;
+    if (cls === undefined || !wantsProvisioning(claim, cls, this.name)) return;
     const node = claim.metadata.annotations?.[ANN_SELECTED_NODE] ?? '';
     const failing = this.failure;
     if (failing?.predicate(claim, node)) {
@@ -327,7 +327,7 @@ class LocalPathProvisioner implements TestProvisioner {
       return;
     }
     await this.recordEvent(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${claimKey(claim)}"`);
-    await this.createVolume(claim, cls as StorageClassObject, node);
+    await this.createVolume(claim, cls, node);
   }
 
   private async createVolume(claim: ClaimObject, cls: StorageClassObject, node: string): Promise<void> {
@@ -424,8 +424,15 @@ class LocalPathProvisioner implements TestProvisioner {
 
   private abortableSleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      const onAbort = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        this.abort.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 }
