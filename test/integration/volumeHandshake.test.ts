@@ -23,6 +23,7 @@ const nodes = [`vol-${sfx}-0`, `vol-${sfx}-1`] as const;
 const provisionerName = `berth.dev/test-${sfx}`;
 const dynamicClass = `berth-wffc-${sfx}`;
 const staticClass = `berth-static-${sfx}`;
+const slowClass = `berth-slow-${sfx}`;
 const staticVolume = `static-${sfx}`;
 /** Every wait is on a condition; the bound only decides when to give up. */
 const WAIT_MS = 60_000;
@@ -166,7 +167,7 @@ async function removeEverything(): Promise<void> {
     );
     return claims.items.length === 0 && ours.length === 0 ? true : undefined;
   });
-  for (const cls of [dynamicClass, staticClass]) {
+  for (const cls of [dynamicClass, staticClass, slowClass]) {
     await cluster.client.request('DELETE', `/apis/storage.k8s.io/v1/storageclasses/${cls}`);
   }
 }
@@ -288,6 +289,27 @@ describe('volume binding handshake: PV controller + external provisioner', () =>
     expect(bound.metadata.annotations?.[ANN_SELECTED_NODE]).toBeUndefined();
     const after = await waitVolumePhase(staticVolume, 'Bound');
     expect(after.spec.claimRef).toMatchObject({ namespace: ns, name: 'd', uid });
+  });
+
+  it('a slow provisioner (delayMs) creates the PV no sooner than its delay, and the claim still binds', async () => {
+    const slowName = `berth.dev/slow-${sfx}`;
+    await cluster.req('POST', '/apis/storage.k8s.io/v1/storageclasses', storageClass(slowClass, slowName, 'Delete'));
+    const slow = await startProvisioner({ kubeConfig: cluster.kc }, { name: slowName, delayMs: 1500 });
+    try {
+      await createClaim('g', slowClass);
+      const selectedAt = Date.now();
+      await selectNode('g', nodes[1]);
+      const bound = await waitClaimBound('g');
+      expect(Date.now() - selectedAt).toBeGreaterThanOrEqual(1500);
+      expect((await getVolume(bound.spec.volumeName ?? ''))?.metadata.annotations?.[ANN_PROVISIONED_BY]).toBe(slowName);
+      // Its volume must go while this provisioner still runs to delete it.
+      await cluster.req('DELETE', claimPath('g'));
+      await waitFor(`volume ${bound.spec.volumeName ?? ''} to be deleted`, WAIT_MS, async () =>
+        (await getVolume(bound.spec.volumeName ?? '')) === undefined ? true : undefined,
+      );
+    } finally {
+      await slow.stop();
+    }
   });
 
   it('deleting a claim releases its provisioned PV, and the provisioner deletes it (reclaim policy Delete)', async () => {
