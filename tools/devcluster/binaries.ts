@@ -11,6 +11,10 @@ export interface ControlPlaneBinaries {
   binDir: string;
   kubeApiserver: string;
   kubeScheduler: string;
+  /** Runs the PersistentVolume controllers for the volume-binding handshake (see startControllerManager). */
+  kubeControllerManager: string;
+  /** For people poking a dev cluster by hand (`npm run cluster` prints it); no test depends on it. */
+  kubectl: string;
   etcd: string;
   kwok: string;
   helm: string;
@@ -53,6 +57,8 @@ function binariesIn(binDir: string): ControlPlaneBinaries {
     binDir,
     kubeApiserver: join(binDir, 'kube-apiserver'),
     kubeScheduler: join(binDir, 'kube-scheduler'),
+    kubeControllerManager: join(binDir, 'kube-controller-manager'),
+    kubectl: join(binDir, 'kubectl'),
     etcd: join(binDir, 'etcd'),
     kwok: join(binDir, 'kwok'),
     helm: join(binDir, 'helm'),
@@ -61,9 +67,16 @@ function binariesIn(binDir: string): ControlPlaneBinaries {
 }
 
 function allPresent(b: ControlPlaneBinaries): boolean {
-  return [b.kubeApiserver, b.kubeScheduler, b.etcd, b.kwok, b.helm, join(b.kwokStagesDir, 'pod-ready.yaml')].every(
-    (f) => existsSync(f),
-  );
+  return [
+    b.kubeApiserver,
+    b.kubeScheduler,
+    b.kubeControllerManager,
+    b.kubectl,
+    b.etcd,
+    b.kwok,
+    b.helm,
+    join(b.kwokStagesDir, 'pod-ready.yaml'),
+  ].every((f) => existsSync(f));
 }
 
 /** The cache directory build.sh uses for the pinned versions (nothing is built). */

@@ -61,7 +61,13 @@ export interface ControlPlane {
   startApiServer(): Promise<void>;
   /** killApiServer, wait downMs, startApiServer: an API server crash and restart, for fault tests. */
   restartApiServer(opts?: RestartApiServerOptions): Promise<void>;
-  /** Kills etcd and kube-apiserver and removes `dir`. Idempotent. */
+  /**
+   * Registers a stop function to run at the start of stop(), before kube-apiserver goes (latest first): a
+   * kube-controller-manager or provisioner started against this control plane would otherwise outlive it, retrying
+   * a dead server and logging into a removed dir.
+   */
+  beforeStop(fn: () => Promise<void>): void;
+  /** Stops what beforeStop registered, kills etcd and kube-apiserver and removes `dir`. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -150,7 +156,8 @@ async function httpGet(url: string): Promise<HttpResult> {
   return { status: res.status, body: await res.text() };
 }
 
-async function waitFor(
+/** Polls probe every 200 ms until it returns true; fails early (with the log tail) when proc exits. */
+export async function waitFor(
   what: string,
   proc: ManagedProcess,
   deadline: number,
@@ -206,11 +213,15 @@ async function startOnce(
   if (!keepDir) registerCleanupDir(dir);
   await writeFile(join(dir, OWNER_FILE), `${process.pid}\n`);
   const processes: ManagedProcess[] = [];
+  const dependents: Array<() => Promise<void>> = [];
   let stopped = false;
 
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    for (const fn of dependents.reverse()) {
+      await fn().catch((err: unknown) => log(`stopping a dependent of the control plane failed: ${String(err)}`));
+    }
     // apiserver first, so it doesn't log etcd connection errors while shutting down.
     for (const p of [...processes].reverse()) await p.stop();
     if (!keepDir) {
@@ -372,6 +383,10 @@ async function startOnce(
       },
       killApiServer,
       startApiServer,
+      beforeStop(fn) {
+        if (stopped) throw new Error('control plane already stopped');
+        dependents.push(fn);
+      },
       async restartApiServer(restartOpts = {}) {
         await killApiServer(restartOpts.signal ?? 'SIGKILL');
         if (restartOpts.downMs) await sleep(restartOpts.downMs);

@@ -12,6 +12,14 @@ export {
 export { generateControlPlaneCerts, type ControlPlaneCerts } from './certs.js';
 export { startControlPlane, getFreePort, type ControlPlane, type StartControlPlaneOptions } from './controlPlane.js';
 export {
+  startControllerManager,
+  PV_BINDER_CONTROLLER,
+  PV_HANDSHAKE_CONTROLLERS,
+  type ControllerManagerHandle,
+  type ControllerManagerTarget,
+  type StartControllerManagerOptions,
+} from './controllerManager.js';
+export {
   kubeconfigForServiceAccount,
   loadKubeConfig,
   renderKubeconfig,
@@ -31,3 +39,22 @@ export {
   type FakeNodeSpec,
 } from './nodes.js';
 export { spawnManaged, type ManagedProcess } from './processes.js';
+export {
+  startProvisioner,
+  wantsProvisioning,
+  provisionedVolumeName,
+  ANN_SELECTED_NODE,
+  ANN_STORAGE_PROVISIONER,
+  ANN_BETA_STORAGE_PROVISIONER,
+  ANN_PROVISIONED_BY,
+  ANN_BIND_COMPLETED,
+  ANN_BOUND_BY_CONTROLLER,
+  DEFAULT_PROVISIONER_NAME,
+  type ClaimObject,
+  type FailurePredicate,
+  type ProvisionFailure,
+  type ProvisionerCounts,
+  type ProvisionerTarget,
+  type StartProvisionerOptions,
+  type TestProvisioner,
+} from './provisioner.js';
