@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { EXTENSION_POINTS, type ExtensionPoint } from '../scheduler/plugins/catalog.js';
+import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
+import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
 import type {
   ClientConnectionConfig,
   LeaderElectionConfig,
@@ -82,8 +84,8 @@ const PROFILE_FIELDS = [
 /** client-go's leader-election jitter factor: renewDeadline must exceed retryPeriod × 1.2. */
 const LEADER_ELECTION_JITTER = 1.2;
 
-/** Reads and loads a configuration file (YAML or JSON). */
-export function loadSchedulerConfig(path: string): SchedulerConfig {
+/** Reads and loads a configuration file (YAML or JSON); `plugins` are the plugins it may name. */
+export function loadSchedulerConfig(path: string, plugins: PluginCatalog = IN_TREE_CATALOG): SchedulerConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -93,11 +95,11 @@ export function loadSchedulerConfig(path: string): SchedulerConfig {
       { file: path, fieldPath: '', message: `cannot read the configuration file: ${reason}`, hint: 'check the path given to --config' },
     ]);
   }
-  return parseSchedulerConfig(text, path);
+  return parseSchedulerConfig(text, path, plugins);
 }
 
 /** Parses, defaults and validates configuration text (YAML or JSON); `source` names it in messages. */
-export function parseSchedulerConfig(text: string, source: string): SchedulerConfig {
+export function parseSchedulerConfig(text: string, source: string, plugins: PluginCatalog = IN_TREE_CATALOG): SchedulerConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -124,20 +126,20 @@ export function parseSchedulerConfig(text: string, source: string): SchedulerCon
   }
   const value: unknown = doc.toJS({ maxAliasCount: 1000 });
   const dec = new Decoder(source, yamlLocator(doc, lineCounter));
-  const config = decodeConfiguration(dec, value, source);
+  const config = decodeConfiguration(dec, value, source, plugins);
   if (config === undefined || dec.hasErrors) throw new ConfigError(dec.issues);
   return config;
 }
 
 /** The configuration kube-scheduler runs with when given no file: one profile, default-scheduler. */
-export function defaultSchedulerConfig(): SchedulerConfig {
+export function defaultSchedulerConfig(plugins: PluginCatalog = IN_TREE_CATALOG): SchedulerConfig {
   const dec = new Decoder(EMBEDDED_DEFAULT_SOURCE);
-  const config = decodeConfiguration(dec, { apiVersion: CONFIG_API_VERSION, kind: CONFIG_KIND }, EMBEDDED_DEFAULT_SOURCE);
+  const config = decodeConfiguration(dec, { apiVersion: CONFIG_API_VERSION, kind: CONFIG_KIND }, EMBEDDED_DEFAULT_SOURCE, plugins);
   if (config === undefined || dec.hasErrors) throw new ConfigError(dec.issues);
   return config;
 }
 
-function decodeConfiguration(dec: Decoder, value: unknown, source: string): SchedulerConfig | undefined {
+function decodeConfiguration(dec: Decoder, value: unknown, source: string, plugins: PluginCatalog): SchedulerConfig | undefined {
   if (value === null || value === undefined) {
     dec.error([], 'the configuration is empty', `write a ${CONFIG_KIND} with apiVersion: ${CONFIG_API_VERSION}`);
     return undefined;
@@ -209,7 +211,7 @@ function decodeConfiguration(dec: Decoder, value: unknown, source: string): Sche
   const leaderElection = decodeLeaderElection(dec, top['leaderElection']);
   const clientConnection = decodeClientConnection(dec, top['clientConnection']);
 
-  const profileResult = decodeProfiles(dec, top['profiles']);
+  const profileResult = decodeProfiles(dec, top['profiles'], plugins);
 
   const effective: Record<string, unknown> = {
     apiVersion: CONFIG_API_VERSION,
@@ -327,7 +329,7 @@ interface ProfilesResult {
   effective: Record<string, unknown>[];
 }
 
-function decodeProfiles(dec: Decoder, value: unknown): ProfilesResult {
+function decodeProfiles(dec: Decoder, value: unknown, plugins: PluginCatalog): ProfilesResult {
   const items = dec.array(value, ['profiles']) ?? [];
   const list: unknown[] = items.length === 0 ? [{}] : items;
   const single = list.length === 1;
@@ -366,26 +368,32 @@ function decodeProfiles(dec: Decoder, value: unknown): ProfilesResult {
     const pct = decodePercentage(dec, raw['percentageOfNodesToScore'], [...path, 'percentageOfNodesToScore']);
     decodePercentage(dec, raw['percentageOfPlacementsToScore'], [...path, 'percentageOfPlacementsToScore']);
 
-    const custom = decodeUserPlugins(dec, raw['plugins'], [...path, 'plugins']);
+    const custom = decodeUserPlugins(dec, raw['plugins'], [...path, 'plugins'], plugins);
     const signature = queueSortSignature(custom);
     if (i === 0) queueSortCanon = signature;
     else if (signature !== queueSortCanon) {
       dec.error([...path, 'plugins', 'queueSort'], 'queueSort must be the same for all profiles', 'configure queueSort identically in every profile (or not at all)');
     }
     const merged = mergePlugins(defaultPluginSets(), custom);
-    const plugins = resolvePlugins(dec, merged, path, schedulerName);
+    const resolved = resolvePlugins(dec, merged, path, schedulerName, plugins);
 
     const pluginArgs = defaultPluginArgs();
-    const configured = decodePluginConfig(dec, raw['pluginConfig'], path, pluginArgs);
+    const configured = decodePluginConfig(dec, raw['pluginConfig'], path, pluginArgs, plugins);
 
-    profiles.push({ schedulerName, percentageOfNodesToScore: pct, plugins, pluginArgs });
-    effective.push(renderProfile(schedulerName, pct, plugins, pluginArgs, configured, enabledPluginNames(merged)));
+    profiles.push({ schedulerName, percentageOfNodesToScore: pct, plugins: resolved, pluginArgs });
+    effective.push(renderProfile(schedulerName, pct, resolved, pluginArgs, configured, enabledPluginNames(merged)));
   });
   return { profiles, effective };
 }
 
 /** Decodes pluginConfig into `into`; returns the plugin names configured, in order. */
-function decodePluginConfig(dec: Decoder, value: unknown, profilePath: FieldPath, into: PluginArgsByName): ArgsPluginName[] {
+function decodePluginConfig(
+  dec: Decoder,
+  value: unknown,
+  profilePath: FieldPath,
+  into: PluginArgsByName,
+  plugins: PluginCatalog,
+): ArgsPluginName[] {
   const path = [...profilePath, 'pluginConfig'];
   const items = dec.array(value, path) ?? [];
   const seen = new Map<string, number>();
@@ -405,7 +413,7 @@ function decodePluginConfig(dec: Decoder, value: unknown, profilePath: FieldPath
       return;
     }
     seen.set(name, j);
-    if (!checkPluginName(dec, name, [...p, 'name'])) return;
+    if (!checkPluginName(dec, name, [...p, 'name'], plugins)) return;
     const args = raw['args'];
     if (!takesArgs(name)) {
       const empty = args === undefined || args === null || (typeof args === 'object' && !Array.isArray(args) && Object.keys(args).every((k) => k === 'apiVersion' || k === 'kind'));

@@ -36,11 +36,11 @@ import {
   type CycleState,
   type Diagnosis,
   type FrameworkHandle,
-  type PluginFactory,
   type PostFilterPlugin,
   type PostFilterResult,
   Status,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 
 export const NAME = 'DefaultPreemption';
 
@@ -287,4 +287,10 @@ export class DefaultPreemption implements PostFilterPlugin {
   }
 }
 
-export const create: PluginFactory = (handle) => new DefaultPreemption(handle);
+export const descriptor = {
+  name: NAME,
+  // preEnqueue: upstream's PreEnqueue holds back pods whose async preemption is still in flight (SchedulerAsyncPreemption).
+  points: ['preEnqueue', 'postFilter'],
+  events: [],
+  create: (handle) => new DefaultPreemption(handle),
+} satisfies PluginDescriptor;

@@ -18,7 +18,6 @@ import {
   Code,
   type CycleState,
   type FilterPlugin,
-  type PluginFactory,
   type PostFilterPlugin,
   type PostFilterResult,
   type PreFilterOutcome,
@@ -29,6 +28,7 @@ import {
   SKIP,
   Status,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 
 export const NAME = 'DynamicResources';
 const STATE_KEY = `PreFilter${NAME}`;
@@ -76,4 +76,9 @@ export class DynamicResources implements PreFilterPlugin, FilterPlugin, PostFilt
   }
 }
 
-export const create: PluginFactory = () => new DynamicResources();
+export const descriptor = {
+  name: NAME,
+  points: ['preEnqueue', 'preFilter', 'filter', 'postFilter', 'score', 'reserve', 'preBind'],
+  events: [],
+  create: () => new DynamicResources(),
+} satisfies PluginDescriptor;

@@ -22,12 +22,12 @@ import {
   type CycleState,
   type FilterPlugin,
   type FrameworkHandle,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
   type PreScorePlugin,
   type ScorePlugin,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { compileLabelSelector, MATCH_EVERYTHING, MATCH_NOTHING, type LabelMatcher } from '../../kube/selectors.js';
@@ -441,4 +441,9 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
   }
 }
 
-export const create: PluginFactory = (handle) => new InterPodAffinity(handle);
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete', 'NamespaceChange'],
+  create: (handle) => new InterPodAffinity(handle),
+} satisfies PluginDescriptor;

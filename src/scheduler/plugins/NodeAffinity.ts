@@ -17,13 +17,12 @@ import {
   Status,
   type CycleState,
   type FilterPlugin,
-  type FrameworkHandle,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
   type PreScorePlugin,
   type ScorePlugin,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { compileLabelSelector, compileNodeSelectorTerm, compileNodeSelectorTerms, type NodeMatcher } from '../../kube/selectors.js';
@@ -166,4 +165,9 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
   }
 }
 
-export const create: PluginFactory = (handle: FrameworkHandle) => new NodeAffinity(handle.profile.pluginArgs.NodeAffinity?.addedAffinity);
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate'],
+  create: (handle) => new NodeAffinity(handle.profile.pluginArgs.NodeAffinity?.addedAffinity),
+} satisfies PluginDescriptor;

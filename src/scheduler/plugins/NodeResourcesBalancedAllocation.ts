@@ -23,11 +23,11 @@ import {
   SKIP,
   type CycleState,
   type FrameworkHandle,
-  type PluginFactory,
   type PreScorePlugin,
   type ScorePlugin,
   type Status,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { balancedResourceScore, goDiv, ResourceVectors } from './resourceAllocation.js';
@@ -86,4 +86,9 @@ export class NodeResourcesBalancedAllocation implements PreScorePlugin, ScorePlu
   }
 }
 
-export const create: PluginFactory = (handle) => new NodeResourcesBalancedAllocation(handle);
+export const descriptor = {
+  name: NAME,
+  points: ['preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete'],
+  create: (handle) => new NodeResourcesBalancedAllocation(handle),
+} satisfies PluginDescriptor;

@@ -25,12 +25,12 @@ import {
   type CycleState,
   type FilterPlugin,
   type FrameworkHandle,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
   type PreScorePlugin,
   type ScorePlugin,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { isExtendedResourceName } from '../../kube/resources.js';
@@ -239,4 +239,9 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   }
 }
 
-export const create: PluginFactory = (handle) => new NodeResourcesFit(handle);
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete', 'AssignedPodUpdate'],
+  create: (handle) => new NodeResourcesFit(handle),
+} satisfies PluginDescriptor;

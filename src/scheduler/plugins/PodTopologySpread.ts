@@ -23,7 +23,6 @@ import {
   type FilterPlugin,
   type FrameworkHandle,
   MAX_NODE_SCORE,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
   type PreScorePlugin,
@@ -31,6 +30,7 @@ import {
   SKIP,
   Status,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import { requiredNodeAffinityMatcher } from './NodeAffinity.js';
 import { findUntoleratedTaint, isDoNotScheduleTaint } from './tolerations.js';
 
@@ -519,4 +519,9 @@ function requiredAffinity(pod: PodInfo): (node: NodeInfo) => boolean {
   return (node) => match(node.labels, node.name);
 }
 
-export const create: PluginFactory = (handle) => new PodTopologySpread(handle);
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate', 'NodeDelete', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
+  create: (handle) => new PodTopologySpread(handle),
+} satisfies PluginDescriptor;

@@ -26,8 +26,6 @@ import {
   Status,
   type CycleState,
   type FilterPlugin,
-  type FrameworkHandle,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
   type PreBindPlugin,
@@ -35,6 +33,7 @@ import {
   type ReservePlugin,
   type ScorePlugin,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { compileNodeSelectorTerm } from '../../kube/selectors.js';
@@ -220,4 +219,9 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreScorePlu
   }
 }
 
-export const create: PluginFactory = (handle: FrameworkHandle) => new VolumeBinding(handle.cluster);
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'reserve', 'preBind', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate', 'PvcChange', 'PvChange', 'StorageClassChange'],
+  create: (handle) => new VolumeBinding(handle.cluster),
+} satisfies PluginDescriptor;

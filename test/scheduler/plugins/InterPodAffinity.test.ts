@@ -5,12 +5,12 @@ import { Code, CycleState, SKIP, type Status } from '../../../src/scheduler/fram
 import type { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
 import {
-  create,
+  descriptor,
   InterPodAffinity,
   NAME,
   podTerms,
 } from '../../../src/scheduler/plugins/InterPodAffinity.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOST = 'kubernetes.io/hostname';
@@ -101,7 +101,7 @@ describe('InterPodAffinity exports', () => {
   it('names the plugin as upstream and builds it from the factory', () => {
     const cluster = makeCluster([]);
     expect(NAME).toBe('InterPodAffinity');
-    const p = create(makeHandle(cluster, emptyProfile()));
+    const p = createPlugin(descriptor, makeHandle(cluster, emptyProfile()));
     expect(p.name).toBe('InterPodAffinity');
     expect(p).toBeInstanceOf(InterPodAffinity);
   });

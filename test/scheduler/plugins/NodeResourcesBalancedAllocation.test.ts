@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResourceSpec } from '../../../src/config/types.js';
 import { CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
 import {
-  create,
+  descriptor,
   DEFAULT_BALANCED_ALLOCATION_FORMULA,
   NAME,
   NodeResourcesBalancedAllocation,
@@ -10,7 +10,7 @@ import {
 } from '../../../src/scheduler/plugins/NodeResourcesBalancedAllocation.js';
 import type { Node, Pod } from '../../../src/kube/api.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 
 function setup(nodes: Node[], pods: Pod[], formula: BalancedAllocationFormula, resources?: ResourceSpec[]) {
   const cluster = makeCluster(nodes, pods);
@@ -33,7 +33,7 @@ describe('NodeResourcesBalancedAllocation exports', () => {
   it('names the plugin as upstream; the factory uses the v1.36 formula (control plane builds v1.37)', () => {
     expect(NAME).toBe('NodeResourcesBalancedAllocation');
     expect(DEFAULT_BALANCED_ALLOCATION_FORMULA).toBe('v1.36');
-    const p = create(makeHandle(makeCluster([]), emptyProfile())) as NodeResourcesBalancedAllocation;
+    const p = createPlugin(descriptor, makeHandle(makeCluster([]), emptyProfile())) as NodeResourcesBalancedAllocation;
     expect(p.name).toBe(NAME);
     expect(p.formula).toBe('v1.36');
   });

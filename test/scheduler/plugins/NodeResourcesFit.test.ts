@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeResourcesFitArgs } from '../../../src/config/types.js';
 import { Code, CycleState, type Status } from '../../../src/scheduler/framework/types.js';
-import { create, NAME, NodeResourcesFit } from '../../../src/scheduler/plugins/NodeResourcesFit.js';
+import { descriptor, NAME, NodeResourcesFit } from '../../../src/scheduler/plugins/NodeResourcesFit.js';
 import type { Node, Pod } from '../../../src/kube/api.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const GI = 1024 * 1024 * 1024;
 
@@ -44,7 +44,7 @@ function strategy(
 describe('NodeResourcesFit exports', () => {
   it('names the plugin as upstream and creates it from the factory', () => {
     expect(NAME).toBe('NodeResourcesFit');
-    const p = create(makeHandle(makeCluster([]), emptyProfile()));
+    const p = createPlugin(descriptor, makeHandle(makeCluster([]), emptyProfile()));
     expect(p.name).toBe('NodeResourcesFit');
     expect(p).toBeInstanceOf(NodeResourcesFit);
   });
