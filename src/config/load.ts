@@ -6,15 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import { EXTENSION_POINTS, type ExtensionPoint } from '../scheduler/plugins/catalog.js';
+import { EXTENSION_POINTS } from '../scheduler/plugins/catalog.js';
 import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
 import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
 import type {
   ClientConnectionConfig,
   LeaderElectionConfig,
-  PluginArgsByName,
   ProfileConfig,
-  ResolvedPlugin,
   SchedulerConfig,
 } from './types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
@@ -29,15 +27,7 @@ import {
   queueSortSignature,
   resolvePlugins,
 } from './plugins.js';
-import {
-  CONFIG_API_VERSION,
-  decodePluginArgs,
-  defaultPluginArgs,
-  isArgsPlugin,
-  renderPluginArgs,
-  takesArgs,
-  type ArgsPluginName,
-} from './args.js';
+import { CONFIG_API_VERSION, decodePluginArgs, renderPluginArgs } from './args.js';
 
 export const CONFIG_KIND = 'KubeSchedulerConfiguration';
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -377,27 +367,28 @@ function decodeProfiles(dec: Decoder, value: unknown, plugins: PluginCatalog): P
     const merged = mergePlugins(defaultPluginSets(), custom);
     const resolved = resolvePlugins(dec, merged, path, schedulerName, plugins);
 
-    const pluginArgs = defaultPluginArgs();
+    const pluginArgs = plugins.defaultArgs();
     const configured = decodePluginConfig(dec, raw['pluginConfig'], path, pluginArgs, plugins);
 
-    profiles.push({ schedulerName, percentageOfNodesToScore: pct, plugins: resolved, pluginArgs });
-    effective.push(renderProfile(schedulerName, pct, resolved, pluginArgs, configured, enabledPluginNames(merged)));
+    const profile: ProfileConfig = { schedulerName, percentageOfNodesToScore: pct, plugins: resolved, pluginArgs };
+    profiles.push(profile);
+    effective.push(renderProfile(profile, configured, enabledPluginNames(merged), plugins));
   });
   return { profiles, effective };
 }
 
-/** Decodes pluginConfig into `into`; returns the plugin names configured, in order. */
+/** Decodes pluginConfig into `into`; returns the names of the plugins whose args it configured, in order. */
 function decodePluginConfig(
   dec: Decoder,
   value: unknown,
   profilePath: FieldPath,
-  into: PluginArgsByName,
+  into: Map<string, unknown>,
   plugins: PluginCatalog,
-): ArgsPluginName[] {
+): string[] {
   const path = [...profilePath, 'pluginConfig'];
   const items = dec.array(value, path) ?? [];
   const seen = new Map<string, number>();
-  const configured: ArgsPluginName[] = [];
+  const configured: string[] = [];
   items.forEach((item, j) => {
     const p = [...path, j];
     const raw = dec.object(item, p, ['name', 'args'], 'a pluginConfig entry');
@@ -415,39 +406,45 @@ function decodePluginConfig(
     seen.set(name, j);
     if (!checkPluginName(dec, name, [...p, 'name'], plugins)) return;
     const args = raw['args'];
-    if (!takesArgs(name)) {
+    const spec = plugins.argsSpecOf(name);
+    if (spec === undefined) {
       const empty = args === undefined || args === null || (typeof args === 'object' && !Array.isArray(args) && Object.keys(args).every((k) => k === 'apiVersion' || k === 'kind'));
       if (!empty) dec.error([...p, 'args'], `plugin "${name}" takes no args`, 'remove this pluginConfig entry');
       return;
     }
-    decodePluginArgs(dec, name, args, [...p, 'args'], into);
-    if (isArgsPlugin(name)) configured.push(name);
+    decodePluginArgs(dec, name, spec, args, [...p, 'args'], into);
+    configured.push(name);
   });
   return configured;
 }
 
-function renderProfile(
-  schedulerName: string,
-  pct: number | undefined,
-  plugins: Record<ExtensionPoint, ResolvedPlugin[]>,
-  args: PluginArgsByName,
-  configured: ArgsPluginName[],
-  enabledNames: string[],
-): Record<string, unknown> {
+/**
+ * The profile's pluginConfig as upstream defaulting leaves it: the user's entries first, then the defaults of the
+ * other enabled plugins (sorted by name); only args that render (see PluginArgsSpec.render).
+ */
+function renderPluginConfig(profile: ProfileConfig, configured: string[], enabledNames: string[], plugins: PluginCatalog): unknown[] {
+  const out: unknown[] = [];
+  for (const name of new Set([...configured, ...enabledNames])) {
+    const spec = plugins.argsSpecOf(name);
+    const args = spec && renderPluginArgs(name, spec, profile.pluginArgs.get(name));
+    if (args !== undefined) out.push({ name, args });
+  }
+  return out;
+}
+
+function renderProfile(profile: ProfileConfig, configured: string[], enabledNames: string[], plugins: PluginCatalog): Record<string, unknown> {
   // The resolved lists per point; multiPoint is disabled with "*" so that loading this output gives the same lists.
   const renderedPlugins: Record<string, unknown> = { multiPoint: { disabled: [{ name: '*' }] } };
   for (const point of EXTENSION_POINTS) {
-    if (plugins[point].length === 0) continue;
+    const resolved = profile.plugins[point];
+    if (resolved.length === 0) continue;
     renderedPlugins[point] = {
-      enabled: plugins[point].map((p) => (point === 'score' ? { name: p.name, weight: p.weight } : { name: p.name })),
+      enabled: resolved.map((p) => (point === 'score' ? { name: p.name, weight: p.weight } : { name: p.name })),
     };
   }
-  // As upstream defaulting: the user's pluginConfig entries first, then defaults for enabled plugins (sorted by name).
-  const names: ArgsPluginName[] = [...configured];
-  for (const name of enabledNames) if (isArgsPlugin(name) && !names.includes(name)) names.push(name);
-  const out: Record<string, unknown> = { schedulerName };
-  if (pct !== undefined) out['percentageOfNodesToScore'] = pct;
+  const out: Record<string, unknown> = { schedulerName: profile.schedulerName };
+  if (profile.percentageOfNodesToScore !== undefined) out['percentageOfNodesToScore'] = profile.percentageOfNodesToScore;
   out['plugins'] = renderedPlugins;
-  out['pluginConfig'] = names.map((name) => ({ name, args: renderPluginArgs(name, args) }));
+  out['pluginConfig'] = renderPluginConfig(profile, configured, enabledNames, plugins);
   return out;
 }

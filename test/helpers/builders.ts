@@ -148,6 +148,11 @@ export function testDescriptor(
   return { name: plugin.name, points: facts.points ?? [], events: facts.events ?? CLUSTER_EVENT_KINDS, create: () => plugin };
 }
 
+/** One plugin's decoded args in a profile, typed by the plugin's descriptor. */
+export function pluginArgsOf<A>(profile: ProfileConfig, descriptor: PluginDescriptor<A>): A {
+  return profile.pluginArgs.get(descriptor.name) as A;
+}
+
 /** Builds a plugin from its descriptor, as the framework does: with `args`, else the plugin's default args. */
 export function createPlugin<A>(descriptor: PluginDescriptor<A>, handle: FrameworkHandle, args?: A): Plugin {
   if (!descriptor.create) throw new Error(`plugin ${descriptor.name} has no create: berth carries it out elsewhere`);

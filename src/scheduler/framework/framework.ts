@@ -128,11 +128,14 @@ export class Framework implements PluginLists {
     this.profile = profile;
     this.waitingPods = new WaitingPods(deps.clock);
     this.handle = this.makeHandle(deps);
+    // The config loader gives every plugin that takes args its args; a hand-built profile may leave some out.
+    const argsOf = (name: string): unknown =>
+      profile.pluginArgs.has(name) ? profile.pluginArgs.get(name) : deps.plugins.argsSpecOf(name)?.defaults();
     const instances = new Map<string, Plugin>();
     const instance = (name: string): Plugin | undefined => {
       const existing = instances.get(name);
       if (existing) return existing;
-      const created = deps.plugins.create(name, this.handle, undefined);
+      const created = deps.plugins.create(name, this.handle, argsOf(name));
       if (created) instances.set(name, created);
       return created;
     };

@@ -34,7 +34,7 @@ function profile(args?: { minCandidateNodesPercentage: number; minCandidateNodes
     { name: NodeResourcesFit.NAME, weight: 1 },
   ];
   p.plugins.postFilter = [{ name: DefaultPreemption.NAME, weight: 1 }];
-  if (args) p.pluginArgs.DefaultPreemption = args;
+  if (args) p.pluginArgs = new Map([...p.pluginArgs, [DefaultPreemption.NAME, args]]);
   return p;
 }
 

@@ -38,12 +38,10 @@ function withoutLabel(node: Node, key: string): Node {
 }
 
 function plugin(cluster: ClusterState, args: { hardPodAffinityWeight?: number; ignorePreferredTermsOfExistingPods?: boolean } = {}): InterPodAffinity {
-  const profile = emptyProfile();
-  profile.pluginArgs.InterPodAffinity = {
+  return new InterPodAffinity(makeHandle(cluster), {
     hardPodAffinityWeight: args.hardPodAffinityWeight ?? 1,
     ignorePreferredTermsOfExistingPods: args.ignorePreferredTermsOfExistingPods ?? false,
-  };
-  return new InterPodAffinity(makeHandle(cluster, profile));
+  });
 }
 
 /** Runs PreFilter and Filter over every node: 'skip', or node name → status (null = fits). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ResourceSpec } from '../../../src/config/types.js';
+import type { ResourceSpec } from '../../../src/scheduler/plugins/argsHelpers.js';
 import { CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
 import {
   descriptor,
@@ -14,9 +14,8 @@ import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, ma
 
 function setup(nodes: Node[], pods: Pod[], formula: BalancedAllocationFormula, resources?: ResourceSpec[]) {
   const cluster = makeCluster(nodes, pods);
-  const profile = emptyProfile();
-  if (resources) profile.pluginArgs.NodeResourcesBalancedAllocation = { resources };
-  return { cluster, pl: new NodeResourcesBalancedAllocation(makeHandle(cluster, profile), { formula }) };
+  const args = resources ? { resources } : descriptor.args.defaults();
+  return { cluster, pl: new NodeResourcesBalancedAllocation(args, { formula }) };
 }
 
 function scores(nodes: Node[], pods: Pod[], pod: PodInfo, formula: BalancedAllocationFormula, resources?: ResourceSpec[]) {

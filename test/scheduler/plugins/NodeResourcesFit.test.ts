@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeResourcesFitArgs } from '../../../src/config/types.js';
 import { Code, CycleState, type Status } from '../../../src/scheduler/framework/types.js';
-import { descriptor, NAME, NodeResourcesFit } from '../../../src/scheduler/plugins/NodeResourcesFit.js';
+import { descriptor, NAME, NodeResourcesFit, type NodeResourcesFitArgs } from '../../../src/scheduler/plugins/NodeResourcesFit.js';
 import type { Node, Pod } from '../../../src/kube/api.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
 import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
@@ -10,9 +9,7 @@ const GI = 1024 * 1024 * 1024;
 
 function plugin(nodes: Node[], pods: Pod[] = [], args?: Partial<NodeResourcesFitArgs>) {
   const cluster = makeCluster(nodes, pods);
-  const profile = emptyProfile();
-  profile.pluginArgs.NodeResourcesFit = { ...profile.pluginArgs.NodeResourcesFit, ...(args ?? {}) };
-  const pl = new NodeResourcesFit(makeHandle(cluster, profile));
+  const pl = new NodeResourcesFit({ ...descriptor.args.defaults(), ...(args ?? {}) });
   return { cluster, pl };
 }
 
@@ -331,9 +328,7 @@ describe('NodeResourcesFit score: RequestedToCapacityRatio', () => {
   });
 
   it('requires a shape', () => {
-    const profile = emptyProfile();
-    profile.pluginArgs.NodeResourcesFit = { ...profile.pluginArgs.NodeResourcesFit, ...strategy('RequestedToCapacityRatio') };
-    expect(() => new NodeResourcesFit(makeHandle(makeCluster([]), profile))).toThrow(/shape/);
+    expect(() => new NodeResourcesFit({ ...descriptor.args.defaults(), ...strategy('RequestedToCapacityRatio') })).toThrow(/shape/);
   });
 });
 
