@@ -100,7 +100,7 @@ export function makeCluster(nodes: Node[], assignedPods: Pod[] = []): ClusterSta
 
 /**
  * A profile with no plugins resolved; tests fill in the points they need. Plugin args are the configuration
- * loader's upstream defaults (a fresh copy per call, so tests may change them).
+ * loader's upstream defaults for every in-tree plugin (a fresh copy per call, so tests may replace entries).
  */
 export function emptyProfile(overrides: Partial<ProfileConfig> = {}): ProfileConfig {
   const plugins = Object.fromEntries(EXTENSION_POINTS.map((p) => [p, []])) as unknown as ProfileConfig['plugins'];

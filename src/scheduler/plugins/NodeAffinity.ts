@@ -176,10 +176,12 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
 
 const NODE_AFFINITY_FIELDS = ['requiredDuringSchedulingIgnoredDuringExecution', 'preferredDuringSchedulingIgnoredDuringExecution'];
 
-function decodePreferredTerms(dec: ArgsDecoder, value: unknown, path: FieldPath): NodeAffinitySpec['preferredDuringSchedulingIgnoredDuringExecution'] {
+type PreferredTerms = NonNullable<NodeAffinitySpec['preferredDuringSchedulingIgnoredDuringExecution']>;
+
+function decodePreferredTerms(dec: ArgsDecoder, value: unknown, path: FieldPath): PreferredTerms | undefined {
   const prefs = dec.array(value, path);
   if (prefs === undefined) return undefined;
-  const out: NonNullable<NodeAffinitySpec['preferredDuringSchedulingIgnoredDuringExecution']> = [];
+  const out: PreferredTerms = [];
   prefs.forEach((item, i) => {
     const p = [...path, i];
     const pr = dec.object(item, p, ['weight', 'preference'], 'a preferred scheduling term');
