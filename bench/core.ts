@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import type { Node, Pod } from '../src/kube/api.js';
 import { ClusterState } from '../src/scheduler/cache/clusterState.js';
 import { defaultSchedulerConfig } from '../src/config/index.js';
-import { IN_TREE_REGISTRY } from '../src/scheduler/plugins/registry.js';
+import { IN_TREE_CATALOG } from '../src/scheduler/plugins/inTree.js';
 import { PodInfo } from '../src/scheduler/cache/podInfo.js';
 import { SeededRandom } from '../src/scheduler/random.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
@@ -78,7 +78,7 @@ const port: ClusterPort = {
 const scheduler = new Scheduler({
   cluster,
   config: defaultSchedulerConfig(),
-  registry: IN_TREE_REGISTRY,
+  plugins: IN_TREE_CATALOG,
   random: new SeededRandom(42),
   clock: { now: () => clock, sleep: async () => {} },
   port,

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, defaultSchedulerConfig, loadSchedulerConfig } from '../config/index.js';
 import type { SchedulerConfig } from '../config/types.js';
-import { IN_TREE_REGISTRY } from '../scheduler/plugins/registry.js';
+import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
 import { renderExplain, renderJson, renderTable } from '../adapters/simulator/report.js';
 import { simulate } from '../adapters/simulator/simulate.js';
 import { loadSnapshot, SnapshotError } from '../adapters/simulator/snapshot.js';
@@ -54,9 +54,9 @@ export async function runSimulate(files: string[], flags: SimulateFlags, out: (s
       out(`No snapshot given: simulating the bundled example ${DEFAULT_SNAPSHOT}\nwith ${configPath}\n\n`);
     }
   }
-  const config: SchedulerConfig = configPath ? loadSchedulerConfig(configPath) : defaultSchedulerConfig();
+  const config: SchedulerConfig = configPath ? loadSchedulerConfig(configPath, IN_TREE_CATALOG) : defaultSchedulerConfig(IN_TREE_CATALOG);
   const snapshot = loadSnapshot([...snapshotFiles, ...(flags.pods ?? [])]);
-  const result = await simulate(snapshot, config, IN_TREE_REGISTRY, { explain: flags.explain === true, seed: flags.seed });
+  const result = await simulate(snapshot, config, IN_TREE_CATALOG, { explain: flags.explain === true, seed: flags.seed });
   if (flags.output === 'json') {
     out(`${renderJson(result)}\n`);
   } else {

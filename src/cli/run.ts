@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadSchedulerConfig } from '../config/index.js';
 import type { SchedulerConfig } from '../config/types.js';
-import { IN_TREE_REGISTRY } from '../scheduler/plugins/registry.js';
+import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
 import { SeededRandom } from '../scheduler/random.js';
 import { createKubeClient } from '../adapters/live/kubeClient.js';
 import { LeaderElector, electorOptionsFromConfig, leaseApiFromRequester } from '../adapters/live/leaderElection.js';
@@ -53,7 +53,7 @@ function loadKubeConfig(path: string | undefined): KubeConfig {
 }
 
 /** Starts berth against a cluster; used by the CLI and by tests (which call shutdown themselves). */
-export async function startBerth(flags: RunFlags, config: SchedulerConfig = loadSchedulerConfig(flags.config), logger: Logger = createLogger(flags.logLevel)): Promise<RunningBerth> {
+export async function startBerth(flags: RunFlags, config: SchedulerConfig = loadSchedulerConfig(flags.config, IN_TREE_CATALOG), logger: Logger = createLogger(flags.logLevel)): Promise<RunningBerth> {
   const kc = loadKubeConfig(flags.kubeconfig ?? (config.clientConnection.kubeconfig || undefined));
   const client = createKubeClient(kc, {
     qps: config.clientConnection.qps,
@@ -87,7 +87,7 @@ export async function startBerth(flags: RunFlags, config: SchedulerConfig = load
   scheduler = new LiveScheduler({
     config,
     client,
-    registry: IN_TREE_REGISTRY,
+    plugins: IN_TREE_CATALOG,
     logger,
     random: new SeededRandom(randomInt(2 ** 31)),
     metrics,
@@ -155,7 +155,7 @@ export async function startBerth(flags: RunFlags, config: SchedulerConfig = load
 /** The CLI entry: runs until SIGTERM/SIGINT. Returns the exit status. */
 export async function runBerth(flags: RunFlags): Promise<number> {
   const logger = createLogger(flags.logLevel);
-  const config = loadSchedulerConfig(flags.config);
+  const config = loadSchedulerConfig(flags.config, IN_TREE_CATALOG);
   const berth = await startBerth(flags, config, logger);
   const onSignal = (signal: NodeJS.Signals): void => {
     void berth.shutdown(signal);

@@ -5,8 +5,9 @@
 import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
 import { suggestionHint, type ConfigIssue } from './errors.js';
 import { parseGoDuration } from '../kube/duration.js';
+import type { ArgsDecoder, FieldPath } from '../scheduler/framework/plugin.js';
 
-export type FieldPath = ReadonlyArray<string | number>;
+export type { FieldPath } from '../scheduler/framework/plugin.js';
 
 export function pathString(path: FieldPath): string {
   let out = '';
@@ -45,7 +46,8 @@ export function yamlLocator(doc: Document, lineCounter: LineCounter): Locator {
   };
 }
 
-export class Decoder {
+/** The configuration's decoder; plugins' args decoders see it as an ArgsDecoder. */
+export class Decoder implements ArgsDecoder {
   readonly issues: ConfigIssue[] = [];
   private readonly seen = new Set<string>();
 

@@ -6,13 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import { EXTENSION_POINTS, type ExtensionPoint } from '../scheduler/plugins/catalog.js';
+import { EXTENSION_POINTS } from '../scheduler/plugins/catalog.js';
+import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
+import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
 import type {
   ClientConnectionConfig,
   LeaderElectionConfig,
-  PluginArgsByName,
   ProfileConfig,
-  ResolvedPlugin,
   SchedulerConfig,
 } from './types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
@@ -27,15 +27,7 @@ import {
   queueSortSignature,
   resolvePlugins,
 } from './plugins.js';
-import {
-  CONFIG_API_VERSION,
-  decodePluginArgs,
-  defaultPluginArgs,
-  isArgsPlugin,
-  renderPluginArgs,
-  takesArgs,
-  type ArgsPluginName,
-} from './args.js';
+import { CONFIG_API_VERSION, decodePluginArgs, renderPluginArgs } from './args.js';
 
 export const CONFIG_KIND = 'KubeSchedulerConfiguration';
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -82,8 +74,8 @@ const PROFILE_FIELDS = [
 /** client-go's leader-election jitter factor: renewDeadline must exceed retryPeriod × 1.2. */
 const LEADER_ELECTION_JITTER = 1.2;
 
-/** Reads and loads a configuration file (YAML or JSON). */
-export function loadSchedulerConfig(path: string): SchedulerConfig {
+/** Reads and loads a configuration file (YAML or JSON); `plugins` are the plugins it may name. */
+export function loadSchedulerConfig(path: string, plugins: PluginCatalog = IN_TREE_CATALOG): SchedulerConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -93,11 +85,11 @@ export function loadSchedulerConfig(path: string): SchedulerConfig {
       { file: path, fieldPath: '', message: `cannot read the configuration file: ${reason}`, hint: 'check the path given to --config' },
     ]);
   }
-  return parseSchedulerConfig(text, path);
+  return parseSchedulerConfig(text, path, plugins);
 }
 
 /** Parses, defaults and validates configuration text (YAML or JSON); `source` names it in messages. */
-export function parseSchedulerConfig(text: string, source: string): SchedulerConfig {
+export function parseSchedulerConfig(text: string, source: string, plugins: PluginCatalog = IN_TREE_CATALOG): SchedulerConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -124,20 +116,20 @@ export function parseSchedulerConfig(text: string, source: string): SchedulerCon
   }
   const value: unknown = doc.toJS({ maxAliasCount: 1000 });
   const dec = new Decoder(source, yamlLocator(doc, lineCounter));
-  const config = decodeConfiguration(dec, value, source);
+  const config = decodeConfiguration(dec, value, source, plugins);
   if (config === undefined || dec.hasErrors) throw new ConfigError(dec.issues);
   return config;
 }
 
 /** The configuration kube-scheduler runs with when given no file: one profile, default-scheduler. */
-export function defaultSchedulerConfig(): SchedulerConfig {
+export function defaultSchedulerConfig(plugins: PluginCatalog = IN_TREE_CATALOG): SchedulerConfig {
   const dec = new Decoder(EMBEDDED_DEFAULT_SOURCE);
-  const config = decodeConfiguration(dec, { apiVersion: CONFIG_API_VERSION, kind: CONFIG_KIND }, EMBEDDED_DEFAULT_SOURCE);
+  const config = decodeConfiguration(dec, { apiVersion: CONFIG_API_VERSION, kind: CONFIG_KIND }, EMBEDDED_DEFAULT_SOURCE, plugins);
   if (config === undefined || dec.hasErrors) throw new ConfigError(dec.issues);
   return config;
 }
 
-function decodeConfiguration(dec: Decoder, value: unknown, source: string): SchedulerConfig | undefined {
+function decodeConfiguration(dec: Decoder, value: unknown, source: string, plugins: PluginCatalog): SchedulerConfig | undefined {
   if (value === null || value === undefined) {
     dec.error([], 'the configuration is empty', `write a ${CONFIG_KIND} with apiVersion: ${CONFIG_API_VERSION}`);
     return undefined;
@@ -209,7 +201,7 @@ function decodeConfiguration(dec: Decoder, value: unknown, source: string): Sche
   const leaderElection = decodeLeaderElection(dec, top['leaderElection']);
   const clientConnection = decodeClientConnection(dec, top['clientConnection']);
 
-  const profileResult = decodeProfiles(dec, top['profiles']);
+  const profileResult = decodeProfiles(dec, top['profiles'], plugins);
 
   const effective: Record<string, unknown> = {
     apiVersion: CONFIG_API_VERSION,
@@ -327,7 +319,7 @@ interface ProfilesResult {
   effective: Record<string, unknown>[];
 }
 
-function decodeProfiles(dec: Decoder, value: unknown): ProfilesResult {
+function decodeProfiles(dec: Decoder, value: unknown, plugins: PluginCatalog): ProfilesResult {
   const items = dec.array(value, ['profiles']) ?? [];
   const list: unknown[] = items.length === 0 ? [{}] : items;
   const single = list.length === 1;
@@ -366,30 +358,37 @@ function decodeProfiles(dec: Decoder, value: unknown): ProfilesResult {
     const pct = decodePercentage(dec, raw['percentageOfNodesToScore'], [...path, 'percentageOfNodesToScore']);
     decodePercentage(dec, raw['percentageOfPlacementsToScore'], [...path, 'percentageOfPlacementsToScore']);
 
-    const custom = decodeUserPlugins(dec, raw['plugins'], [...path, 'plugins']);
+    const custom = decodeUserPlugins(dec, raw['plugins'], [...path, 'plugins'], plugins);
     const signature = queueSortSignature(custom);
     if (i === 0) queueSortCanon = signature;
     else if (signature !== queueSortCanon) {
       dec.error([...path, 'plugins', 'queueSort'], 'queueSort must be the same for all profiles', 'configure queueSort identically in every profile (or not at all)');
     }
     const merged = mergePlugins(defaultPluginSets(), custom);
-    const plugins = resolvePlugins(dec, merged, path, schedulerName);
+    const resolved = resolvePlugins(dec, merged, path, schedulerName, plugins);
 
-    const pluginArgs = defaultPluginArgs();
-    const configured = decodePluginConfig(dec, raw['pluginConfig'], path, pluginArgs);
+    const pluginArgs = plugins.defaultArgs();
+    const configured = decodePluginConfig(dec, raw['pluginConfig'], path, pluginArgs, plugins);
 
-    profiles.push({ schedulerName, percentageOfNodesToScore: pct, plugins, pluginArgs });
-    effective.push(renderProfile(schedulerName, pct, plugins, pluginArgs, configured, enabledPluginNames(merged)));
+    const profile: ProfileConfig = { schedulerName, percentageOfNodesToScore: pct, plugins: resolved, pluginArgs };
+    profiles.push(profile);
+    effective.push(renderProfile(profile, configured, enabledPluginNames(merged), plugins));
   });
   return { profiles, effective };
 }
 
-/** Decodes pluginConfig into `into`; returns the plugin names configured, in order. */
-function decodePluginConfig(dec: Decoder, value: unknown, profilePath: FieldPath, into: PluginArgsByName): ArgsPluginName[] {
+/** Decodes pluginConfig into `into`; returns the names of the plugins whose args it configured, in order. */
+function decodePluginConfig(
+  dec: Decoder,
+  value: unknown,
+  profilePath: FieldPath,
+  into: Map<string, unknown>,
+  plugins: PluginCatalog,
+): string[] {
   const path = [...profilePath, 'pluginConfig'];
   const items = dec.array(value, path) ?? [];
   const seen = new Map<string, number>();
-  const configured: ArgsPluginName[] = [];
+  const configured: string[] = [];
   items.forEach((item, j) => {
     const p = [...path, j];
     const raw = dec.object(item, p, ['name', 'args'], 'a pluginConfig entry');
@@ -405,41 +404,47 @@ function decodePluginConfig(dec: Decoder, value: unknown, profilePath: FieldPath
       return;
     }
     seen.set(name, j);
-    if (!checkPluginName(dec, name, [...p, 'name'])) return;
+    if (!checkPluginName(dec, name, [...p, 'name'], plugins)) return;
     const args = raw['args'];
-    if (!takesArgs(name)) {
+    const spec = plugins.argsSpecOf(name);
+    if (spec === undefined) {
       const empty = args === undefined || args === null || (typeof args === 'object' && !Array.isArray(args) && Object.keys(args).every((k) => k === 'apiVersion' || k === 'kind'));
       if (!empty) dec.error([...p, 'args'], `plugin "${name}" takes no args`, 'remove this pluginConfig entry');
       return;
     }
-    decodePluginArgs(dec, name, args, [...p, 'args'], into);
-    if (isArgsPlugin(name)) configured.push(name);
+    decodePluginArgs(dec, name, spec, args, [...p, 'args'], into);
+    configured.push(name);
   });
   return configured;
 }
 
-function renderProfile(
-  schedulerName: string,
-  pct: number | undefined,
-  plugins: Record<ExtensionPoint, ResolvedPlugin[]>,
-  args: PluginArgsByName,
-  configured: ArgsPluginName[],
-  enabledNames: string[],
-): Record<string, unknown> {
+/**
+ * The profile's pluginConfig as upstream defaulting leaves it: the user's entries first, then the defaults of the
+ * other enabled plugins (sorted by name); only args that render (see PluginArgsSpec.render).
+ */
+function renderPluginConfig(profile: ProfileConfig, configured: string[], enabledNames: string[], plugins: PluginCatalog): unknown[] {
+  const out: unknown[] = [];
+  for (const name of new Set([...configured, ...enabledNames])) {
+    const spec = plugins.argsSpecOf(name);
+    const args = spec && renderPluginArgs(name, spec, profile.pluginArgs.get(name));
+    if (args !== undefined) out.push({ name, args });
+  }
+  return out;
+}
+
+function renderProfile(profile: ProfileConfig, configured: string[], enabledNames: string[], plugins: PluginCatalog): Record<string, unknown> {
   // The resolved lists per point; multiPoint is disabled with "*" so that loading this output gives the same lists.
   const renderedPlugins: Record<string, unknown> = { multiPoint: { disabled: [{ name: '*' }] } };
   for (const point of EXTENSION_POINTS) {
-    if (plugins[point].length === 0) continue;
+    const resolved = profile.plugins[point];
+    if (resolved.length === 0) continue;
     renderedPlugins[point] = {
-      enabled: plugins[point].map((p) => (point === 'score' ? { name: p.name, weight: p.weight } : { name: p.name })),
+      enabled: resolved.map((p) => (point === 'score' ? { name: p.name, weight: p.weight } : { name: p.name })),
     };
   }
-  // As upstream defaulting: the user's pluginConfig entries first, then defaults for enabled plugins (sorted by name).
-  const names: ArgsPluginName[] = [...configured];
-  for (const name of enabledNames) if (isArgsPlugin(name) && !names.includes(name)) names.push(name);
-  const out: Record<string, unknown> = { schedulerName };
-  if (pct !== undefined) out['percentageOfNodesToScore'] = pct;
+  const out: Record<string, unknown> = { schedulerName: profile.schedulerName };
+  if (profile.percentageOfNodesToScore !== undefined) out['percentageOfNodesToScore'] = profile.percentageOfNodesToScore;
   out['plugins'] = renderedPlugins;
-  out['pluginConfig'] = names.map((name) => ({ name, args: renderPluginArgs(name, args) }));
+  out['pluginConfig'] = renderPluginConfig(profile, configured, enabledNames, plugins);
   return out;
 }

@@ -4,13 +4,8 @@
  * individual extension points and resolve score weights the way the framework does when it is built
  * (pkg/scheduler/framework/runtime/framework.go: updatePluginList, expandMultiPointPlugins, getScoreWeights).
  */
-import {
-  DEFAULT_MULTI_POINT,
-  EXTENSION_POINTS,
-  PLUGIN_CATALOG,
-  PLUGINS_BY_NAME,
-  type ExtensionPoint,
-} from '../scheduler/plugins/catalog.js';
+import { DEFAULT_MULTI_POINT, EXTENSION_POINTS, type ExtensionPoint } from '../scheduler/plugins/catalog.js';
+import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
 import type { ResolvedPlugin } from './types.js';
 import type { Decoder, FieldPath } from './decode.js';
 import { suggestionHint } from './errors.js';
@@ -31,8 +26,6 @@ const REMOVED_IN_V1: Readonly<Record<string, string>> = {
   EBSLimits: 'NodeVolumeLimits',
   GCEPDLimits: 'NodeVolumeLimits',
 };
-
-export const KNOWN_PLUGIN_NAMES: readonly string[] = PLUGIN_CATALOG.map((p) => p.name);
 
 /** A plugin entry, remembering the user's field path (undefined for built-in defaults) for messages. */
 export interface PluginEntry {
@@ -60,8 +53,8 @@ export function defaultPluginSets(): PluginSets {
   return sets;
 }
 
-/** Checks a plugin name: known to berth, not removed from v1. Reports and returns false otherwise. */
-export function checkPluginName(dec: Decoder, name: string, path: FieldPath): boolean {
+/** Checks a plugin name: in the catalog, not removed from v1. Reports and returns false otherwise. */
+export function checkPluginName(dec: Decoder, name: string, path: FieldPath, plugins: PluginCatalog): boolean {
   const replacement = REMOVED_IN_V1[name];
   if (replacement !== undefined) {
     dec.error(
@@ -71,15 +64,15 @@ export function checkPluginName(dec: Decoder, name: string, path: FieldPath): bo
     );
     return false;
   }
-  if (!PLUGINS_BY_NAME.has(name)) {
-    dec.error(path, `unknown plugin "${name}"`, suggestionHint(name, KNOWN_PLUGIN_NAMES, 'Known plugins'));
+  if (!plugins.has(name)) {
+    dec.error(path, `unknown plugin "${name}"`, suggestionHint(name, plugins.names, 'Known plugins'));
     return false;
   }
   return true;
 }
 
 /** Decodes `profiles[i].plugins` strictly. Invalid entries are reported and dropped. */
-export function decodeUserPlugins(dec: Decoder, value: unknown, path: FieldPath): PluginSets {
+export function decodeUserPlugins(dec: Decoder, value: unknown, path: FieldPath, plugins: PluginCatalog): PluginSets {
   const sets = emptySets();
   const raw = dec.object(value, path, [...PLUGIN_SET_KEYS, ...WORKLOAD_SET_KEYS], 'plugins');
   if (raw === undefined) return sets;
@@ -125,7 +118,7 @@ export function decodeUserPlugins(dec: Decoder, value: unknown, path: FieldPath)
           );
         }
         if (list === 'disabled') {
-          if (name !== '*' && !checkPluginName(dec, name, [...itemPath, 'name'])) return;
+          if (name !== '*' && !checkPluginName(dec, name, [...itemPath, 'name'], plugins)) return;
           sets[key].disabled.push({ name, weight: undefined, path: itemPath });
           return;
         }
@@ -133,7 +126,7 @@ export function decodeUserPlugins(dec: Decoder, value: unknown, path: FieldPath)
           dec.error([...itemPath, 'name'], '"*" can only be used under disabled', 'list the plugins to enable by name');
           return;
         }
-        if (!checkPluginName(dec, name, [...itemPath, 'name'])) return;
+        if (!checkPluginName(dec, name, [...itemPath, 'name'], plugins)) return;
         // As upstream, a weight outside score/multiPoint is accepted and has no effect.
         sets[key].enabled.push({ name, weight: weight !== undefined && weight >= 0 ? weight : undefined, path: itemPath });
       });
@@ -175,10 +168,6 @@ export function mergePlugins(defaults: PluginSets, custom: PluginSets): PluginSe
   return merged;
 }
 
-function implementsPoint(name: string, point: ExtensionPoint): boolean {
-  return PLUGINS_BY_NAME.get(name)?.points.includes(point) ?? false;
-}
-
 function entryPath(profilePath: FieldPath, entry: PluginEntry, fallback: PluginSetKey): FieldPath {
   return entry.path ?? [...profilePath, 'plugins', fallback];
 }
@@ -196,6 +185,7 @@ export function resolvePlugins(
   merged: PluginSets,
   profilePath: FieldPath,
   schedulerName: string,
+  plugins: PluginCatalog,
 ): Record<ExtensionPoint, ResolvedPlugin[]> {
   const names = {} as Record<ExtensionPoint, string[]>;
   // A duplicate multiPoint entry is reported once (at the first point it collides), not at every point.
@@ -207,8 +197,8 @@ export function resolvePlugins(
     const specific: string[] = [];
     for (const entry of set.enabled) {
       const path = entryPath(profilePath, entry, point);
-      if (!implementsPoint(entry.name, point)) {
-        const points = PLUGINS_BY_NAME.get(entry.name)?.points ?? [];
+      if (!plugins.implements(entry.name, point)) {
+        const points = plugins.pointsOf(entry.name) ?? [];
         dec.error(
           path,
           `plugin "${entry.name}" does not implement the ${point} extension point`,
@@ -237,7 +227,7 @@ export function resolvePlugins(
     const overrides = new Set<string>();
     const multiOnly: string[] = [];
     for (const entry of merged.multiPoint.enabled) {
-      if (!implementsPoint(entry.name, point)) continue;
+      if (!plugins.implements(entry.name, point)) continue;
       if (disabledNames.has(entry.name)) continue;
       if (specific.includes(entry.name)) {
         overrides.add(entry.name);
@@ -267,7 +257,7 @@ export function resolvePlugins(
   const weights = new Map<string, number>();
   let total = 0n;
   for (const entry of [...merged.score.enabled, ...merged.multiPoint.enabled]) {
-    if (!implementsPoint(entry.name, 'score') || weights.has(entry.name)) continue;
+    if (!plugins.implements(entry.name, 'score') || weights.has(entry.name)) continue;
     const weight = entry.weight === undefined || entry.weight === 0 ? 1 : entry.weight;
     weights.set(entry.name, weight);
     const add = BigInt(weight) * MAX_NODE_SCORE;

@@ -2,67 +2,7 @@
  * The effective (defaulted, validated) scheduler configuration that the rest of berth consumes.
  * Produced by src/config/load.ts from a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1).
  */
-import type { NodeAffinity, TopologySpreadConstraint } from '../kube/api.js';
 import type { ExtensionPoint } from '../scheduler/plugins/catalog.js';
-
-export interface ResourceSpec {
-  name: string;
-  weight: number;
-}
-
-export interface UtilizationShapePoint {
-  utilization: number; // 0..100
-  score: number; // 0..10
-}
-
-export interface NodeResourcesFitArgs {
-  ignoredResources: string[];
-  ignoredResourceGroups: string[];
-  scoringStrategy: {
-    type: 'LeastAllocated' | 'MostAllocated' | 'RequestedToCapacityRatio';
-    resources: ResourceSpec[];
-    requestedToCapacityRatio?: { shape: UtilizationShapePoint[] };
-  };
-}
-
-export interface NodeResourcesBalancedAllocationArgs {
-  resources: ResourceSpec[];
-}
-
-export interface InterPodAffinityArgs {
-  hardPodAffinityWeight: number;
-  ignorePreferredTermsOfExistingPods: boolean;
-}
-
-export interface PodTopologySpreadArgs {
-  defaultConstraints: TopologySpreadConstraint[];
-  defaultingType: 'System' | 'List';
-}
-
-export interface NodeAffinityArgs {
-  addedAffinity?: NodeAffinity;
-}
-
-export interface DefaultPreemptionArgs {
-  minCandidateNodesPercentage: number;
-  minCandidateNodesAbsolute: number;
-}
-
-export interface VolumeBindingArgs {
-  bindTimeoutSeconds: number;
-  shape?: UtilizationShapePoint[];
-}
-
-/** Typed, defaulted args for every plugin that takes args; plugins without args are absent. */
-export interface PluginArgsByName {
-  NodeResourcesFit: NodeResourcesFitArgs;
-  NodeResourcesBalancedAllocation: NodeResourcesBalancedAllocationArgs;
-  InterPodAffinity: InterPodAffinityArgs;
-  PodTopologySpread: PodTopologySpreadArgs;
-  NodeAffinity: NodeAffinityArgs;
-  DefaultPreemption: DefaultPreemptionArgs;
-  VolumeBinding: VolumeBindingArgs;
-}
 
 export interface ResolvedPlugin {
   name: string;
@@ -76,7 +16,11 @@ export interface ProfileConfig {
   percentageOfNodesToScore: number | undefined;
   /** The plugins that run at each extension point, in order, after merging defaults and expanding multiPoint. */
   plugins: Record<ExtensionPoint, ResolvedPlugin[]>;
-  pluginArgs: PluginArgsByName;
+  /**
+   * Decoded args of every plugin that takes args (its descriptor has an args spec), by plugin name: the profile's
+   * pluginConfig entry, else the plugin's defaults. Each value has the type its plugin's args spec decodes to.
+   */
+  pluginArgs: ReadonlyMap<string, unknown>;
 }
 
 export interface LeaderElectionConfig {

@@ -11,7 +11,7 @@ import type { PodInfo } from './cache/podInfo.js';
 import type { Clock } from './clock.js';
 import { Framework } from './framework/framework.js';
 import { PodScheduler, type ScheduleOptions } from './framework/schedulePod.js';
-import type { PluginFactory } from './framework/types.js';
+import type { PluginCatalog } from './framework/pluginCatalog.js';
 import type { ClusterEventKind } from './plugins/catalog.js';
 import type { ClusterPort } from './ports.js';
 import { type QueueOptions, SchedulingQueue } from './queue/queue.js';
@@ -23,7 +23,8 @@ export type { AttemptEnd, CycleOutcome, SchedulerObserver } from './scheduleOne.
 export interface SchedulerDeps {
   cluster: ClusterState;
   config: SchedulerConfig;
-  registry: ReadonlyMap<string, PluginFactory>;
+  /** The plugins the profiles name; the queue also reads which events each plugin waits for. */
+  plugins: PluginCatalog;
   random: Random;
   /** The live adapter passes the wall clock, the simulator a virtual one, tests a fake one. */
   clock: Clock;
@@ -42,12 +43,13 @@ export class Scheduler {
   constructor(deps: SchedulerDeps) {
     this.cluster = deps.cluster;
     this.queue = new SchedulingQueue(() => deps.clock.now(), {
+      eventsOf: (plugin) => deps.plugins.eventsOf(plugin),
       initialBackoffMs: deps.config.podInitialBackoffSeconds * 1000,
       maxBackoffMs: deps.config.podMaxBackoffSeconds * 1000,
       ...(deps.onQueueIncoming ? { onIncoming: deps.onQueueIncoming } : {}),
     });
     for (const profile of deps.config.profiles) {
-      const framework = new Framework(profile, { cluster: deps.cluster, registry: deps.registry, clock: deps.clock, api: deps.port });
+      const framework = new Framework(profile, { cluster: deps.cluster, plugins: deps.plugins, clock: deps.clock, api: deps.port });
       this.profiles.set(profile.schedulerName, { framework, podScheduler: new PodScheduler(framework, deps.random) });
     }
     this.context = {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadSchedulerConfig, parseSchedulerConfig } from '../../src/config/index.js';
 import { HEADER, configError, expectIssue } from './helpers.js';
+import * as NodeResourcesFit from '../../src/scheduler/plugins/NodeResourcesFit.js';
+import { pluginArgsOf } from '../helpers/builders.js';
 
 const profile = (body: string) => HEADER + 'profiles:\n  - schedulerName: s\n' + body;
 
@@ -278,7 +280,7 @@ describe('bad args', () => {
       args('PodTopologySpread', '          defaultingType: List\n          defaultConstraints:\n            - {maxSkew: 2, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway}\n'),
       'x.yaml',
     );
-    expect(c.profiles[0]!.pluginArgs.PodTopologySpread).toEqual({
+    expect(c.profiles[0]!.pluginArgs.get('PodTopologySpread')).toEqual({
       defaultingType: 'List',
       defaultConstraints: [{ maxSkew: 2, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' }],
     });
@@ -330,7 +332,7 @@ describe('bad args', () => {
       args('NodeResourcesFit', '          apiVersion: kubescheduler.config.k8s.io/v1\n          kind: NodeResourcesFitArgs\n          scoringStrategy: {type: MostAllocated}\n'),
       'x.yaml',
     );
-    expect(ok.profiles[0]!.pluginArgs.NodeResourcesFit.scoringStrategy.type).toBe('MostAllocated');
+    expect(pluginArgsOf(ok.profiles[0]!, NodeResourcesFit.descriptor).scoringStrategy.type).toBe('MostAllocated');
     const err = configError(args('NodeResourcesFit', '          kind: InterPodAffinityArgs\n'));
     expectIssue(err, 'profiles[0].pluginConfig[0].args.kind', /does not match plugin "NodeResourcesFit"/, /NodeResourcesFitArgs/);
   });

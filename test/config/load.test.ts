@@ -9,6 +9,8 @@ import {
 } from '../../src/config/index.js';
 import { EXTENSION_POINTS } from '../../src/scheduler/plugins/catalog.js';
 import { FIXTURE_PATH, HEADER } from './helpers.js';
+import * as NodeResourcesFit from '../../src/scheduler/plugins/NodeResourcesFit.js';
+import { pluginArgsOf } from '../helpers/builders.js';
 
 const FIXTURE = FIXTURE_PATH;
 
@@ -60,7 +62,7 @@ describe('JupyterHub user-scheduler fixture', () => {
   });
 
   it('NodeResourcesFit args are MostAllocated cpu/memory 1', () => {
-    expect(profile.pluginArgs.NodeResourcesFit).toEqual({
+    expect(profile.pluginArgs.get('NodeResourcesFit')).toEqual({
       ignoredResources: [],
       ignoredResourceGroups: [],
       scoringStrategy: {
@@ -185,7 +187,7 @@ describe('embedded default configuration', () => {
   });
 
   it('plugin args carry upstream defaults', () => {
-    expect(config.profiles[0]!.pluginArgs).toEqual({
+    const expected = {
       NodeResourcesFit: {
         ignoredResources: [],
         ignoredResourceGroups: [],
@@ -208,7 +210,10 @@ describe('embedded default configuration', () => {
       NodeAffinity: {},
       DefaultPreemption: { minCandidateNodesPercentage: 10, minCandidateNodesAbsolute: 100 },
       VolumeBinding: { bindTimeoutSeconds: 600 },
-    });
+      // DynamicResources' args are validated only: they decode to nothing.
+      DynamicResources: undefined,
+    };
+    expect(config.profiles[0]!.pluginArgs).toEqual(new Map(Object.entries(expected)));
   });
 
   it('equals loading a file with only apiVersion and kind', () => {
@@ -332,7 +337,7 @@ profiles:
       expect(c.profiles).toHaveLength(1);
     }
     const spread = loadSchedulerConfig('examples/config/spread.yaml');
-    expect(spread.profiles[0]!.pluginArgs.NodeResourcesFit.scoringStrategy.type).toBe('LeastAllocated');
+    expect(pluginArgsOf(spread.profiles[0]!, NodeResourcesFit.descriptor).scoringStrategy.type).toBe('LeastAllocated');
     const w = Object.fromEntries(weights(spread));
     expect(w['ImageLocality']).toBe(1);
     expect(w['NodeResourcesFit']).toBeGreaterThan(w['ImageLocality']!);

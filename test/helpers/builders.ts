@@ -6,11 +6,13 @@ import { ClusterState } from '../../src/scheduler/cache/clusterState.js';
 import { PodInfo } from '../../src/scheduler/cache/podInfo.js';
 import { defaultSchedulerConfig } from '../../src/config/index.js';
 import type { ProfileConfig } from '../../src/config/types.js';
-import { EXTENSION_POINTS } from '../../src/scheduler/plugins/catalog.js';
+import { CLUSTER_EVENT_KINDS, EXTENSION_POINTS, type ClusterEventKind, type ExtensionPoint } from '../../src/scheduler/plugins/catalog.js';
 import { MemoryPort } from '../../src/adapters/simulator/memoryPort.js';
 import type { Clock } from '../../src/scheduler/clock.js';
 import { Framework } from '../../src/scheduler/framework/framework.js';
-import type { FrameworkHandle, PluginFactory } from '../../src/scheduler/framework/types.js';
+import type { FrameworkHandle, Plugin } from '../../src/scheduler/framework/types.js';
+import type { PluginDescriptor } from '../../src/scheduler/framework/plugin.js';
+import { PluginCatalog } from '../../src/scheduler/framework/pluginCatalog.js';
 
 export interface NodeOptions {
   cpu?: string;
@@ -98,7 +100,7 @@ export function makeCluster(nodes: Node[], assignedPods: Pod[] = []): ClusterSta
 
 /**
  * A profile with no plugins resolved; tests fill in the points they need. Plugin args are the configuration
- * loader's upstream defaults (a fresh copy per call, so tests may change them).
+ * loader's upstream defaults for every in-tree plugin (a fresh copy per call, so tests may replace entries).
  */
 export function emptyProfile(overrides: Partial<ProfileConfig> = {}): ProfileConfig {
   const plugins = Object.fromEntries(EXTENSION_POINTS.map((p) => [p, []])) as unknown as ProfileConfig['plugins'];
@@ -118,18 +120,42 @@ export function fixedClock(now = 0): Clock {
 }
 
 /**
- * A framework handle over `cluster` for plugin tests: the profile's plugins from `registry` (none by default),
+ * A framework handle over `cluster` for plugin tests: the profile's plugins from `plugins` (none by default),
  * a fixed clock and the simulator's in-memory port.
  */
 export function makeHandle(
   cluster: ClusterState,
   profile: ProfileConfig = emptyProfile(),
-  registry: ReadonlyMap<string, PluginFactory> = new Map(),
+  plugins: PluginCatalog = new PluginCatalog([]),
 ): FrameworkHandle {
-  return makeFramework(cluster, profile, registry).handle;
+  return makeFramework(cluster, profile, plugins).handle;
 }
 
 /** A framework for `profile` over `cluster`, with a fixed clock and the simulator's in-memory port. */
-export function makeFramework(cluster: ClusterState, profile: ProfileConfig, registry: ReadonlyMap<string, PluginFactory>): Framework {
-  return new Framework(profile, { cluster, registry, clock: fixedClock(), api: new MemoryPort(cluster) });
+export function makeFramework(cluster: ClusterState, profile: ProfileConfig, plugins: PluginCatalog): Framework {
+  return new Framework(profile, { cluster, plugins, clock: fixedClock(), api: new MemoryPort(cluster) });
+}
+
+/**
+ * A descriptor whose create always returns `plugin` (a hand-made test plugin, or a stand-in for an in-tree one).
+ * Its points and events come from `facts` (pass an in-tree descriptor to stand in for that plugin); without events
+ * it waits for every cluster event, as the queue treats a plugin it does not know.
+ */
+export function testDescriptor(
+  plugin: Plugin,
+  facts: { points?: readonly ExtensionPoint[]; events?: readonly ClusterEventKind[] } = {},
+): PluginDescriptor {
+  return { name: plugin.name, points: facts.points ?? [], events: facts.events ?? CLUSTER_EVENT_KINDS, create: () => plugin };
+}
+
+/** One plugin's decoded args in a profile, typed by the plugin's descriptor. */
+export function pluginArgsOf<A>(profile: ProfileConfig, descriptor: PluginDescriptor<A>): A {
+  return profile.pluginArgs.get(descriptor.name) as A;
+}
+
+/** Builds a plugin from its descriptor, as the framework does: with `args`, else the plugin's default args. */
+export function createPlugin<A>(descriptor: PluginDescriptor<A>, handle: FrameworkHandle, args?: A): Plugin {
+  if (!descriptor.create) throw new Error(`plugin ${descriptor.name} has no create: berth carries it out elsewhere`);
+  // A descriptor without an args spec takes undefined args.
+  return descriptor.create(handle, args ?? (descriptor.args?.defaults() as A));
 }

@@ -11,7 +11,6 @@ import {
   type BindPlugin,
   type FrameworkHandle,
   type PermitPlugin,
-  type PluginFactory,
   type PostBindPlugin,
   type PreBindPlugin,
   type ReservePlugin,
@@ -19,12 +18,14 @@ import {
   Status,
 } from '../../src/scheduler/framework/types.js';
 import type { ExtensionPoint } from '../../src/scheduler/plugins/catalog.js';
+import type { PluginDescriptor } from '../../src/scheduler/framework/plugin.js';
+import { PluginCatalog } from '../../src/scheduler/framework/pluginCatalog.js';
 import * as DefaultBinder from '../../src/scheduler/plugins/DefaultBinder.js';
 import * as DefaultPreemption from '../../src/scheduler/plugins/DefaultPreemption.js';
 import * as NodeResourcesFit from '../../src/scheduler/plugins/NodeResourcesFit.js';
 import { SeededRandom } from '../../src/scheduler/random.js';
 import { type AttemptEnd, Scheduler } from '../../src/scheduler/scheduler.js';
-import { emptyProfile, makeCluster, makeNode, makePod } from '../helpers/builders.js';
+import { emptyProfile, makeCluster, makeNode, makePod, testDescriptor } from '../helpers/builders.js';
 
 /** Calls made to the test plugins, in order. */
 type Log = string[];
@@ -91,14 +92,15 @@ interface Harness {
 /** A scheduler whose profile runs the given plugins at the given points, then DefaultBinder unless bind is given. */
 function harness(plugins: Array<{ point: ExtensionPoint; plugin: { name: string } }>, cluster = makeCluster([makeNode('n1')])): Harness {
   const profile = emptyProfile();
-  const registry = new Map<string, PluginFactory>();
+  // One descriptor per plugin name (a plugin may be listed at several points).
+  const descriptors = new Map<string, PluginDescriptor<unknown>>();
   for (const { point, plugin } of plugins) {
     profile.plugins[point].push({ name: plugin.name, weight: 1 });
-    registry.set(plugin.name, () => plugin);
+    descriptors.set(plugin.name, testDescriptor(plugin));
   }
   if (!plugins.some((p) => p.point === 'bind')) {
     profile.plugins.bind.push({ name: DefaultBinder.NAME, weight: 1 });
-    registry.set(DefaultBinder.NAME, DefaultBinder.create);
+    descriptors.set(DefaultBinder.NAME, DefaultBinder.descriptor);
   }
   const config = {
     source: 'test',
@@ -111,7 +113,7 @@ function harness(plugins: Array<{ point: ExtensionPoint; plugin: { name: string 
   } as unknown as SchedulerConfig;
   const clock = new VirtualClock();
   const port = new MemoryPort(cluster);
-  const scheduler = new Scheduler({ cluster, config, registry, random: new SeededRandom(3), clock, port });
+  const scheduler = new Scheduler({ cluster, config, plugins: new PluginCatalog([...descriptors.values()]), random: new SeededRandom(3), clock, port });
   port.attach((event) => scheduler.notify(event));
   return {
     scheduler,
@@ -382,10 +384,7 @@ describe('preemption of pods in their binding cycle', () => {
       makeCluster([makeNode('n1', { cpu: '1' })]),
     );
     const fw = h.scheduler.profiles.get('default-scheduler')!.framework;
-    const inTree = new Map<string, PluginFactory>([
-      [NodeResourcesFit.NAME, NodeResourcesFit.create],
-      [DefaultPreemption.NAME, DefaultPreemption.create],
-    ]);
+    const inTree = [NodeResourcesFit.descriptor, DefaultPreemption.descriptor];
     // Rebuild the profile with the in-tree filter and PostFilter added.
     const profile = { ...fw.profile, plugins: { ...fw.profile.plugins } };
     profile.plugins.preFilter = [{ name: NodeResourcesFit.NAME, weight: 1 }];
@@ -421,10 +420,7 @@ describe('preemption of pods in their binding cycle', () => {
     profile.plugins.preFilter = [{ name: NodeResourcesFit.NAME, weight: 1 }];
     profile.plugins.filter = [{ name: NodeResourcesFit.NAME, weight: 1 }];
     profile.plugins.postFilter = [{ name: DefaultPreemption.NAME, weight: 1 }];
-    const rebuilt = harnessWith(h, profile, new Map([
-      [NodeResourcesFit.NAME, NodeResourcesFit.create],
-      [DefaultPreemption.NAME, DefaultPreemption.create],
-    ]));
+    const rebuilt = harnessWith(h, profile, [NodeResourcesFit.descriptor, DefaultPreemption.descriptor]);
     rebuilt.scheduler.upsertPendingPod(new PodInfo(makePod('high', { uid: 'u-high', cpu: '1', priority: 10 })));
     const out = rebuilt.scheduler.scheduleOne()!;
     expect(out.result.kind === 'unschedulable' && out.result.message).toBe(
@@ -437,9 +433,9 @@ describe('preemption of pods in their binding cycle', () => {
   });
 });
 
-/** The same harness with another profile and registry (DefaultBinder kept). */
-function harnessWith(h: Harness, profile: import('../../src/config/types.js').ProfileConfig, registry: Map<string, PluginFactory>): Harness {
-  const all = new Map<string, PluginFactory>([[DefaultBinder.NAME, DefaultBinder.create], ...registry]);
+/** The same harness with another profile and more plugins (DefaultBinder and the harness's test plugins kept). */
+function harnessWith(h: Harness, profile: import('../../src/config/types.js').ProfileConfig, more: PluginDescriptor<unknown>[]): Harness {
+  const all = new Map<string, PluginDescriptor<unknown>>([DefaultBinder.descriptor, ...more].map((d) => [d.name, d]));
   for (const point of Object.keys(profile.plugins) as ExtensionPoint[]) {
     for (const { name } of profile.plugins[point]) {
       const existing = h.scheduler.profiles.get('default-scheduler')!.framework;
@@ -447,7 +443,7 @@ function harnessWith(h: Harness, profile: import('../../src/config/types.js').Pr
       const instance = [
         ...existing.reserve, ...existing.permit, ...existing.preBind, ...existing.bind, ...existing.postBind, ...existing.filter,
       ].find((p) => p.name === name);
-      if (instance) all.set(name, () => instance);
+      if (instance) all.set(name, testDescriptor(instance));
     }
   }
   const config = {
@@ -461,7 +457,7 @@ function harnessWith(h: Harness, profile: import('../../src/config/types.js').Pr
   } as unknown as SchedulerConfig;
   const clock = new VirtualClock();
   const port = new MemoryPort(h.cluster);
-  const scheduler = new Scheduler({ cluster: h.cluster, config, registry: all, random: new SeededRandom(3), clock, port });
+  const scheduler = new Scheduler({ cluster: h.cluster, config, plugins: new PluginCatalog([...all.values()]), random: new SeededRandom(3), clock, port });
   port.attach((event) => scheduler.notify(event));
   return { scheduler, cluster: h.cluster, port, clock, handle: () => scheduler.profiles.get('default-scheduler')!.framework.handle };
 }

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { SchedulerConfig } from '../../src/config/types.js';
 import type { ClusterState } from '../../src/scheduler/cache/clusterState.js';
-import { type FilterPlugin, type PluginFactory, type ScorePlugin, Status } from '../../src/scheduler/framework/types.js';
+import { type FilterPlugin, type ScorePlugin, Status } from '../../src/scheduler/framework/types.js';
+import { PluginCatalog } from '../../src/scheduler/framework/pluginCatalog.js';
 import { PodInfo } from '../../src/scheduler/cache/podInfo.js';
 import { SeededRandom } from '../../src/scheduler/random.js';
 import * as DefaultBinder from '../../src/scheduler/plugins/DefaultBinder.js';
+import * as NodeResourcesFit from '../../src/scheduler/plugins/NodeResourcesFit.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { MemoryPort } from '../../src/adapters/simulator/memoryPort.js';
 import { VirtualClock } from '../../src/adapters/simulator/virtualClock.js';
-import { emptyProfile, makeCluster, makeNode, makePod } from '../helpers/builders.js';
+import { emptyProfile, makeCluster, makeNode, makePod, testDescriptor } from '../helpers/builders.js';
 
 /** A fit filter on real requests (what NodeResourcesFit checks), rejecting as upstream words it. */
 const fit: FilterPlugin = {
@@ -37,12 +39,9 @@ function makeScheduler(cluster: ClusterState, clock = new VirtualClock(), port =
     profiles: [profile],
     effective: {},
   } as unknown as SchedulerConfig;
-  const registry = new Map<string, PluginFactory>([
-    [fit.name, () => fit],
-    [leastCpu.name, () => leastCpu],
-    [DefaultBinder.NAME, DefaultBinder.create],
-  ]);
-  const s = new Scheduler({ cluster, config, registry, random: new SeededRandom(7), clock, port });
+  // `fit` stands in for NodeResourcesFit, so the queue retries the pods it rejected on NodeResourcesFit's events.
+  const plugins = new PluginCatalog([testDescriptor(fit, NodeResourcesFit.descriptor), testDescriptor(leastCpu), DefaultBinder.descriptor]);
+  const s = new Scheduler({ cluster, config, plugins, random: new SeededRandom(7), clock, port });
   port.attach((event) => s.notify(event));
   return s;
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseSchedulerConfig } from '../../src/config/index.js';
 import type { Node, Pod } from '../../src/kube/api.js';
-import { IN_TREE_REGISTRY } from '../../src/scheduler/plugins/registry.js';
+import { IN_TREE_CATALOG } from '../../src/scheduler/plugins/inTree.js';
 import { ensureBinaries, startControlPlane, type ControlPlane, type ControlPlaneBinaries, type LogFn } from '../devcluster/index.js';
 import { createKubeClient, type KubeClient } from '../../src/adapters/live/kubeClient.js';
 import { simulate } from '../../src/adapters/simulator/simulate.js';
@@ -204,7 +204,7 @@ export async function topScoringNodes(s: Scenario, objects: Array<Record<string,
     where: `object ${i}`,
     obj: structuredClone(obj) as Record<string, unknown>,
   }));
-  const result = await simulate(buildSnapshot(all), config, IN_TREE_REGISTRY, { explain: true, maxAttempts: 1 });
+  const result = await simulate(buildSnapshot(all), config, IN_TREE_CATALOG, { explain: true, maxAttempts: 1 });
   const explanation = result.decisions[0]?.explanation ?? [];
   let best = -Infinity;
   for (const e of explanation) if (e.verdict === 'feasible' && e.total !== undefined && e.total > best) best = e.total;

@@ -11,7 +11,7 @@
 import type { Node, Pod } from '../../kube/api.js';
 import { ClusterState } from '../../scheduler/cache/clusterState.js';
 import type { SchedulerConfig } from '../../config/types.js';
-import type { PluginFactory } from '../../scheduler/framework/types.js';
+import type { PluginCatalog } from '../../scheduler/framework/pluginCatalog.js';
 import { PodInfo } from '../../scheduler/cache/podInfo.js';
 import type { ClusterEventKind } from '../../scheduler/plugins/catalog.js';
 import type { Random } from '../../scheduler/random.js';
@@ -27,7 +27,7 @@ import type { LiveLogger } from './reflector.js';
 export interface LiveSchedulerOptions {
   config: SchedulerConfig;
   client: KubeClient;
-  registry: ReadonlyMap<string, PluginFactory>;
+  plugins: PluginCatalog;
   logger: LiveLogger;
   random: Random;
   metrics?: SchedulerMetrics;
@@ -83,7 +83,7 @@ export class LiveScheduler {
     this.scheduler = new Scheduler({
       cluster: this.cluster,
       config: options.config,
-      registry: options.registry,
+      plugins: options.plugins,
       random: options.random,
       clock: realClock,
       port: this.port,

@@ -6,7 +6,7 @@
  */
 import type { SchedulerConfig } from '../../config/types.js';
 import type { NodeExplanation, PluginContribution } from '../../scheduler/framework/schedulePod.js';
-import type { PluginFactory } from '../../scheduler/framework/types.js';
+import type { PluginCatalog } from '../../scheduler/framework/pluginCatalog.js';
 import type { NodeInfo } from '../../scheduler/cache/nodeInfo.js';
 import { SeededRandom } from '../../scheduler/random.js';
 import { type AttemptEnd, type CycleOutcome, Scheduler } from '../../scheduler/scheduler.js';
@@ -123,7 +123,7 @@ function recordAttempt(decision: PodDecision, outcome: CycleOutcome, end: Attemp
 export async function simulate(
   snapshot: Snapshot,
   config: SchedulerConfig,
-  registry: ReadonlyMap<string, PluginFactory>,
+  plugins: PluginCatalog,
   options: SimulateOptions = {},
 ): Promise<SimulationResult> {
   const clock = new VirtualClock();
@@ -133,7 +133,7 @@ export async function simulate(
   const scheduler = new Scheduler({
     cluster: snapshot.cluster,
     config,
-    registry,
+    plugins,
     random: new SeededRandom(options.seed ?? 1),
     clock,
     port,

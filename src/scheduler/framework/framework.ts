@@ -11,6 +11,7 @@ import type { PodInfo } from '../cache/podInfo.js';
 import type { Clock } from '../clock.js';
 import type { ExtensionPoint } from '../plugins/catalog.js';
 import type { ClusterPort } from '../ports.js';
+import type { PluginCatalog } from './pluginCatalog.js';
 import type { PluginTimer } from './pluginTimer.js';
 import {
   type BindPlugin,
@@ -32,7 +33,6 @@ import {
   type NodeRejection,
   type PermitPlugin,
   type Plugin,
-  type PluginFactory,
   type PostBindPlugin,
   type PostFilterPlugin,
   type PreBindPlugin,
@@ -78,10 +78,10 @@ export interface PluginLists {
   readonly score: readonly WeightedScorePlugin[];
 }
 
-/** What a framework needs besides its profile: the cache view, the plugin registry, time and the object writer. */
+/** What a framework needs besides its profile: the cache view, the plugins it may build, time and the object writer. */
 export interface FrameworkDeps {
   cluster: ClusterView;
-  registry: ReadonlyMap<string, PluginFactory>;
+  plugins: PluginCatalog;
   clock: Clock;
   api: ClusterPort;
 }
@@ -128,17 +128,19 @@ export class Framework implements PluginLists {
     this.profile = profile;
     this.waitingPods = new WaitingPods(deps.clock);
     this.handle = this.makeHandle(deps);
+    // The config loader gives every plugin that takes args its args; a hand-built profile may leave some out.
+    const argsOf = (name: string): unknown =>
+      profile.pluginArgs.has(name) ? profile.pluginArgs.get(name) : deps.plugins.argsSpecOf(name)?.defaults();
     const instances = new Map<string, Plugin>();
     const instance = (name: string): Plugin | undefined => {
       const existing = instances.get(name);
       if (existing) return existing;
-      const factory = deps.registry.get(name);
-      if (!factory) return undefined;
-      const created = factory(this.handle);
-      instances.set(name, created);
+      const created = deps.plugins.create(name, this.handle, argsOf(name));
+      if (created) instances.set(name, created);
       return created;
     };
-    // Each point's plugins, in the profile's order; an unknown name is inert, a known plugin lacking the point is an error.
+    // Each point's plugins, in the profile's order. A name the catalog cannot build (unknown, or carried out
+    // elsewhere) is inert; a built plugin lacking the point is an error.
     const collect = <T extends Plugin>(point: ExtensionPoint, is: (p: Plugin) => p is T, add: (p: T, weight: number) => void): void => {
       for (const { name, weight } of profile.plugins[point]) {
         const p = instance(name);

@@ -151,6 +151,7 @@ export interface WaitingPod {
 export interface FrameworkHandle {
   /** Read-only view of berth's cache: only the cache (fed by an adapter, assumed by the core) writes it. */
   readonly cluster: ClusterView;
+  /** The profile being run (schedulerName, plugin lists). A plugin's args come to it through its descriptor's create. */
   readonly profile: ProfileConfig;
   /** The injected clock (PreBind waits, timeouts). */
   readonly clock: Clock;
@@ -273,8 +274,6 @@ export interface PostBindPlugin extends Plugin {
   /** Informational, after a successful binding (cleanup); cannot fail. */
   postBind(state: CycleState, pod: PodInfo, nodeName: string): void;
 }
-
-export type PluginFactory = (handle: FrameworkHandle) => Plugin;
 
 export function isPreFilter(p: Plugin): p is PreFilterPlugin {
   return typeof (p as Partial<PreFilterPlugin>).preFilter === 'function';

@@ -6,7 +6,8 @@
  */
 import type { PodInfo } from '../cache/podInfo.js';
 import type { ClusterPort } from '../ports.js';
-import { type BindPlugin, type CycleState, type PluginFactory, Status } from '../framework/types.js';
+import { type BindPlugin, type CycleState, Status } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 
 export const NAME = 'DefaultBinder';
 
@@ -21,4 +22,9 @@ export class DefaultBinder implements BindPlugin {
   }
 }
 
-export const create: PluginFactory = (handle) => new DefaultBinder(handle.api);
+export const descriptor = {
+  name: NAME,
+  points: ['bind'],
+  events: [],
+  create: (handle) => new DefaultBinder(handle.api),
+} satisfies PluginDescriptor;

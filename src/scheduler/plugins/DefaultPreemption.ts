@@ -36,13 +36,19 @@ import {
   type CycleState,
   type Diagnosis,
   type FrameworkHandle,
-  type PluginFactory,
   type PostFilterPlugin,
   type PostFilterResult,
   Status,
 } from '../framework/types.js';
+import type { PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
 
 export const NAME = 'DefaultPreemption';
+
+/** DefaultPreemptionArgs, defaulted and validated: how many candidate nodes a dry run looks for at least. */
+export interface DefaultPreemptionArgs {
+  minCandidateNodesPercentage: number;
+  minCandidateNodesAbsolute: number;
+}
 
 export const MSG_PREEMPTION_POLICY_NEVER = 'not eligible due to preemptionPolicy=Never.';
 export const MSG_TERMINATING_ON_NOMINATED = 'not eligible due to a terminating pod on the nominated node.';
@@ -170,7 +176,10 @@ type VictimSelection = { victims: PodInfo[]; status?: undefined } | { victims?: 
 export class DefaultPreemption implements PostFilterPlugin {
   readonly name = NAME;
 
-  constructor(private readonly handle: FrameworkHandle) {}
+  constructor(
+    private readonly handle: FrameworkHandle,
+    private readonly args: DefaultPreemptionArgs,
+  ) {}
 
   postFilter(state: CycleState, pod: PodInfo, diagnosis: Diagnosis, numAllNodes: number): PostFilterResult {
     // 1) Eligibility.
@@ -188,7 +197,7 @@ export class DefaultPreemption implements PostFilterPlugin {
     const candidates: PreemptionCandidate[] = [];
     const errors: string[] = [];
     if (potential.length > 0) {
-      const args = this.handle.profile.pluginArgs.DefaultPreemption;
+      const args = this.args;
       const wanted = numCandidates(potential.length, args.minCandidateNodesPercentage, args.minCandidateNodesAbsolute);
       // Offset 0 (upstream: random); sequential, stopping as soon as enough candidates were found.
       for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
@@ -287,4 +296,35 @@ export class DefaultPreemption implements PostFilterPlugin {
   }
 }
 
-export const create: PluginFactory = (handle) => new DefaultPreemption(handle);
+/** pluginConfig args: upstream's defaulting and validation of DefaultPreemptionArgs. */
+const argsSpec: PluginArgsSpec<DefaultPreemptionArgs> = {
+  fields: ['minCandidateNodesPercentage', 'minCandidateNodesAbsolute'],
+  defaults: () => ({ minCandidateNodesPercentage: 10, minCandidateNodesAbsolute: 100 }),
+  decode: (dec, raw, path) => {
+    const out = argsSpec.defaults();
+    const pctPath = [...path, 'minCandidateNodesPercentage'];
+    const absPath = [...path, 'minCandidateNodesAbsolute'];
+    out.minCandidateNodesPercentage = dec.integer(raw['minCandidateNodesPercentage'], pctPath) ?? out.minCandidateNodesPercentage;
+    out.minCandidateNodesAbsolute = dec.integer(raw['minCandidateNodesAbsolute'], absPath) ?? out.minCandidateNodesAbsolute;
+    if (out.minCandidateNodesPercentage < 0 || out.minCandidateNodesPercentage > 100) {
+      dec.error(pctPath, `${out.minCandidateNodesPercentage} not in valid range [0, 100]`, 'use a percentage from 0 to 100 (default 10)');
+    }
+    if (out.minCandidateNodesAbsolute < 0) {
+      dec.error(absPath, `${out.minCandidateNodesAbsolute} not in valid range [0, inf)`, 'use 0 or more (default 100)');
+    }
+    if (out.minCandidateNodesPercentage === 0 && out.minCandidateNodesAbsolute === 0) {
+      dec.error(pctPath, 'cannot be zero at the same time as minCandidateNodesAbsolute', 'set at least one of the two above zero');
+    }
+    return out;
+  },
+  render: (a) => ({ minCandidateNodesPercentage: a.minCandidateNodesPercentage, minCandidateNodesAbsolute: a.minCandidateNodesAbsolute }),
+};
+
+export const descriptor = {
+  name: NAME,
+  // preEnqueue: upstream's PreEnqueue holds back pods whose async preemption is still in flight (SchedulerAsyncPreemption).
+  points: ['preEnqueue', 'postFilter'],
+  events: [],
+  args: argsSpec,
+  create: (handle, args) => new DefaultPreemption(handle, args),
+} satisfies PluginDescriptor<DefaultPreemptionArgs>;

@@ -18,7 +18,6 @@ import {
   Code,
   type CycleState,
   type FilterPlugin,
-  type PluginFactory,
   type PostFilterPlugin,
   type PostFilterResult,
   type PreFilterOutcome,
@@ -29,6 +28,8 @@ import {
   SKIP,
   Status,
 } from '../framework/types.js';
+import type { PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
+import { formatGoDuration } from '../../kube/duration.js';
 
 export const NAME = 'DynamicResources';
 const STATE_KEY = `PreFilter${NAME}`;
@@ -76,4 +77,30 @@ export class DynamicResources implements PreFilterPlugin, FilterPlugin, PostFilt
   }
 }
 
-export const create: PluginFactory = () => new DynamicResources();
+/**
+ * pluginConfig args: DynamicResourcesArgs (filterTimeout, bindingTimeout) are validated as upstream validates them.
+ * berth allocates no devices, so nothing reads them: they decode to nothing and `config check` does not print them.
+ */
+const argsSpec: PluginArgsSpec<undefined> = {
+  fields: ['filterTimeout', 'bindingTimeout'],
+  defaults: () => undefined,
+  decode: (dec, raw, path) => {
+    const filterTimeout = dec.duration(raw['filterTimeout'], [...path, 'filterTimeout']);
+    if (filterTimeout !== undefined && filterTimeout < 0) {
+      dec.error([...path, 'filterTimeout'], `${formatGoDuration(filterTimeout)} must be zero or positive`, 'use 0s to disable the timeout');
+    }
+    const bindingTimeout = dec.duration(raw['bindingTimeout'], [...path, 'bindingTimeout']);
+    if (bindingTimeout !== undefined && bindingTimeout < 1) {
+      dec.error([...path, 'bindingTimeout'], `${formatGoDuration(bindingTimeout)} must be at least 1 second`, 'use 1s or more');
+    }
+    return undefined;
+  },
+};
+
+export const descriptor = {
+  name: NAME,
+  points: ['preEnqueue', 'preFilter', 'filter', 'postFilter', 'score', 'reserve', 'preBind'],
+  events: [],
+  args: argsSpec,
+  create: () => new DynamicResources(),
+} satisfies PluginDescriptor;

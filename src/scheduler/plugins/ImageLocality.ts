@@ -11,7 +11,8 @@
  * (a 1 GiB image on one of three nodes scores 32 there and 0 elsewhere). berth's tunable plugin weight is the remedy.
  */
 import type { ClusterView } from '../cache/clusterState.js';
-import { MAX_NODE_SCORE, type CycleState, type FrameworkHandle, type PluginFactory, type ScorePlugin } from '../framework/types.js';
+import { MAX_NODE_SCORE, type CycleState, type FrameworkHandle, type ScorePlugin } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 
@@ -59,4 +60,9 @@ export class ImageLocality implements ScorePlugin {
   }
 }
 
-export const create: PluginFactory = (handle) => new ImageLocality(handle);
+export const descriptor = {
+  name: NAME,
+  points: ['score'],
+  events: [],
+  create: (handle) => new ImageLocality(handle),
+} satisfies PluginDescriptor;

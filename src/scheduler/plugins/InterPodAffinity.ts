@@ -14,7 +14,6 @@
  * mergeAffinityTermNamespacesIfNotEmpty does.
  */
 import type { Labels, PodAffinityTerm, WeightedPodAffinityTerm } from '../../kube/api.js';
-import type { InterPodAffinityArgs } from '../../config/types.js';
 import {
   MAX_NODE_SCORE,
   SKIP,
@@ -22,17 +21,23 @@ import {
   type CycleState,
   type FilterPlugin,
   type FrameworkHandle,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
   type PreScorePlugin,
   type ScorePlugin,
 } from '../framework/types.js';
+import type { PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { compileLabelSelector, MATCH_EVERYTHING, MATCH_NOTHING, type LabelMatcher } from '../../kube/selectors.js';
 
 export const NAME = 'InterPodAffinity';
+
+/** InterPodAffinityArgs, defaulted and validated. */
+export interface InterPodAffinityArgs {
+  hardPodAffinityWeight: number;
+  ignorePreferredTermsOfExistingPods: boolean;
+}
 
 export const ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH = "node(s) didn't satisfy existing pods anti-affinity rules";
 export const ERR_REASON_AFFINITY_RULES_NOT_MATCH = "node(s) didn't match pod affinity rules";
@@ -253,14 +258,11 @@ interface PreScoreState {
 
 export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
   readonly name = NAME;
-  private readonly args: InterPodAffinityArgs;
 
-  constructor(private readonly handle: FrameworkHandle) {
-    this.args = handle.profile.pluginArgs.InterPodAffinity ?? {
-      hardPodAffinityWeight: 1,
-      ignorePreferredTermsOfExistingPods: false,
-    };
-  }
+  constructor(
+    private readonly handle: FrameworkHandle,
+    private readonly args: InterPodAffinityArgs,
+  ) {}
 
   preFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): PreFilterOutcome {
     const namespaceLabels = this.handle.cluster.namespaceLabels;
@@ -441,4 +443,32 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
   }
 }
 
-export const create: PluginFactory = (handle) => new InterPodAffinity(handle);
+/** pluginConfig args: upstream's defaulting and validation of InterPodAffinityArgs. */
+const argsSpec: PluginArgsSpec<InterPodAffinityArgs> = {
+  fields: ['hardPodAffinityWeight', 'ignorePreferredTermsOfExistingPods'],
+  defaults: () => ({ hardPodAffinityWeight: 1, ignorePreferredTermsOfExistingPods: false }),
+  decode: (dec, raw, path) => {
+    const out = argsSpec.defaults();
+    const w = dec.integer(raw['hardPodAffinityWeight'], [...path, 'hardPodAffinityWeight']);
+    if (w !== undefined) {
+      if (w < 0 || w > 100) dec.error([...path, 'hardPodAffinityWeight'], `${w} not in valid range [0, 100]`, 'use a weight from 0 to 100 (default 1)');
+      out.hardPodAffinityWeight = w;
+    }
+    const ignore = dec.boolean(raw['ignorePreferredTermsOfExistingPods'], [...path, 'ignorePreferredTermsOfExistingPods']);
+    if (ignore !== undefined) out.ignorePreferredTermsOfExistingPods = ignore;
+    return out;
+  },
+  render: (a) => {
+    const out: Record<string, unknown> = { hardPodAffinityWeight: a.hardPodAffinityWeight };
+    if (a.ignorePreferredTermsOfExistingPods) out['ignorePreferredTermsOfExistingPods'] = true;
+    return out;
+  },
+};
+
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete', 'NamespaceChange'],
+  args: argsSpec,
+  create: (handle, args) => new InterPodAffinity(handle, args),
+} satisfies PluginDescriptor<InterPodAffinityArgs>;

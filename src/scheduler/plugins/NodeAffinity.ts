@@ -17,18 +17,23 @@ import {
   Status,
   type CycleState,
   type FilterPlugin,
-  type FrameworkHandle,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
   type PreScorePlugin,
   type ScorePlugin,
 } from '../framework/types.js';
+import type { ArgsDecoder, FieldPath, PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
+import { decodeNodeSelectorTerm } from './argsHelpers.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { compileLabelSelector, compileNodeSelectorTerm, compileNodeSelectorTerms, type NodeMatcher } from '../../kube/selectors.js';
 
 export const NAME = 'NodeAffinity';
+
+/** NodeAffinityArgs, validated: node affinity the profile adds to every pod. */
+export interface NodeAffinityArgs {
+  addedAffinity?: NodeAffinitySpec;
+}
 
 export const ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector";
 export const ERR_REASON_ENFORCED = "node(s) didn't match scheduler-enforced node affinity";
@@ -166,4 +171,59 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
   }
 }
 
-export const create: PluginFactory = (handle: FrameworkHandle) => new NodeAffinity(handle.profile.pluginArgs.NodeAffinity?.addedAffinity);
+// ---------------------------------------------------------------------------------------------------------------
+// pluginConfig args: upstream's validation of NodeAffinityArgs (addedAffinity is a node affinity without defaults).
+
+const NODE_AFFINITY_FIELDS = ['requiredDuringSchedulingIgnoredDuringExecution', 'preferredDuringSchedulingIgnoredDuringExecution'];
+
+type PreferredTerms = NonNullable<NodeAffinitySpec['preferredDuringSchedulingIgnoredDuringExecution']>;
+
+function decodePreferredTerms(dec: ArgsDecoder, value: unknown, path: FieldPath): PreferredTerms | undefined {
+  const prefs = dec.array(value, path);
+  if (prefs === undefined) return undefined;
+  const out: PreferredTerms = [];
+  prefs.forEach((item, i) => {
+    const p = [...path, i];
+    const pr = dec.object(item, p, ['weight', 'preference'], 'a preferred scheduling term');
+    if (pr === undefined) return;
+    const weight = dec.integer(pr['weight'], [...p, 'weight']) ?? 0;
+    out.push({ weight, preference: decodeNodeSelectorTerm(dec, pr['preference'], [...p, 'preference']) });
+  });
+  return out;
+}
+
+function decodeAddedAffinity(dec: ArgsDecoder, value: unknown, path: FieldPath): NodeAffinitySpec | undefined {
+  const a = dec.object(value, path, NODE_AFFINITY_FIELDS, 'addedAffinity');
+  if (a === undefined) return undefined;
+  const affinity: NodeAffinitySpec = {};
+  const reqPath = [...path, 'requiredDuringSchedulingIgnoredDuringExecution'];
+  const req = dec.object(a['requiredDuringSchedulingIgnoredDuringExecution'], reqPath, ['nodeSelectorTerms'], 'a node selector');
+  if (req !== undefined) {
+    const terms = dec.array(req['nodeSelectorTerms'], [...reqPath, 'nodeSelectorTerms']) ?? [];
+    affinity.requiredDuringSchedulingIgnoredDuringExecution = {
+      nodeSelectorTerms: terms.map((t, i) => decodeNodeSelectorTerm(dec, t, [...reqPath, 'nodeSelectorTerms', i])),
+    };
+  }
+  const prefPath = [...path, 'preferredDuringSchedulingIgnoredDuringExecution'];
+  const preferred = decodePreferredTerms(dec, a['preferredDuringSchedulingIgnoredDuringExecution'], prefPath);
+  if (preferred !== undefined) affinity.preferredDuringSchedulingIgnoredDuringExecution = preferred;
+  return affinity;
+}
+
+const argsSpec: PluginArgsSpec<NodeAffinityArgs> = {
+  fields: ['addedAffinity'],
+  defaults: () => ({}),
+  decode: (dec, raw, path) => {
+    const addedAffinity = decodeAddedAffinity(dec, raw['addedAffinity'], [...path, 'addedAffinity']);
+    return addedAffinity === undefined ? {} : { addedAffinity };
+  },
+  render: (a) => (a.addedAffinity === undefined ? {} : { addedAffinity: structuredClone(a.addedAffinity) }),
+};
+
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate'],
+  args: argsSpec,
+  create: (_handle, args) => new NodeAffinity(args.addedAffinity),
+} satisfies PluginDescriptor<NodeAffinityArgs>;

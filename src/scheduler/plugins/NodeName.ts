@@ -2,7 +2,8 @@
  * NodeName (upstream plugins/nodename): a pod that names a node in spec.nodeName fits only that node.
  * Released upstream versions (through v1.35) have only a Filter here; no PreFilter narrows the node set.
  */
-import { Status, type CycleState, type FilterPlugin, type PluginFactory, type PreFilterOutcome, type PreFilterPlugin } from '../framework/types.js';
+import { Status, type CycleState, type FilterPlugin, type PreFilterOutcome, type PreFilterPlugin } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 
@@ -28,4 +29,9 @@ export class NodeName implements PreFilterPlugin, FilterPlugin {
   }
 }
 
-export const create: PluginFactory = () => new NodeName();
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter'],
+  events: ['NodeAdd', 'NodeUpdate'],
+  create: () => new NodeName(),
+} satisfies PluginDescriptor;

@@ -7,10 +7,10 @@ import {
   Status,
   type CycleState,
   type FilterPlugin,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { HostPort, PodInfo } from '../cache/podInfo.js';
 
@@ -49,4 +49,9 @@ export class NodePorts implements PreFilterPlugin, FilterPlugin {
   }
 }
 
-export const create: PluginFactory = () => new NodePorts();
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter'],
+  events: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete'],
+  create: () => new NodePorts(),
+} satisfies PluginDescriptor;

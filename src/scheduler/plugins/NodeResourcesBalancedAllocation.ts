@@ -17,22 +17,26 @@
  * PreScore returns Skip when the pod requests none of the configured resources (upstream v1.33+,
  * kubernetes/kubernetes#129138), so best-effort pods are not all drawn to the same node. No NormalizeScore.
  */
-import type { NodeResourcesBalancedAllocationArgs } from '../../config/types.js';
 import {
   MAX_NODE_SCORE,
   SKIP,
   type CycleState,
-  type FrameworkHandle,
-  type PluginFactory,
   type PreScorePlugin,
   type ScorePlugin,
   type Status,
 } from '../framework/types.js';
+import type { PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { balancedResourceScore, goDiv, ResourceVectors } from './resourceAllocation.js';
+import { decodeDefaultedResources, defaultResources, type ResourceSpec } from './argsHelpers.js';
 
 export const NAME = 'NodeResourcesBalancedAllocation';
+
+/** NodeResourcesBalancedAllocationArgs, defaulted and validated. */
+export interface NodeResourcesBalancedAllocationArgs {
+  resources: ResourceSpec[];
+}
 
 const PRE_SCORE_KEY = 'NodeResourcesBalancedAllocation/preScore';
 
@@ -55,8 +59,7 @@ export class NodeResourcesBalancedAllocation implements PreScorePlugin, ScorePlu
   readonly formula: BalancedAllocationFormula;
   private readonly vectors: ResourceVectors;
 
-  constructor(handle: FrameworkHandle, options: BalancedAllocationOptions = {}) {
-    const args: NodeResourcesBalancedAllocationArgs = handle.profile.pluginArgs.NodeResourcesBalancedAllocation;
+  constructor(args: NodeResourcesBalancedAllocationArgs, options: BalancedAllocationOptions = {}) {
     this.vectors = new ResourceVectors(args.resources, true);
     this.formula = options.formula ?? DEFAULT_BALANCED_ALLOCATION_FORMULA;
   }
@@ -86,4 +89,27 @@ export class NodeResourcesBalancedAllocation implements PreScorePlugin, ScorePlu
   }
 }
 
-export const create: PluginFactory = (handle) => new NodeResourcesBalancedAllocation(handle);
+/** pluginConfig args: upstream's defaulting and validation of NodeResourcesBalancedAllocationArgs. */
+const argsSpec: PluginArgsSpec<NodeResourcesBalancedAllocationArgs> = {
+  fields: ['resources'],
+  defaults: () => ({ resources: defaultResources() }),
+  decode: (dec, raw, path) => {
+    const resources = decodeDefaultedResources(dec, raw['resources'], [...path, 'resources']);
+    const seen = new Set<string>();
+    resources.forEach((r, i) => {
+      if (seen.has(r.name)) dec.error([...path, 'resources', i, 'name'], `duplicate resource "${r.name}"`, 'list each resource once');
+      seen.add(r.name);
+      if (r.weight !== 1) dec.error([...path, 'resources', i, 'weight'], `weight ${r.weight} must be 1`, 'NodeResourcesBalancedAllocation only supports weight 1 (or omit it)');
+    });
+    return { resources };
+  },
+  render: (a) => ({ resources: a.resources.map((r) => ({ ...r })) }),
+};
+
+export const descriptor = {
+  name: NAME,
+  points: ['preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete'],
+  args: argsSpec,
+  create: (_handle, args) => new NodeResourcesBalancedAllocation(args),
+} satisfies PluginDescriptor<NodeResourcesBalancedAllocationArgs>;

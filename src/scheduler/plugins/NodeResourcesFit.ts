@@ -18,19 +18,17 @@
  *
  * PreScore never returns Skip: upstream's Fit.PreScore always writes its state (unlike BalancedAllocation's).
  */
-import type { NodeResourcesFitArgs } from '../../config/types.js';
 import {
   Code,
   Status,
   type CycleState,
   type FilterPlugin,
-  type FrameworkHandle,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
   type PreScorePlugin,
   type ScorePlugin,
 } from '../framework/types.js';
+import type { ArgsDecoder, FieldPath, PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { isExtendedResourceName } from '../../kube/resources.js';
@@ -41,8 +39,28 @@ import {
   ResourceVectors,
   type VectorScorer,
 } from './resourceAllocation.js';
+import {
+  checkLabelName,
+  decodeDefaultedResources,
+  decodeShape,
+  defaultResources,
+  type ResourceSpec,
+  type UtilizationShapePoint,
+  validateShape,
+} from './argsHelpers.js';
 
 export const NAME = 'NodeResourcesFit';
+
+/** NodeResourcesFitArgs, defaulted and validated. */
+export interface NodeResourcesFitArgs {
+  ignoredResources: string[];
+  ignoredResourceGroups: string[];
+  scoringStrategy: {
+    type: 'LeastAllocated' | 'MostAllocated' | 'RequestedToCapacityRatio';
+    resources: ResourceSpec[];
+    requestedToCapacityRatio?: { shape: UtilizationShapePoint[] };
+  };
+}
 
 const PRE_FILTER_KEY = 'NodeResourcesFit/preFilter';
 const PRE_SCORE_KEY = 'NodeResourcesFit/preScore';
@@ -112,8 +130,7 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   private readonly vectors: ResourceVectors;
   private readonly scorer: VectorScorer;
 
-  constructor(handle: FrameworkHandle) {
-    const args: NodeResourcesFitArgs = handle.profile.pluginArgs.NodeResourcesFit;
+  constructor(args: NodeResourcesFitArgs) {
     this.ignoredResources = new Set(args.ignoredResources);
     this.ignoredResourceGroups = new Set(args.ignoredResourceGroups);
     const strategy = args.scoringStrategy;
@@ -239,4 +256,110 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   }
 }
 
-export const create: PluginFactory = (handle) => new NodeResourcesFit(handle);
+// ---------------------------------------------------------------------------------------------------------------
+// pluginConfig args: upstream's defaulting and validation of NodeResourcesFitArgs.
+
+type ScoringStrategy = NodeResourcesFitArgs['scoringStrategy'];
+const SCORING_TYPES = ['LeastAllocated', 'MostAllocated', 'RequestedToCapacityRatio'] as const;
+
+function defaultArgs(): NodeResourcesFitArgs {
+  return { ignoredResources: [], ignoredResourceGroups: [], scoringStrategy: { type: 'LeastAllocated', resources: defaultResources() } };
+}
+
+/** ignoredResources: label names. */
+function decodeIgnoredResources(dec: ArgsDecoder, value: unknown, path: FieldPath): string[] {
+  const out: string[] = [];
+  (dec.array(value, path) ?? []).forEach((r, i) => {
+    const s = dec.string(r, [...path, i]);
+    if (s === undefined) return;
+    checkLabelName(dec, s, [...path, i]);
+    out.push(s);
+  });
+  return out;
+}
+
+/** ignoredResourceGroups: label names without "/" (the prefix of extended resource names). */
+function decodeIgnoredGroups(dec: ArgsDecoder, value: unknown, path: FieldPath): string[] {
+  const out: string[] = [];
+  (dec.array(value, path) ?? []).forEach((g, i) => {
+    const s = dec.string(g, [...path, i]);
+    if (s === undefined) return;
+    if (s.includes('/')) dec.error([...path, i], `resource group name "${s}" can't contain '/'`, 'give the group prefix only, e.g. "example.com"');
+    else checkLabelName(dec, s, [...path, i]);
+    out.push(s);
+  });
+  return out;
+}
+
+/** A scoringStrategy as written; undefined when absent (upstream then defaults the whole strategy). */
+function decodeScoringStrategy(dec: ArgsDecoder, value: unknown, path: FieldPath): ScoringStrategy | undefined {
+  const raw = dec.object(value, path, ['type', 'resources', 'requestedToCapacityRatio'], 'scoringStrategy');
+  if (raw === undefined) return undefined;
+  const type = dec.string(raw['type'], [...path, 'type']);
+  const knownType = SCORING_TYPES.find((t) => t === type);
+  if (knownType === undefined) {
+    // Upstream only defaults the type when the whole scoringStrategy is absent.
+    dec.error(
+      [...path, 'type'],
+      type === undefined || type === '' ? 'scoringStrategy.type is required' : `unsupported scoring strategy type "${type}"`,
+      `supported values: ${SCORING_TYPES.join(', ')}`,
+    );
+  }
+  const resources = decodeDefaultedResources(dec, raw['resources'], [...path, 'resources']);
+  resources.forEach((r, i) => {
+    if (r.weight <= 0 || r.weight > 100) {
+      dec.error([...path, 'resources', i, 'weight'], `resource weight of ${r.name} not in valid range (0, 100]`, 'use a weight from 1 to 100 (0 means 1)');
+    }
+    if (r.name === '') dec.error([...path, 'resources', i, 'name'], 'resource name is required', 'name a resource such as cpu or memory');
+  });
+  const strategy: ScoringStrategy = { type: knownType ?? 'LeastAllocated', resources };
+
+  const ratioPath = [...path, 'requestedToCapacityRatio'];
+  const rawRatio = dec.object(raw['requestedToCapacityRatio'], ratioPath, ['shape'], 'requestedToCapacityRatio');
+  if (knownType === 'RequestedToCapacityRatio') {
+    if (rawRatio === undefined) {
+      dec.error(ratioPath, 'requestedToCapacityRatio must be specified when type is RequestedToCapacityRatio', 'add requestedToCapacityRatio.shape with utilization/score points');
+    } else {
+      const shape = decodeShape(dec, rawRatio['shape'], [...ratioPath, 'shape']) ?? [];
+      validateShape(dec, shape, [...ratioPath, 'shape']);
+      strategy.requestedToCapacityRatio = { shape };
+    }
+  } else if (rawRatio !== undefined) {
+    dec.error(ratioPath, 'requestedToCapacityRatio must be nil when type is not RequestedToCapacityRatio', 'remove it or set type: RequestedToCapacityRatio');
+  }
+  return strategy;
+}
+
+const argsSpec: PluginArgsSpec<NodeResourcesFitArgs> = {
+  fields: ['ignoredResources', 'ignoredResourceGroups', 'scoringStrategy'],
+  defaults: defaultArgs,
+  decode: (dec, raw, path) => {
+    const out = defaultArgs();
+    out.ignoredResources = decodeIgnoredResources(dec, raw['ignoredResources'], [...path, 'ignoredResources']);
+    out.ignoredResourceGroups = decodeIgnoredGroups(dec, raw['ignoredResourceGroups'], [...path, 'ignoredResourceGroups']);
+    out.scoringStrategy = decodeScoringStrategy(dec, raw['scoringStrategy'], [...path, 'scoringStrategy']) ?? out.scoringStrategy;
+    return out;
+  },
+  render: (a) => {
+    const strategy: Record<string, unknown> = {
+      type: a.scoringStrategy.type,
+      resources: a.scoringStrategy.resources.map((r) => ({ ...r })),
+    };
+    if (a.scoringStrategy.requestedToCapacityRatio !== undefined) {
+      strategy['requestedToCapacityRatio'] = { shape: a.scoringStrategy.requestedToCapacityRatio.shape.map((p) => ({ ...p })) };
+    }
+    const out: Record<string, unknown> = {};
+    if (a.ignoredResources.length > 0) out['ignoredResources'] = [...a.ignoredResources];
+    if (a.ignoredResourceGroups.length > 0) out['ignoredResourceGroups'] = [...a.ignoredResourceGroups];
+    out['scoringStrategy'] = strategy;
+    return out;
+  },
+};
+
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete', 'AssignedPodUpdate'],
+  args: argsSpec,
+  create: (_handle, args) => new NodeResourcesFit(args),
+} satisfies PluginDescriptor<NodeResourcesFitArgs>;

@@ -3,7 +3,8 @@
  * unless they tolerate the taint node.kubernetes.io/unschedulable:NoSchedule.
  */
 import type { Taint } from '../../kube/api.js';
-import { Status, type CycleState, type FilterPlugin, type PluginFactory, type PreFilterOutcome, type PreFilterPlugin } from '../framework/types.js';
+import { Status, type CycleState, type FilterPlugin, type PreFilterOutcome, type PreFilterPlugin } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { TAINT_EFFECT_NO_SCHEDULE, tolerationsTolerateTaint } from './tolerations.js';
@@ -31,4 +32,9 @@ export class NodeUnschedulable implements PreFilterPlugin, FilterPlugin {
   }
 }
 
-export const create: PluginFactory = () => new NodeUnschedulable();
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter'],
+  events: ['NodeAdd', 'NodeUpdate'],
+  create: () => new NodeUnschedulable(),
+} satisfies PluginDescriptor;

@@ -23,7 +23,6 @@ import {
   type FilterPlugin,
   type FrameworkHandle,
   MAX_NODE_SCORE,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
   type PreScorePlugin,
@@ -31,10 +30,18 @@ import {
   SKIP,
   Status,
 } from '../framework/types.js';
+import type { ArgsDecoder, FieldPath, PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
+import { checkLabelName } from './argsHelpers.js';
 import { requiredNodeAffinityMatcher } from './NodeAffinity.js';
 import { findUntoleratedTaint, isDoNotScheduleTaint } from './tolerations.js';
 
 export const NAME = 'PodTopologySpread';
+
+/** PodTopologySpreadArgs, defaulted and validated. */
+export interface PodTopologySpreadArgs {
+  defaultConstraints: TopologySpreadConstraint[];
+  defaultingType: 'System' | 'List';
+}
 
 /** Upstream ErrReasonConstraintsNotMatch / ErrReasonNodeLabelNotMatch. */
 export const ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints";
@@ -323,9 +330,8 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
   private readonly defaults: readonly TopologySpreadConstraint[];
   private readonly systemDefaulted: boolean;
 
-  constructor(handle: FrameworkHandle) {
+  constructor(handle: FrameworkHandle, args: PodTopologySpreadArgs) {
     this.handle = handle;
-    const args = handle.profile.pluginArgs.PodTopologySpread;
     this.systemDefaulted = args.defaultingType === 'System';
     this.defaults = this.systemDefaulted ? SYSTEM_DEFAULT_CONSTRAINTS : args.defaultConstraints;
   }
@@ -519,4 +525,91 @@ function requiredAffinity(pod: PodInfo): (node: NodeInfo) => boolean {
   return (node) => match(node.labels, node.name);
 }
 
-export const create: PluginFactory = (handle) => new PodTopologySpread(handle);
+// ---------------------------------------------------------------------------------------------------------------
+// pluginConfig args: upstream's defaulting and validation of PodTopologySpreadArgs.
+
+const CONSTRAINT_FIELDS = [
+  'maxSkew',
+  'topologyKey',
+  'whenUnsatisfiable',
+  'labelSelector',
+  'minDomains',
+  'nodeAffinityPolicy',
+  'nodeTaintsPolicy',
+  'matchLabelKeys',
+];
+
+/** One of defaultConstraints, validated (and checked against the `earlier` ones for duplicates). */
+function decodeDefaultConstraint(
+  dec: ArgsDecoder,
+  item: unknown,
+  p: FieldPath,
+  earlier: readonly TopologySpreadConstraint[],
+): TopologySpreadConstraint | undefined {
+  const c = dec.object(item, p, CONSTRAINT_FIELDS, 'a topology spread constraint');
+  if (c === undefined) return undefined;
+  const maxSkew = dec.integer(c['maxSkew'], [...p, 'maxSkew']) ?? 0;
+  if (maxSkew <= 0) dec.error([...p, 'maxSkew'], `maxSkew ${maxSkew} not in valid range (0, inf)`, 'set maxSkew to 1 or more');
+  const topologyKey = dec.string(c['topologyKey'], [...p, 'topologyKey']) ?? '';
+  if (topologyKey === '') dec.error([...p, 'topologyKey'], 'topologyKey can not be empty', 'use a node label key such as topology.kubernetes.io/zone');
+  else checkLabelName(dec, topologyKey, [...p, 'topologyKey']);
+  const when = dec.string(c['whenUnsatisfiable'], [...p, 'whenUnsatisfiable']) ?? '';
+  if (when === '') dec.error([...p, 'whenUnsatisfiable'], 'whenUnsatisfiable can not be empty', 'supported values: DoNotSchedule, ScheduleAnyway');
+  else if (when !== DO_NOT_SCHEDULE && when !== SCHEDULE_ANYWAY) {
+    dec.error([...p, 'whenUnsatisfiable'], `unsupported whenUnsatisfiable "${when}"`, 'supported values: DoNotSchedule, ScheduleAnyway');
+  }
+  if (c['labelSelector'] !== undefined && c['labelSelector'] !== null) {
+    dec.error([...p, 'labelSelector'], 'constraint must not define a selector, as they are deduced for each pod', 'remove labelSelector from default constraints');
+  }
+  const duplicate = earlier.findIndex((other) => other.topologyKey === topologyKey && other.whenUnsatisfiable === when);
+  if (duplicate >= 0) dec.error(p, `duplicate constraint {${topologyKey}, ${when}}`, `merge it with defaultConstraints[${duplicate}]`);
+  const constraint: TopologySpreadConstraint = { maxSkew, topologyKey, whenUnsatisfiable: when };
+  const minDomains = dec.integer(c['minDomains'], [...p, 'minDomains']);
+  if (minDomains !== undefined) constraint.minDomains = minDomains;
+  for (const policy of ['nodeAffinityPolicy', 'nodeTaintsPolicy'] as const) {
+    const v = dec.string(c[policy], [...p, policy]);
+    if (v === undefined) continue;
+    if (v !== 'Honor' && v !== 'Ignore') dec.error([...p, policy], `unsupported ${policy} "${v}"`, 'supported values: Honor, Ignore');
+    constraint[policy] = v;
+  }
+  const keys = dec.array(c['matchLabelKeys'], [...p, 'matchLabelKeys']);
+  if (keys !== undefined) constraint.matchLabelKeys = keys.map((k, j) => dec.string(k, [...p, 'matchLabelKeys', j]) ?? '');
+  return constraint;
+}
+
+const argsSpec: PluginArgsSpec<PodTopologySpreadArgs> = {
+  fields: ['defaultConstraints', 'defaultingType'],
+  defaults: () => ({ defaultConstraints: [], defaultingType: 'System' }),
+  decode: (dec, raw, path) => {
+    const typePath = [...path, 'defaultingType'];
+    const rawType = dec.string(raw['defaultingType'], typePath);
+    let defaultingType: PodTopologySpreadArgs['defaultingType'] = 'System';
+    if (rawType === 'List' || rawType === 'System') defaultingType = rawType;
+    else if (rawType !== undefined && rawType !== '') dec.error(typePath, `unsupported defaultingType "${rawType}"`, 'supported values: System, List');
+
+    const constraintsPath = [...path, 'defaultConstraints'];
+    const constraints: TopologySpreadConstraint[] = [];
+    (dec.array(raw['defaultConstraints'], constraintsPath) ?? []).forEach((item, i) => {
+      const constraint = decodeDefaultConstraint(dec, item, [...constraintsPath, i], constraints);
+      if (constraint !== undefined) constraints.push(constraint);
+    });
+    if (defaultingType === 'System' && constraints.length > 0) {
+      dec.error(typePath, 'defaultingType System is invalid when defaultConstraints are not empty', 'set defaultingType: List to use your own defaultConstraints');
+    }
+    return { defaultConstraints: constraints, defaultingType };
+  },
+  render: (a) => {
+    const out: Record<string, unknown> = {};
+    if (a.defaultConstraints.length > 0) out['defaultConstraints'] = structuredClone(a.defaultConstraints);
+    out['defaultingType'] = a.defaultingType;
+    return out;
+  },
+};
+
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate', 'NodeDelete', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
+  args: argsSpec,
+  create: (handle, args) => new PodTopologySpread(handle, args),
+} satisfies PluginDescriptor<PodTopologySpreadArgs>;

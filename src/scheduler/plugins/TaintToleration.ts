@@ -14,9 +14,9 @@ import {
   Status,
   type CycleState,
   type FilterPlugin,
-  type PluginFactory,
   type PreScorePlugin,
   type ScorePlugin, type PreFilterOutcome, type PreFilterPlugin } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { findUntoleratedTaint, isDoNotScheduleTaint, TAINT_EFFECT_PREFER_NO_SCHEDULE, tolerationsTolerateTaint } from './tolerations.js';
@@ -95,4 +95,9 @@ export class TaintToleration implements PreFilterPlugin, FilterPlugin, PreScoreP
   }
 }
 
-export const create: PluginFactory = () => new TaintToleration();
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate'],
+  create: () => new TaintToleration(),
+} satisfies PluginDescriptor;

@@ -26,8 +26,6 @@ import {
   Status,
   type CycleState,
   type FilterPlugin,
-  type FrameworkHandle,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
   type PreBindPlugin,
@@ -35,11 +33,19 @@ import {
   type ReservePlugin,
   type ScorePlugin,
 } from '../framework/types.js';
+import type { PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
+import { decodeShape, type UtilizationShapePoint, validateShape } from './argsHelpers.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { compileNodeSelectorTerm } from '../../kube/selectors.js';
 
 export const NAME = 'VolumeBinding';
+
+/** VolumeBindingArgs, defaulted and validated. */
+export interface VolumeBindingArgs {
+  bindTimeoutSeconds: number;
+  shape?: UtilizationShapePoint[];
+}
 
 export const ERR_REASON_UNBOUND_IMMEDIATE = 'pod has unbound immediate PersistentVolumeClaims';
 export const ERR_REASON_NODE_CONFLICT = 'node(s) had volume node affinity conflict';
@@ -220,4 +226,39 @@ export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreScorePlu
   }
 }
 
-export const create: PluginFactory = (handle: FrameworkHandle) => new VolumeBinding(handle.cluster);
+/**
+ * pluginConfig args: upstream's defaulting and validation of VolumeBindingArgs. berth's VolumeBinding does not use
+ * them (it leaves the PV controller handshake, which bindTimeoutSeconds bounds, to the cluster and does not score;
+ * see the file comment), but a configuration holding them is checked and printed as upstream does.
+ */
+const argsSpec: PluginArgsSpec<VolumeBindingArgs> = {
+  fields: ['bindTimeoutSeconds', 'shape'],
+  defaults: () => ({ bindTimeoutSeconds: 600 }),
+  decode: (dec, raw, path) => {
+    const out = argsSpec.defaults();
+    const t = dec.integer(raw['bindTimeoutSeconds'], [...path, 'bindTimeoutSeconds'], 64);
+    if (t !== undefined) {
+      if (t < 0) dec.error([...path, 'bindTimeoutSeconds'], `invalid bindTimeoutSeconds ${t}, should not be a negative value`, 'use 0 or more seconds (default 600)');
+      out.bindTimeoutSeconds = t;
+    }
+    const shape = decodeShape(dec, raw['shape'], [...path, 'shape']);
+    if (shape !== undefined) {
+      validateShape(dec, shape, [...path, 'shape']);
+      out.shape = shape;
+    }
+    return out;
+  },
+  render: (a) => {
+    const out: Record<string, unknown> = { bindTimeoutSeconds: a.bindTimeoutSeconds };
+    if (a.shape !== undefined) out['shape'] = a.shape.map((p) => ({ ...p }));
+    return out;
+  },
+};
+
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter', 'reserve', 'preBind', 'preScore', 'score'],
+  events: ['NodeAdd', 'NodeUpdate', 'PvcChange', 'PvChange', 'StorageClassChange'],
+  args: argsSpec,
+  create: (handle) => new VolumeBinding(handle.cluster),
+} satisfies PluginDescriptor<VolumeBindingArgs>;

@@ -19,11 +19,10 @@ import {
   Status,
   type CycleState,
   type FilterPlugin,
-  type FrameworkHandle,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { pvcNotFoundMessage } from './VolumeBinding.js';
@@ -151,4 +150,9 @@ export class VolumeRestrictions implements PreFilterPlugin, FilterPlugin {
   }
 }
 
-export const create: PluginFactory = (handle: FrameworkHandle) => new VolumeRestrictions(handle.cluster);
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter'],
+  events: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete', 'PvcChange'],
+  create: (handle) => new VolumeRestrictions(handle.cluster),
+} satisfies PluginDescriptor;

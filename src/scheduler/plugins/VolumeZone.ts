@@ -19,11 +19,10 @@ import {
   Status,
   type CycleState,
   type FilterPlugin,
-  type FrameworkHandle,
-  type PluginFactory,
   type PreFilterOutcome,
   type PreFilterPlugin,
 } from '../framework/types.js';
+import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { persistentVolumeClaimClass, pvcNotFoundMessage } from './VolumeBinding.js';
@@ -136,4 +135,9 @@ export class VolumeZone implements PreFilterPlugin, FilterPlugin {
   }
 }
 
-export const create: PluginFactory = (handle: FrameworkHandle) => new VolumeZone(handle.cluster);
+export const descriptor = {
+  name: NAME,
+  points: ['preFilter', 'filter'],
+  events: ['NodeAdd', 'NodeUpdate', 'PvcChange', 'PvChange', 'StorageClassChange'],
+  create: (handle) => new VolumeZone(handle.cluster),
+} satisfies PluginDescriptor;

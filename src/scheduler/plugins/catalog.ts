@@ -1,7 +1,7 @@
 /**
- * What berth knows of each upstream plugin name: the extension points it implements (for multiPoint expansion and
- * validation) and the events that can make a pod it rejected schedulable (for the queue's retry decisions).
- * Names, order and extension points follow upstream's in-tree registry and default profile.
+ * The vocabulary plugin descriptors are written in (extension points, cluster events) and upstream's default
+ * profile. What each plugin implements and waits for is in its own descriptor (src/scheduler/framework/plugin.ts);
+ * the in-tree ones are listed in inTree.ts.
  */
 
 export const EXTENSION_POINTS = [
@@ -20,77 +20,24 @@ export const EXTENSION_POINTS = [
 ] as const;
 export type ExtensionPoint = (typeof EXTENSION_POINTS)[number];
 
-/** Cluster events the queue reacts to; a rejected pod is retried only on events its rejecting plugins listen to. */
-export type ClusterEventKind =
-  | 'NodeAdd'
-  | 'NodeUpdate'
-  | 'NodeDelete'
-  | 'AssignedPodAdd'
-  | 'AssignedPodUpdate'
-  | 'AssignedPodDelete'
-  | 'PvcChange'
-  | 'PvChange'
-  | 'StorageClassChange'
-  | 'NamespaceChange'
-  | 'WorkloadChange';
-
-export interface PluginDescriptor {
-  name: string;
-  points: readonly ExtensionPoint[];
-  events: readonly ClusterEventKind[];
-}
-
-const NODE_CHANGES: ClusterEventKind[] = ['NodeAdd', 'NodeUpdate'];
-
-export const PLUGIN_CATALOG: readonly PluginDescriptor[] = [
-  { name: 'SchedulingGates', points: ['preEnqueue'], events: [] },
-  { name: 'PrioritySort', points: ['queueSort'], events: [] },
-  { name: 'NodeUnschedulable', points: ['preFilter', 'filter'], events: NODE_CHANGES },
-  { name: 'NodeName', points: ['preFilter', 'filter'], events: NODE_CHANGES },
-  { name: 'TaintToleration', points: ['preFilter', 'filter', 'preScore', 'score'], events: NODE_CHANGES },
-  { name: 'NodeAffinity', points: ['preFilter', 'filter', 'preScore', 'score'], events: NODE_CHANGES },
-  { name: 'NodePorts', points: ['preFilter', 'filter'], events: [...NODE_CHANGES, 'AssignedPodDelete'] },
-  {
-    name: 'NodeResourcesFit',
-    points: ['preFilter', 'filter', 'preScore', 'score'],
-    events: [...NODE_CHANGES, 'AssignedPodDelete', 'AssignedPodUpdate'],
-  },
-  { name: 'VolumeRestrictions', points: ['preFilter', 'filter'], events: [...NODE_CHANGES, 'AssignedPodDelete', 'PvcChange'] },
-  { name: 'NodeVolumeLimits', points: ['preFilter', 'filter'], events: [...NODE_CHANGES, 'AssignedPodDelete', 'PvcChange', 'PvChange'] },
-  {
-    name: 'VolumeBinding',
-    points: ['preFilter', 'filter', 'reserve', 'preBind', 'preScore', 'score'],
-    events: [...NODE_CHANGES, 'PvcChange', 'PvChange', 'StorageClassChange'],
-  },
-  { name: 'VolumeZone', points: ['preFilter', 'filter'], events: [...NODE_CHANGES, 'PvcChange', 'PvChange', 'StorageClassChange'] },
-  {
-    name: 'PodTopologySpread',
-    points: ['preFilter', 'filter', 'preScore', 'score'],
-    events: [...NODE_CHANGES, 'NodeDelete', 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete'],
-  },
-  {
-    name: 'InterPodAffinity',
-    points: ['preFilter', 'filter', 'preScore', 'score'],
-    events: [...NODE_CHANGES, 'AssignedPodAdd', 'AssignedPodUpdate', 'AssignedPodDelete', 'NamespaceChange'],
-  },
-  {
-    name: 'DynamicResources',
-    points: ['preEnqueue', 'preFilter', 'filter', 'postFilter', 'score', 'reserve', 'preBind'],
-    events: [],
-  },
-  // preEnqueue: upstream's PreEnqueue holds back pods whose async preemption is still in flight (SchedulerAsyncPreemption).
-  { name: 'DefaultPreemption', points: ['preEnqueue', 'postFilter'], events: [] },
-  {
-    name: 'NodeResourcesBalancedAllocation',
-    points: ['preScore', 'score'],
-    events: [...NODE_CHANGES, 'AssignedPodDelete'],
-  },
-  { name: 'ImageLocality', points: ['score'], events: [] },
-  { name: 'DefaultBinder', points: ['bind'], events: [] },
-  { name: 'NodeDeclaredFeatures', points: ['preFilter', 'filter'], events: NODE_CHANGES },
-];
-
-export const PLUGINS_BY_NAME: ReadonlyMap<string, PluginDescriptor> = new Map(PLUGIN_CATALOG.map((p) => [p.name, p]));
+/**
+ * Cluster events the queue reacts to; a rejected pod is retried only on events its rejecting plugins listen to
+ * (each plugin's descriptor lists them).
+ */
+export const CLUSTER_EVENT_KINDS = [
+  'NodeAdd',
+  'NodeUpdate',
+  'NodeDelete',
+  'AssignedPodAdd',
+  'AssignedPodUpdate',
+  'AssignedPodDelete',
+  'PvcChange',
+  'PvChange',
+  'StorageClassChange',
+  'NamespaceChange',
+  'WorkloadChange',
+] as const;
+export type ClusterEventKind = (typeof CLUSTER_EVENT_KINDS)[number];
 
 /** Upstream v1 default profile: multiPoint plugins in order, with score weights where upstream sets one. */
 export const DEFAULT_MULTI_POINT: ReadonlyArray<{ name: string; weight?: number }> = [

@@ -18,7 +18,7 @@
  *
  * All arithmetic mirrors Go's int64 with truncating division; see mulDiv for the exactness guard.
  */
-import type { ResourceSpec, UtilizationShapePoint } from '../../config/types.js';
+import type { ResourceSpec, UtilizationShapePoint } from './argsHelpers.js';
 import { MAX_NODE_SCORE } from '../framework/types.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';

@@ -6,7 +6,7 @@
  */
 import { Heap } from './heap.js';
 import type { PodInfo } from '../cache/podInfo.js';
-import { type ClusterEventKind, PLUGINS_BY_NAME } from '../plugins/catalog.js';
+import type { ClusterEventKind } from '../plugins/catalog.js';
 
 export interface QueuedPod {
   pod: PodInfo;
@@ -25,6 +25,11 @@ export interface QueuedPod {
 export type QueueName = 'active' | 'backoff' | 'unschedulable' | 'gated';
 
 export interface QueueOptions {
+  /**
+   * The events that can make a pod the plugin rejected schedulable (PluginCatalog.eventsOf); undefined for a plugin
+   * the caller does not know.
+   */
+  eventsOf: (plugin: string) => readonly ClusterEventKind[] | undefined;
   initialBackoffMs: number;
   maxBackoffMs: number;
   /** Unschedulable pods older than this are moved back (upstream podMaxInUnschedulablePodsDuration, 5 min). */
@@ -201,9 +206,9 @@ export class SchedulingQueue {
   private relevant(q: QueuedPod, event: ClusterEventKind): boolean {
     if (q.unschedulablePlugins.size === 0) return true;
     for (const plugin of q.unschedulablePlugins) {
-      const descriptor = PLUGINS_BY_NAME.get(plugin);
+      const events = this.options.eventsOf(plugin);
       // Unknown rejectors (should not happen) are treated as interested in everything rather than stranding pods.
-      if (!descriptor || descriptor.events.includes(event)) return true;
+      if (!events || events.includes(event)) return true;
     }
     return false;
   }

@@ -6,7 +6,7 @@ import { createKubeClient, type KubeClient } from '../../../src/adapters/live/ku
 import type { LeaderElector } from '../../../src/adapters/live/leaderElection.js';
 import { LiveScheduler } from '../../../src/adapters/live/liveScheduler.js';
 import { parseSchedulerConfig } from '../../../src/config/index.js';
-import { IN_TREE_REGISTRY } from '../../../src/scheduler/plugins/registry.js';
+import { IN_TREE_CATALOG } from '../../../src/scheduler/plugins/inTree.js';
 import { SeededRandom } from '../../../src/scheduler/random.js';
 import type { AttemptEnd, CycleOutcome } from '../../../src/scheduler/scheduler.js';
 import { type FakeAnswer, FakeApiServer, type FakeObject, makeLogger, waitFor } from './fakeApiServer.js';
@@ -41,7 +41,7 @@ function start(elector?: Pick<LeaderElector, 'isLeader'>): LiveScheduler {
   live = new LiveScheduler({
     config: parseSchedulerConfig(CONFIG, 'test.yaml'),
     client,
-    registry: IN_TREE_REGISTRY,
+    plugins: IN_TREE_CATALOG,
     logger: makeLogger(),
     random: new SeededRandom(1),
     ...(elector ? { elector: elector as LeaderElector } : {}),

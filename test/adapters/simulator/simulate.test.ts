@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSchedulerConfig, loadSchedulerConfig, parseSchedulerConfig } from '../../../src/config/index.js';
-import { IN_TREE_REGISTRY } from '../../../src/scheduler/plugins/registry.js';
+import { IN_TREE_CATALOG } from '../../../src/scheduler/plugins/inTree.js';
 import { renderExplain, renderJson, renderTable } from '../../../src/adapters/simulator/report.js';
 import { simulate } from '../../../src/adapters/simulator/simulate.js';
 import { buildSnapshot, loadSnapshot, parseSnapshotText, SnapshotError } from '../../../src/adapters/simulator/snapshot.js';
@@ -37,7 +37,7 @@ spec:
 describe('simulate', () => {
   it('places pods against the evolving state and reports the FailedScheduling message for the rest', async () => {
     const snap = snapshotOf(`${TWO_NODES}${pendingPod('a', '6')}${pendingPod('bb', '2')}${pendingPod('ccc', '3')}`);
-    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
     const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
     expect(byPod.get('default/a')?.node).toBe('big');
     // After a (6 cpu on big), bb fits only on small (2 cpu) or big (2 left): LeastAllocated prefers... both at 0 free after;
@@ -57,7 +57,7 @@ describe('simulate', () => {
       `${TWO_NODES.replace('cpu: "8"', 'cpu: "1"')}${pendingPod('early', '2')}${pendingPod('late', '2', 'priority: 100')}`,
     );
     // Only one 2-cpu pod fits (on small): the higher-priority one, although it was created later, goes first.
-    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
     const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
     expect(byPod.get('default/late')?.node).toBe('small');
     expect(byPod.get('default/early')?.node).toBeNull();
@@ -78,7 +78,7 @@ spec:
 `;
     const nodes = TWO_NODES.replace(/metadata: \{name: (\w+)\}/g, 'metadata: {name: $1, labels: {kubernetes.io/hostname: $1}}');
     const snap = snapshotOf(`${nodes}${follower.replace('00:00:00', '00:00:01')}${leader}`);
-    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
     const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
     const leaderNode = byPod.get('default/z-leader')?.node;
     expect(leaderNode).not.toBeNull();
@@ -88,7 +88,7 @@ spec:
 
   it('leaves pods that name another scheduler alone', async () => {
     const snap = snapshotOf(`${TWO_NODES}${pendingPod('mine', '1')}${pendingPod('other', '1', 'schedulerName: someone-else')}`);
-    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
     expect(result.decisions.map((d) => d.pod)).toEqual(['default/mine']);
     expect(result.skipped).toEqual([{ pod: 'default/other', schedulerName: 'someone-else' }]);
   });
@@ -106,7 +106,7 @@ spec:
   priority: -10
   containers: [{name: pause, image: pause, resources: {requests: {cpu: "3", memory: 1Gi}}}]
 ${pendingPod('user', '2')}`);
-    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
     const user = result.decisions.find((d) => d.pod === 'default/user');
     expect(user?.node).toBe('only');
     expect(user?.preempted).toEqual(['jhub/placeholder-0']);
@@ -115,7 +115,7 @@ ${pendingPod('user', '2')}`);
 
   it('explains filter verdicts and per-plugin scores', async () => {
     const snap = snapshotOf(`${TWO_NODES}${pendingPod('x', '4')}`);
-    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY, { explain: true });
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG, { explain: true });
     const x = result.decisions[0];
     expect(x?.node).toBe('big');
     const text = renderExplain(result);
@@ -132,7 +132,7 @@ describe('bundled examples', () => {
   it('JupyterHub user-scheduler packs user pods onto the busiest node and leaves hub-3 empty', async () => {
     const snap = loadSnapshot([`${EXAMPLES}jupyterhub/cluster.yaml`]);
     const config = loadSchedulerConfig(`${EXAMPLES}jupyterhub/user-scheduler.yaml`);
-    const result = await simulate(snap, config, IN_TREE_REGISTRY);
+    const result = await simulate(snap, config, IN_TREE_CATALOG);
     expect(result.decisions).toHaveLength(8);
     expect(result.decisions.every((d) => d.node !== null)).toBe(true);
     const counts = new Map<string, number>();
@@ -146,9 +146,9 @@ describe('bundled examples', () => {
 
   it('ImageLocality weighted high piles replicas onto the image holder; weighted low they spread', async () => {
     const snap = () => loadSnapshot([`${EXAMPLES}image-locality/cluster.yaml`]);
-    const high = await simulate(snap(), loadSchedulerConfig(`${EXAMPLES}image-locality/weight-high.yaml`), IN_TREE_REGISTRY);
+    const high = await simulate(snap(), loadSchedulerConfig(`${EXAMPLES}image-locality/weight-high.yaml`), IN_TREE_CATALOG);
     expect(new Set(high.decisions.map((d) => d.node))).toEqual(new Set(['node-1']));
-    const low = await simulate(snap(), loadSchedulerConfig(`${EXAMPLES}image-locality/weight-low.yaml`), IN_TREE_REGISTRY);
+    const low = await simulate(snap(), loadSchedulerConfig(`${EXAMPLES}image-locality/weight-low.yaml`), IN_TREE_CATALOG);
     expect(new Set(low.decisions.map((d) => d.node))).toEqual(new Set(['node-1', 'node-2', 'node-3']));
   });
 
@@ -158,7 +158,7 @@ describe('bundled examples', () => {
       'inline',
     );
     const snap = snapshotOf(`${TWO_NODES}${pendingPod('mine', '1', 'schedulerName: berth')}${pendingPod('theirs', '1')}`);
-    const result = await simulate(snap, config, IN_TREE_REGISTRY);
+    const result = await simulate(snap, config, IN_TREE_CATALOG);
     expect(result.decisions.map((d) => d.pod)).toEqual(['default/mine']);
   });
 });
@@ -230,7 +230,7 @@ kind: Pod
 metadata: {name: preemptor, namespace: default, creationTimestamp: "2026-01-01T00:00:02Z"}
 spec: {priority: 1000, containers: [{name: c, image: x, resources: {requests: {cpu: "3"}}}]}
 `);
-    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
     const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
     expect(byPod.get('default/preemptor')?.node).toBe('n1');
     expect(byPod.get('default/preemptor')?.preempted.sort()).toEqual(['default/low-n1-a', 'default/low-n1-b']);

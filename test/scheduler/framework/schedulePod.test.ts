@@ -5,7 +5,6 @@ import { numFeasibleNodesToFind, PodScheduler, type ScheduleOptions } from '../.
 import {
   type FilterPlugin,
   type Plugin,
-  type PluginFactory,
   type PostFilterPlugin,
   type PreFilterOutcome,
   type PreFilterPlugin,
@@ -17,7 +16,8 @@ import {
 import type { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
 import type { Random } from '../../../src/scheduler/random.js';
 import { SeededRandom } from '../../../src/scheduler/random.js';
-import { emptyProfile, makeCluster, makeFramework, makeNode, podInfo } from '../../helpers/builders.js';
+import { PluginCatalog } from '../../../src/scheduler/framework/pluginCatalog.js';
+import { emptyProfile, makeCluster, makeFramework, makeNode, podInfo, testDescriptor } from '../../helpers/builders.js';
 
 type Point = 'preFilter' | 'filter' | 'postFilter' | 'preScore' | 'score';
 
@@ -38,17 +38,16 @@ function setup({ plugins, nodes, random, percentageOfNodesToScore, noScore }: Se
   const nodeList = typeof nodes === 'number' ? Array.from({ length: nodes }, (_, i) => makeNode(nodeName(i))) : nodes;
   const cluster = makeCluster(nodeList);
   const profile = emptyProfile({ percentageOfNodesToScore });
-  const registry = new Map<string, PluginFactory>();
+  const descriptors = new Map(plugins.map(({ plugin }) => [plugin.name, testDescriptor(plugin)]));
   for (const { plugin, points, weight } of plugins) {
-    registry.set(plugin.name, () => plugin);
     for (const point of points) profile.plugins[point].push({ name: plugin.name, weight: point === 'score' ? (weight ?? 1) : 1 });
   }
   if (!noScore && profile.plugins.score.length === 0) {
     const zero: ScorePlugin = { name: 'ZeroScore', score: () => 0 };
-    registry.set(zero.name, () => zero);
+    descriptors.set(zero.name, testDescriptor(zero));
     profile.plugins.score.push({ name: zero.name, weight: 1 });
   }
-  const framework = makeFramework(cluster, profile, registry);
+  const framework = makeFramework(cluster, profile, new PluginCatalog([...descriptors.values()]));
   return { scheduler: new PodScheduler(framework, random ?? new SeededRandom(1)), cluster };
 }
 
@@ -611,12 +610,12 @@ describe('Framework construction', () => {
   it('plugins without a factory are inert; a plugin enabled at a point it lacks is an error', () => {
     const profile = emptyProfile();
     profile.plugins.filter.push({ name: 'VolumeBinding', weight: 1 });
-    const fw = makeFramework(makeCluster([]), profile, new Map());
+    const fw = makeFramework(makeCluster([]), profile, new PluginCatalog([]));
     expect(fw.inert).toEqual(['VolumeBinding']);
     const bad = emptyProfile();
     bad.plugins.score.push({ name: 'OnlyFilter', weight: 1 });
-    const registry = new Map<string, PluginFactory>([['OnlyFilter', () => filterPlugin('OnlyFilter', () => null)]]);
-    expect(() => makeFramework(makeCluster([]), bad, registry)).toThrow(/no score implementation/);
+    const plugins = new PluginCatalog([testDescriptor(filterPlugin('OnlyFilter', () => null))]);
+    expect(() => makeFramework(makeCluster([]), bad, plugins)).toThrow(/no score implementation/);
   });
 
   it('one instance per plugin across points', () => {
@@ -624,16 +623,18 @@ describe('Framework construction', () => {
     const profile = emptyProfile();
     profile.plugins.preFilter.push({ name: 'X', weight: 1 });
     profile.plugins.filter.push({ name: 'X', weight: 1 });
-    const registry = new Map<string, PluginFactory>([
-      [
-        'X',
-        () => {
+    const plugins = new PluginCatalog([
+      {
+        name: 'X',
+        points: ['preFilter', 'filter'],
+        events: [],
+        create: () => {
           created++;
           return preFilterPlugin('X', null, () => null);
         },
-      ],
+      },
     ]);
-    const fw = makeFramework(makeCluster([]), profile, registry);
+    const fw = makeFramework(makeCluster([]), profile, plugins);
     expect(created).toBe(1);
     expect(fw.preFilter[0]).toBe(fw.filter[0]);
   });

@@ -6,7 +6,6 @@ import {
   Code,
   CycleState,
   type Diagnosis,
-  type PluginFactory,
   type PostFilterResult,
   Status,
 } from '../../../src/scheduler/framework/types.js';
@@ -21,14 +20,11 @@ import {
 import * as NodeResourcesFit from '../../../src/scheduler/plugins/NodeResourcesFit.js';
 import * as TaintToleration from '../../../src/scheduler/plugins/TaintToleration.js';
 import { SeededRandom } from '../../../src/scheduler/random.js';
-import { emptyProfile, makeCluster, makeFramework, makeHandle, makeNode, makePod, podInfo } from '../../helpers/builders.js';
+import { PluginCatalog } from '../../../src/scheduler/framework/pluginCatalog.js';
+import { createPlugin, emptyProfile, makeCluster, makeFramework, makeHandle, makeNode, makePod, podInfo } from '../../helpers/builders.js';
 import type { ProfileConfig } from '../../../src/config/types.js';
 
-const REGISTRY = new Map<string, PluginFactory>([
-  [TaintToleration.NAME, TaintToleration.create],
-  [NodeResourcesFit.NAME, NodeResourcesFit.create],
-  [DefaultPreemption.NAME, DefaultPreemption.create],
-]);
+const PLUGINS = new PluginCatalog([TaintToleration.descriptor, NodeResourcesFit.descriptor, DefaultPreemption.descriptor]);
 
 function profile(args?: { minCandidateNodesPercentage: number; minCandidateNodesAbsolute: number }): ProfileConfig {
   const p = emptyProfile();
@@ -38,12 +34,12 @@ function profile(args?: { minCandidateNodesPercentage: number; minCandidateNodes
     { name: NodeResourcesFit.NAME, weight: 1 },
   ];
   p.plugins.postFilter = [{ name: DefaultPreemption.NAME, weight: 1 }];
-  if (args) p.pluginArgs.DefaultPreemption = args;
+  if (args) p.pluginArgs = new Map([...p.pluginArgs, [DefaultPreemption.NAME, args]]);
   return p;
 }
 
 function scheduler(cluster: ClusterState, prof = profile()): PodScheduler {
-  return new PodScheduler(makeFramework(cluster, prof, REGISTRY), new SeededRandom(1));
+  return new PodScheduler(makeFramework(cluster, prof, PLUGINS), new SeededRandom(1));
 }
 
 function unschedulable(cluster: ClusterState, pod: PodInfo, prof = profile()): UnschedulableResult {
@@ -285,8 +281,8 @@ describe('DefaultPreemption: the cluster state is restored', () => {
     const cluster = busyCluster();
     const before = fingerprint(cluster);
     let calls = 0;
-    const plugin = DefaultPreemption.create({
-      ...makeHandle(cluster, profile(), REGISTRY),
+    const plugin = createPlugin(DefaultPreemption.descriptor, {
+      ...makeHandle(cluster, profile(), PLUGINS),
       runFilterPluginsWithNominatedPods: () => {
         calls++;
         if (calls === 2) throw new Error('boom');
@@ -309,8 +305,8 @@ describe('DefaultPreemption: the cluster state is restored', () => {
     const cluster = busyCluster();
     const before = fingerprint(cluster);
     const seen: string[][] = [];
-    const plugin = DefaultPreemption.create({
-      ...makeHandle(cluster, profile(), REGISTRY),
+    const plugin = createPlugin(DefaultPreemption.descriptor, {
+      ...makeHandle(cluster, profile(), PLUGINS),
       runFilterPluginsWithNominatedPods: (_state, _pod, node) => {
         seen.push(node.pods.map((p) => p.name).sort());
         // Fits only while v2 (priority 2) is gone.

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSchedulerConfig } from '../../../src/config/index.js';
 import { CycleState, Code } from '../../../src/scheduler/framework/types.js';
-import { create, ERR_REASON_UNSUPPORTED, NAME } from '../../../src/scheduler/plugins/DynamicResources.js';
-import { IN_TREE_REGISTRY } from '../../../src/scheduler/plugins/registry.js';
+import { descriptor, ERR_REASON_UNSUPPORTED, NAME } from '../../../src/scheduler/plugins/DynamicResources.js';
+import { IN_TREE_CATALOG } from '../../../src/scheduler/plugins/inTree.js';
 import { simulate } from '../../../src/adapters/simulator/simulate.js';
 import { buildSnapshot, parseSnapshotText } from '../../../src/adapters/simulator/snapshot.js';
-import { emptyProfile, makeCluster, podInfo, makeHandle } from '../../helpers/builders.js';
+import { createPlugin, emptyProfile, makeCluster, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const NODES = `
 kind: Node
@@ -19,12 +19,12 @@ status: {allocatable: {cpu: "1", memory: 1Gi, pods: "10"}}
 
 async function messageFor(podYaml: string): Promise<string | null> {
   const snap = buildSnapshot(parseSnapshotText(`${NODES}---\n${podYaml}`, 'snap.yaml'));
-  const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_REGISTRY);
+  const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
   return result.decisions[0]?.message ?? null;
 }
 
 describe('DynamicResources (v1.37 default plugin, pods without claims)', () => {
-  const plugin = create(makeHandle(makeCluster([]), emptyProfile()));
+  const plugin = createPlugin(descriptor, makeHandle(makeCluster([]), emptyProfile()));
 
   it('skips pods without claims at PreFilter and scores 0', async () => {
     const state = new CycleState();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CycleState, type ScorePlugin } from '../../../src/scheduler/framework/types.js';
-import { calculatePriority, create, ImageLocality, MAX_CONTAINER_THRESHOLD, MIN_THRESHOLD, NAME } from '../../../src/scheduler/plugins/ImageLocality.js';
+import { calculatePriority, descriptor, ImageLocality, MAX_CONTAINER_THRESHOLD, MIN_THRESHOLD, NAME } from '../../../src/scheduler/plugins/ImageLocality.js';
 import type { Container, Node } from '../../../src/kube/api.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const MI = 1024 * 1024;
 const GI = 1024 * MI;
@@ -28,7 +28,7 @@ describe('ImageLocality', () => {
     expect(NAME).toBe('ImageLocality');
     expect(MIN_THRESHOLD).toBe(23 * MI);
     expect(MAX_CONTAINER_THRESHOLD).toBe(1000 * MI);
-    const p = create(makeHandle(makeCluster([]), emptyProfile()));
+    const p = createPlugin(descriptor, makeHandle(makeCluster([]), emptyProfile()));
     expect(p.name).toBe('ImageLocality');
     expect((p as ScorePlugin).normalizeScore).toBeUndefined();
   });

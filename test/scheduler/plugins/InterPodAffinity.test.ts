@@ -5,12 +5,12 @@ import { Code, CycleState, SKIP, type Status } from '../../../src/scheduler/fram
 import type { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
 import {
-  create,
+  descriptor,
   InterPodAffinity,
   NAME,
   podTerms,
 } from '../../../src/scheduler/plugins/InterPodAffinity.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOST = 'kubernetes.io/hostname';
@@ -38,12 +38,10 @@ function withoutLabel(node: Node, key: string): Node {
 }
 
 function plugin(cluster: ClusterState, args: { hardPodAffinityWeight?: number; ignorePreferredTermsOfExistingPods?: boolean } = {}): InterPodAffinity {
-  const profile = emptyProfile();
-  profile.pluginArgs.InterPodAffinity = {
+  return new InterPodAffinity(makeHandle(cluster), {
     hardPodAffinityWeight: args.hardPodAffinityWeight ?? 1,
     ignorePreferredTermsOfExistingPods: args.ignorePreferredTermsOfExistingPods ?? false,
-  };
-  return new InterPodAffinity(makeHandle(cluster, profile));
+  });
 }
 
 /** Runs PreFilter and Filter over every node: 'skip', or node name → status (null = fits). */
@@ -101,7 +99,7 @@ describe('InterPodAffinity exports', () => {
   it('names the plugin as upstream and builds it from the factory', () => {
     const cluster = makeCluster([]);
     expect(NAME).toBe('InterPodAffinity');
-    const p = create(makeHandle(cluster, emptyProfile()));
+    const p = createPlugin(descriptor, makeHandle(cluster, emptyProfile()));
     expect(p.name).toBe('InterPodAffinity');
     expect(p).toBeInstanceOf(InterPodAffinity);
   });

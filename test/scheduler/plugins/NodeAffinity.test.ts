@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { NodeAffinity as NodeAffinitySpec, NodeSelectorTerm, PodSpec } from '../../../src/kube/api.js';
 import { Code, CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
 import { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
-import { create, NAME, NodeAffinity, requiredNodeAffinityMatcher } from '../../../src/scheduler/plugins/NodeAffinity.js';
-import { emptyProfile, makeCluster, makeHandle, makeNode, podInfo } from '../../helpers/builders.js';
+import { descriptor, NAME, NodeAffinity, requiredNodeAffinityMatcher } from '../../../src/scheduler/plugins/NodeAffinity.js';
+import { createPlugin, makeCluster, makeHandle, makeNode, podInfo } from '../../helpers/builders.js';
 
 const zoneA = new NodeInfo(makeNode('a', { labels: { zone: 'a', gpu: 'true', rank: '10' } }));
 const zoneB = new NodeInfo(makeNode('b', { labels: { zone: 'b', rank: '3' } }));
@@ -31,17 +31,16 @@ function run(plugin: NodeAffinity, spec: Partial<PodSpec>, node: NodeInfo) {
 describe('NodeAffinity PreFilter/Filter', () => {
   const plugin = new NodeAffinity();
 
-  it('factory reads addedAffinity from the profile', () => {
+  it('factory takes addedAffinity from its args', () => {
     expect(NAME).toBe('NodeAffinity');
-    const profile = emptyProfile();
-    profile.pluginArgs.NodeAffinity = {
+    const args = {
       addedAffinity: {
         requiredDuringSchedulingIgnoredDuringExecution: {
           nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }],
         },
       },
     };
-    const pl = create(makeHandle(makeCluster([]), profile)) as NodeAffinity;
+    const pl = createPlugin(descriptor, makeHandle(makeCluster([])), args) as NodeAffinity;
     expect(pl.name).toBe('NodeAffinity');
     expect(pl.preFilter(new CycleState(), pod({}), [])).toBeNull();
     expect(pl.filter(new CycleState(), pod({}), zoneB)?.message).toBe("node(s) didn't match scheduler-enforced node affinity");

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Code, CycleState } from '../../../src/scheduler/framework/types.js';
 import { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
-import { create, NAME, NodeName } from '../../../src/scheduler/plugins/NodeName.js';
-import { emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
+import { descriptor, NAME, NodeName } from '../../../src/scheduler/plugins/NodeName.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const plugin = new NodeName();
 const state = new CycleState();
@@ -10,7 +10,7 @@ const state = new CycleState();
 describe('NodeName', () => {
   it('factory and name', () => {
     expect(NAME).toBe('NodeName');
-    expect(create(makeHandle(makeCluster([]), emptyProfile())).name).toBe('NodeName');
+    expect(createPlugin(descriptor, makeHandle(makeCluster([]), emptyProfile())).name).toBe('NodeName');
   });
 
   it('a pod without spec.nodeName fits every node', () => {

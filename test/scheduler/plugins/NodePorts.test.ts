@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerPort } from '../../../src/kube/api.js';
 import { Code, CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
-import { create, NAME, NodePorts } from '../../../src/scheduler/plugins/NodePorts.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
+import { descriptor, NAME, NodePorts } from '../../../src/scheduler/plugins/NodePorts.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 
 function withPorts(name: string, ports: ContainerPort[], nodeName?: string) {
   return makePod(name, { nodeName, containers: [{ name: 'c', image: 'x', ports }] });
@@ -32,7 +32,7 @@ const CONFLICT = "node(s) didn't have free ports for the requested pod ports";
 describe('NodePorts', () => {
   it('factory and name', () => {
     expect(NAME).toBe('NodePorts');
-    expect(create(makeHandle(cluster, emptyProfile())).name).toBe('NodePorts');
+    expect(createPlugin(descriptor, makeHandle(cluster, emptyProfile())).name).toBe('NodePorts');
   });
 
   it('skips pods without host ports', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ResourceSpec } from '../../../src/config/types.js';
+import type { ResourceSpec } from '../../../src/scheduler/plugins/argsHelpers.js';
 import { CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
 import {
-  create,
+  descriptor,
   DEFAULT_BALANCED_ALLOCATION_FORMULA,
   NAME,
   NodeResourcesBalancedAllocation,
@@ -10,13 +10,12 @@ import {
 } from '../../../src/scheduler/plugins/NodeResourcesBalancedAllocation.js';
 import type { Node, Pod } from '../../../src/kube/api.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 
 function setup(nodes: Node[], pods: Pod[], formula: BalancedAllocationFormula, resources?: ResourceSpec[]) {
   const cluster = makeCluster(nodes, pods);
-  const profile = emptyProfile();
-  if (resources) profile.pluginArgs.NodeResourcesBalancedAllocation = { resources };
-  return { cluster, pl: new NodeResourcesBalancedAllocation(makeHandle(cluster, profile), { formula }) };
+  const args = resources ? { resources } : descriptor.args.defaults();
+  return { cluster, pl: new NodeResourcesBalancedAllocation(args, { formula }) };
 }
 
 function scores(nodes: Node[], pods: Pod[], pod: PodInfo, formula: BalancedAllocationFormula, resources?: ResourceSpec[]) {
@@ -33,7 +32,7 @@ describe('NodeResourcesBalancedAllocation exports', () => {
   it('names the plugin as upstream; the factory uses the v1.36 formula (control plane builds v1.37)', () => {
     expect(NAME).toBe('NodeResourcesBalancedAllocation');
     expect(DEFAULT_BALANCED_ALLOCATION_FORMULA).toBe('v1.36');
-    const p = create(makeHandle(makeCluster([]), emptyProfile())) as NodeResourcesBalancedAllocation;
+    const p = createPlugin(descriptor, makeHandle(makeCluster([]), emptyProfile())) as NodeResourcesBalancedAllocation;
     expect(p.name).toBe(NAME);
     expect(p.formula).toBe('v1.36');
   });

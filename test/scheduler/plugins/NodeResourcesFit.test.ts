@@ -1,18 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { NodeResourcesFitArgs } from '../../../src/config/types.js';
 import { Code, CycleState, type Status } from '../../../src/scheduler/framework/types.js';
-import { create, NAME, NodeResourcesFit } from '../../../src/scheduler/plugins/NodeResourcesFit.js';
+import { descriptor, NAME, NodeResourcesFit, type NodeResourcesFitArgs } from '../../../src/scheduler/plugins/NodeResourcesFit.js';
 import type { Node, Pod } from '../../../src/kube/api.js';
 import type { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const GI = 1024 * 1024 * 1024;
 
 function plugin(nodes: Node[], pods: Pod[] = [], args?: Partial<NodeResourcesFitArgs>) {
   const cluster = makeCluster(nodes, pods);
-  const profile = emptyProfile();
-  profile.pluginArgs.NodeResourcesFit = { ...profile.pluginArgs.NodeResourcesFit, ...(args ?? {}) };
-  const pl = new NodeResourcesFit(makeHandle(cluster, profile));
+  const pl = new NodeResourcesFit({ ...descriptor.args.defaults(), ...(args ?? {}) });
   return { cluster, pl };
 }
 
@@ -44,7 +41,7 @@ function strategy(
 describe('NodeResourcesFit exports', () => {
   it('names the plugin as upstream and creates it from the factory', () => {
     expect(NAME).toBe('NodeResourcesFit');
-    const p = create(makeHandle(makeCluster([]), emptyProfile()));
+    const p = createPlugin(descriptor, makeHandle(makeCluster([]), emptyProfile()));
     expect(p.name).toBe('NodeResourcesFit');
     expect(p).toBeInstanceOf(NodeResourcesFit);
   });
@@ -331,9 +328,7 @@ describe('NodeResourcesFit score: RequestedToCapacityRatio', () => {
   });
 
   it('requires a shape', () => {
-    const profile = emptyProfile();
-    profile.pluginArgs.NodeResourcesFit = { ...profile.pluginArgs.NodeResourcesFit, ...strategy('RequestedToCapacityRatio') };
-    expect(() => new NodeResourcesFit(makeHandle(makeCluster([]), profile))).toThrow(/shape/);
+    expect(() => new NodeResourcesFit({ ...descriptor.args.defaults(), ...strategy('RequestedToCapacityRatio') })).toThrow(/shape/);
   });
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Code, CycleState } from '../../../src/scheduler/framework/types.js';
 import { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
-import { create, NAME, NodeUnschedulable } from '../../../src/scheduler/plugins/NodeUnschedulable.js';
-import { emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
+import { descriptor, NAME, NodeUnschedulable } from '../../../src/scheduler/plugins/NodeUnschedulable.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
 
 const plugin = new NodeUnschedulable();
 const state = new CycleState();
@@ -10,7 +10,7 @@ const state = new CycleState();
 describe('NodeUnschedulable', () => {
   it('factory and name', () => {
     expect(NAME).toBe('NodeUnschedulable');
-    expect(create(makeHandle(makeCluster([]), emptyProfile())).name).toBe('NodeUnschedulable');
+    expect(createPlugin(descriptor, makeHandle(makeCluster([]), emptyProfile())).name).toBe('NodeUnschedulable');
   });
 
   it('passes a schedulable node', () => {

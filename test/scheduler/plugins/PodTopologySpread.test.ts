@@ -4,9 +4,8 @@ import type { ClusterState } from '../../../src/scheduler/cache/clusterState.js'
 import { Code, CycleState, SKIP, type Status } from '../../../src/scheduler/framework/types.js';
 import type { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
 import { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { create, NAME, PodTopologySpread } from '../../../src/scheduler/plugins/PodTopologySpread.js';
-import type { PodTopologySpreadArgs } from '../../../src/config/types.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo, type PodOptions, makeHandle } from '../../helpers/builders.js';
+import { descriptor, NAME, PodTopologySpread, type PodTopologySpreadArgs } from '../../../src/scheduler/plugins/PodTopologySpread.js';
+import { createPlugin, makeCluster, makeNode, makePod, podInfo, type PodOptions, makeHandle } from '../../helpers/builders.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOST = 'kubernetes.io/hostname';
@@ -31,9 +30,7 @@ function terminating(pod: Pod): Pod {
 }
 
 function plugin(cluster: ClusterState, args?: Partial<PodTopologySpreadArgs>): PodTopologySpread {
-  const profile = emptyProfile();
-  profile.pluginArgs.PodTopologySpread = { ...profile.pluginArgs.PodTopologySpread, ...(args ?? {}) };
-  return create(makeHandle(cluster, profile)) as PodTopologySpread;
+  return createPlugin(descriptor, makeHandle(cluster), { ...descriptor.args.defaults(), ...(args ?? {}) }) as PodTopologySpread;
 }
 
 function constraint(key: string, maxSkew: number, extra: Partial<TopologySpreadConstraint> = {}): TopologySpreadConstraint {

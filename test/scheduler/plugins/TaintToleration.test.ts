@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Taint, Toleration } from '../../../src/kube/api.js';
 import { Code, CycleState } from '../../../src/scheduler/framework/types.js';
 import { NodeInfo } from '../../../src/scheduler/cache/nodeInfo.js';
-import { create, NAME, TaintToleration } from '../../../src/scheduler/plugins/TaintToleration.js';
-import { emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
+import { descriptor, NAME, TaintToleration } from '../../../src/scheduler/plugins/TaintToleration.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
 
 function node(name: string, taints: Taint[]): NodeInfo {
   return new NodeInfo(makeNode(name, { taints }));
@@ -29,7 +29,7 @@ describe('TaintToleration filter', () => {
 
   it('factory and name', () => {
     expect(NAME).toBe('TaintToleration');
-    expect(create(makeHandle(makeCluster([]), emptyProfile())).name).toBe('TaintToleration');
+    expect(createPlugin(descriptor, makeHandle(makeCluster([]), emptyProfile())).name).toBe('TaintToleration');
   });
 
   it('passes untainted nodes and nodes with only PreferNoSchedule taints', () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Volume } from '../../../src/kube/api.js';
 import { Code, CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
 import { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { compileVolumeNodeAffinity, create, NAME, VolumeBinding } from '../../../src/scheduler/plugins/VolumeBinding.js';
-import { emptyProfile, makeCluster, makeNode, makePod, makeHandle } from '../../helpers/builders.js';
+import { compileVolumeNodeAffinity, descriptor, NAME, VolumeBinding } from '../../../src/scheduler/plugins/VolumeBinding.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, makeHandle } from '../../helpers/builders.js';
 import { add, claimVolume, pv, pvc, storageClass } from './volumeFixtures.js';
 
 const cluster = makeCluster([
@@ -55,7 +55,7 @@ function rejection(volumes: Volume[]): string {
 describe('VolumeBinding PreFilter', () => {
   it('factory and name', () => {
     expect(NAME).toBe('VolumeBinding');
-    expect(create(makeHandle(cluster, emptyProfile())).name).toBe('VolumeBinding');
+    expect(createPlugin(descriptor, makeHandle(cluster, emptyProfile())).name).toBe('VolumeBinding');
   });
 
   it('skips pods without PVCs', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod, Volume } from '../../../src/kube/api.js';
 import { Code, CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
-import { create, NAME, VolumeRestrictions } from '../../../src/scheduler/plugins/VolumeRestrictions.js';
-import { emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
+import { descriptor, NAME, VolumeRestrictions } from '../../../src/scheduler/plugins/VolumeRestrictions.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 import { add, claimVolume, pvc } from './volumeFixtures.js';
 
 function podOn(name: string, node: string, volumes: Volume[], namespace = 'default'): Pod {
@@ -42,7 +42,7 @@ const RWOP = 'node(s) unavailable due to PersistentVolumeClaim with ReadWriteOnc
 describe('VolumeRestrictions', () => {
   it('factory and name', () => {
     expect(NAME).toBe('VolumeRestrictions');
-    expect(create(makeHandle(cluster, emptyProfile())).name).toBe('VolumeRestrictions');
+    expect(createPlugin(descriptor, makeHandle(cluster, emptyProfile())).name).toBe('VolumeRestrictions');
   });
 
   it('skips pods with no inline disks and no RWOP claim in use', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Volume } from '../../../src/kube/api.js';
 import { Code, CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
-import { create, NAME, VolumeZone } from '../../../src/scheduler/plugins/VolumeZone.js';
-import { emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
+import { descriptor, NAME, VolumeZone } from '../../../src/scheduler/plugins/VolumeZone.js';
+import { createPlugin, emptyProfile, makeCluster, makeNode, podInfo, makeHandle } from '../../helpers/builders.js';
 import { add, claimVolume, pv, pvc, storageClass } from './volumeFixtures.js';
 
 const GA_ZONE = 'topology.kubernetes.io/zone';
@@ -53,7 +53,7 @@ const NO_ZONE = 'node(s) had no available volume zone';
 describe('VolumeZone', () => {
   it('factory and name', () => {
     expect(NAME).toBe('VolumeZone');
-    expect(create(makeHandle(cluster, emptyProfile())).name).toBe('VolumeZone');
+    expect(createPlugin(descriptor, makeHandle(cluster, emptyProfile())).name).toBe('VolumeZone');
   });
 
   it('skips pods without PVCs, with only unlabeled PVs, or with only WaitForFirstConsumer unbound claims', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
 import { type QueueName, SchedulingQueue } from '../../../src/scheduler/queue/queue.js';
+import { IN_TREE_CATALOG } from '../../../src/scheduler/plugins/inTree.js';
 import { makePod, podInfo } from '../../helpers/builders.js';
 
 class Clock {
@@ -13,6 +14,7 @@ class Clock {
 
 function makeQueue(clock = new Clock(), events: Array<[QueueName, string]> = []) {
   const queue = new SchedulingQueue(clock.now, {
+    eventsOf: (plugin) => IN_TREE_CATALOG.eventsOf(plugin),
     initialBackoffMs: 1000,
     maxBackoffMs: 10_000,
     onIncoming: (q, e) => events.push([q, e]),
