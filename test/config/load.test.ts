@@ -209,7 +209,8 @@ describe('embedded default configuration', () => {
       PodTopologySpread: { defaultConstraints: [], defaultingType: 'System' },
       NodeAffinity: {},
       DefaultPreemption: { minCandidateNodesPercentage: 10, minCandidateNodesAbsolute: 100 },
-      VolumeBinding: { bindTimeoutSeconds: 600 },
+      // StorageCapacityScoring is on in v1.37, so the shape is defaulted (utilization 0 scores 10, 100 scores 0).
+      VolumeBinding: { bindTimeoutSeconds: 600, shape: [{ utilization: 0, score: 10 }, { utilization: 100, score: 0 }] },
       // DynamicResources' args are validated only: they decode to nothing.
       DynamicResources: undefined,
     };

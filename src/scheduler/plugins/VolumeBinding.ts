@@ -1,80 +1,68 @@
 /**
- * VolumeBinding (upstream plugins/volumebinding), simplified but honest about what it checks.
+ * VolumeBinding (upstream plugins/volumebinding, v1.37): the scheduler's half of the PersistentVolume handshake.
  *
- * PreFilter (per pod, once): every PVC the pod uses (spec.volumes[].persistentVolumeClaim, and generic ephemeral
- * volumes through their "<pod>-<volume>" claim) must exist, not be Lost or being deleted, and an ephemeral claim
- * must be controlled by the pod; otherwise UnschedulableAndUnresolvable with upstream's message. Skip when the pod
- * uses no PVC. A claim is bound when spec.volumeName is set and it carries pv.kubernetes.io/bind-completed (as
- * upstream's isPVCFullyBound). An unbound claim whose class is WaitForFirstConsumer (and which names no volume) is
- * delayed; any other unbound claim (Immediate class, no class, unknown class, or pre-bound to a volume) is
- * "pod has unbound immediate PersistentVolumeClaims".
- * Filter: the bound claims' PersistentVolumes, in the pod's volume order: a missing PV is "node(s) unavailable due
- * to one or more pvc(s) bound to non-existent pv(s)"; a PV whose spec.nodeAffinity.required does not match the
- * node's labels is "node(s) had volume node affinity conflict".
+ * - PreFilter: every claim the pod uses (spec.volumes[].persistentVolumeClaim, and generic ephemeral volumes through
+ *   their "<pod>-<volume>" claim) must exist, not be Lost or being deleted, and an ephemeral claim must be controlled
+ *   by the pod; the claims are sorted into bound, delayed (WaitForFirstConsumer, no volume named) and immediate. Any
+ *   unbound immediate claim: "pod has unbound immediate PersistentVolumeClaims". Skip when the pod uses no claim.
+ * - Filter (per node, volumeBinding/binder.ts): bound claims' PVs must exist and fit the node; delayed claims need a
+ *   static PV (smallest fit) or dynamic provisioning on the node (provisioner, allowedTopologies, CSI storage
+ *   capacity), with upstream's reasons. What the node needs is kept per node in the cycle state.
+ * - PreScore/Score (StorageCapacityScoring, on by default in v1.37): the chosen volumes' utilization per class
+ *   through the args' shape (default: empty is best).
+ * - Reserve/Unreserve: the PV claimRefs and claims' selected-node annotations are assumed in the plugin's assume
+ *   caches (volumeBinding/assumeCache.ts), so the next pods see them; Unreserve restores them.
+ * - PreBindPreFlight/PreBind (volumeBinding/bindVolumes.ts): nothing to do when every claim was bound; else write
+ *   the bindings and wait, up to bindTimeoutSeconds, for the PV controller and provisioner to complete them.
  *
- * Not modelled: delayed (WaitForFirstConsumer) claims are accepted on every node: berth assumes dynamic
- * provisioning and does not look for matching static PVs, StorageClass allowedTopologies or CSI storage capacity
- * for them. Reserve/PreBind (the PV controller handshake) are not berth's; binding the pod lets the PV controller
- * provision as it would for kube-scheduler.
- * PreScore/Score: upstream scores only with the alpha StorageCapacityScoring gate (or static bindings, which berth
- * does not compute), so PreScore always returns Skip and Score is 0.
+ * Not modelled: in-tree volumes are not translated to CSI (their PVs' node affinity is checked as written).
  */
-import type { NodeSelectorTerm, PersistentVolumeClaim, Pod, Volume } from '../../kube/api.js';
+import type { CSIStorageCapacity, PersistentVolume, PersistentVolumeClaim, Pod, Volume } from '../../kube/api.js';
 import type { ClusterView } from '../cache/clusterState.js';
+import type { NodeInfo } from '../cache/nodeInfo.js';
+import type { PodInfo } from '../cache/podInfo.js';
+import type { PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
 import {
-  SKIP,
-  Status,
   type CycleState,
   type FilterPlugin,
+  type FrameworkHandle,
+  type PreBindPlugin,
   type PreFilterOutcome,
   type PreFilterPlugin,
-  type PreBindPlugin,
   type PreScorePlugin,
   type ReservePlugin,
   type ScorePlugin,
+  SKIP,
+  Status,
 } from '../framework/types.js';
-import type { PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
 import { decodeShape, type UtilizationShapePoint, validateShape } from './argsHelpers.js';
-import type { NodeInfo } from '../cache/nodeInfo.js';
-import type { PodInfo } from '../cache/podInfo.js';
-import { compileNodeSelectorTerm } from '../../kube/selectors.js';
+import { buildBrokenLinearFunction, MAX_CUSTOM_PRIORITY_SCORE } from './resourceAllocation.js';
+import { AssumeCache } from './volumeBinding/assumeCache.js';
+import { claimKey, findPodVolumes, podVolumeClaims, type PodVolumeClaims, type PodVolumes, type VolumeSources } from './volumeBinding/binder.js';
+import { bindPodVolumes } from './volumeBinding/bindVolumes.js';
+import {
+  ANN_SELECTED_NODE,
+  bindVolumeToClaim,
+  isClaimFullyBound,
+  requestedStorage,
+  volumeCapacity,
+  volumeClass,
+} from './volumeBinding/volumes.js';
+import { parseQuantityBig } from '../../kube/quantity.js';
 
 export const NAME = 'VolumeBinding';
 
 /** VolumeBindingArgs, defaulted and validated. */
 export interface VolumeBindingArgs {
   bindTimeoutSeconds: number;
-  shape?: UtilizationShapePoint[];
+  /** Defaulted (StorageCapacityScoring is on in v1.37): utilization 0 scores 10, 100 scores 0. */
+  shape: UtilizationShapePoint[];
 }
 
 export const ERR_REASON_UNBOUND_IMMEDIATE = 'pod has unbound immediate PersistentVolumeClaims';
-export const ERR_REASON_NODE_CONFLICT = 'node(s) had volume node affinity conflict';
-export const ERR_REASON_PV_NOT_EXIST = 'node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)';
-
-export const ANN_BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
-export const BETA_STORAGE_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
 
 const STATE_KEY = NAME;
 const REJECT_UNBOUND_IMMEDIATE = Status.unresolvable(ERR_REASON_UNBOUND_IMMEDIATE);
-const REJECT_NODE_CONFLICT = Status.unresolvable(ERR_REASON_NODE_CONFLICT);
-const REJECT_PV_NOT_EXIST = Status.unresolvable(ERR_REASON_PV_NOT_EXIST);
-
-/** storagehelpers.GetPersistentVolumeClaimClass: the beta annotation wins over spec.storageClassName. */
-export function persistentVolumeClaimClass(pvc: PersistentVolumeClaim): string {
-  const annotations = pvc.metadata?.annotations;
-  if (annotations && annotations[BETA_STORAGE_CLASS_ANNOTATION] !== undefined) return annotations[BETA_STORAGE_CLASS_ANNOTATION];
-  return pvc.spec?.storageClassName ?? '';
-}
-
-/**
- * The class's volumeBindingMode. The API server defaults an unset mode to Immediate, so berth does the same for
- * objects that arrive without it (upstream would report "VolumeBindingMode not set" for such an object).
- */
-export function isWaitForFirstConsumer(cluster: ClusterView, className: string): boolean {
-  if (className === '') return false;
-  const sc = cluster.storageClasses.get(className);
-  return sc !== undefined && sc.volumeBindingMode === 'WaitForFirstConsumer';
-}
 
 /** The lister's NotFound error text. */
 export function pvcNotFoundMessage(name: string): string {
@@ -90,150 +78,250 @@ function hasEphemeral(volume: Volume): boolean {
   return volume.ephemeral !== undefined && volume.ephemeral !== null;
 }
 
-/**
- * Node-affinity check of a PV (volume.CheckNodeAffinity): upstream matches the terms against a node object that
- * carries only labels, so matchFields requirements see no fields and are not applied (a term with only valid
- * matchFields matches); malformed matchFields (operator other than In/NotIn, or not exactly one value) still void
- * the term. Terms are ORed; no terms match nothing.
- */
-export function compileVolumeNodeAffinity(terms: readonly NodeSelectorTerm[]): (labels: Record<string, string>) => boolean {
-  const compiled: Array<(labels: Record<string, string>) => boolean> = [];
-  for (const term of terms) {
-    const exprs = term.matchExpressions ?? [];
-    const fields = term.matchFields ?? [];
-    if (exprs.length === 0 && fields.length === 0) continue;
-    const fieldsValid = fields.every((r) => (r.operator === 'In' || r.operator === 'NotIn') && (r.values?.length ?? 0) === 1);
-    if (!fieldsValid) continue;
-    if (exprs.length === 0) {
-      compiled.push(() => true);
-      continue;
-    }
-    const m = compileNodeSelectorTerm({ matchExpressions: exprs });
-    compiled.push((labels) => m(labels, ''));
-  }
-  return (labels) => {
-    for (const m of compiled) if (m(labels)) return true;
-    return false;
-  };
+/** The cycle's state (upstream stateData; shared, not copied, by clones, as upstream's Clone returns itself). */
+interface VolumeBindingState {
+  claims: PodVolumeClaims | null;
+  podVolumesByNode: Map<string, PodVolumes>;
+  hasStaticBindings: boolean;
+  allBound: boolean;
 }
 
-type BoundCheck = { missing: true } | { missing: false; match: (labels: Record<string, string>) => boolean };
-
-interface VolumeBindingState {
-  /** Bound claims' PV checks, in the pod's volume order; PVs without required node affinity are left out. */
-  checks: BoundCheck[];
+/** Upstream's volumeCapacityScorer over the classes a node's volumes use: round(mean of shape(utilization)). */
+function capacityScorer(shape: readonly UtilizationShapePoint[]): (classes: ReadonlyMap<string, { requested: bigint; capacity: bigint }>) => number {
+  const scale = 100 / MAX_CUSTOM_PRIORITY_SCORE;
+  const f = buildBrokenLinearFunction(shape.map((p) => ({ utilization: p.utilization, score: p.score * scale })));
+  return (classes) => {
+    if (classes.size === 0) return 0;
+    let total = 0;
+    for (const { requested, capacity } of classes.values()) {
+      total += capacity === 0n || requested > capacity ? f(100) : f(Number((requested * 100n) / capacity));
+    }
+    return Math.round(total / classes.size);
+  };
 }
 
 export class VolumeBinding implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, ReservePlugin, PreBindPlugin {
   readonly name = NAME;
+  private readonly cluster: ClusterView;
+  private readonly pvCache: AssumeCache<PersistentVolume>;
+  private readonly pvcCache: AssumeCache<PersistentVolumeClaim>;
+  private readonly sources: VolumeSources;
+  private readonly scorer: ReturnType<typeof capacityScorer>;
 
-  constructor(private readonly cluster: ClusterView) {}
+  constructor(
+    private readonly handle: FrameworkHandle,
+    private readonly args: VolumeBindingArgs,
+  ) {
+    const cluster = handle.cluster;
+    this.cluster = cluster;
+    this.pvCache = new AssumeCache((name) => cluster.persistentVolumes.get(name));
+    this.pvcCache = new AssumeCache((key) => cluster.persistentVolumeClaims.get(key));
+    this.scorer = capacityScorer(args.shape);
+    this.sources = {
+      claim: (namespace, name) => this.pvcCache.get(`${namespace}/${name}`),
+      volume: (name) => this.pvCache.get(name),
+      volumesOfClass: (className) => this.volumesOfClass(className),
+      storageClass: (name) => cluster.storageClasses.get(name),
+      csiDriver: (name) => cluster.csiDrivers.get(name),
+      storageCapacities: () => cluster.csiStorageCapacities.values(),
+    };
+  }
+
+  /** Upstream pvCache.ListPVs: every PV of the class, with assumptions, in name order (deterministic ties). */
+  private volumesOfClass(className: string): PersistentVolume[] {
+    const out: PersistentVolume[] = [];
+    for (const name of [...this.cluster.persistentVolumes.keys()].sort()) {
+      const pv = this.pvCache.get(name);
+      if (pv && volumeClass(pv) === className) out.push(pv);
+    }
+    return out;
+  }
 
   preFilter(state: CycleState, pod: PodInfo): PreFilterOutcome {
-    const volumes = pod.pod.spec?.volumes ?? [];
+    const found = this.podClaims(pod);
+    if (found instanceof Status) return found;
+    const s: VolumeBindingState = { claims: null, podVolumesByNode: new Map(), hasStaticBindings: false, allBound: true };
+    state.write(STATE_KEY, s);
+    if (found.length === 0) return SKIP;
+    const claims = podVolumeClaims(found, this.sources);
+    if (claims.immediate.length > 0) return REJECT_UNBOUND_IMMEDIATE;
+    s.claims = claims;
+    return null;
+  }
+
+  /** Upstream podHasPVCs: the pod's claims (assumed view), or why it cannot be scheduled yet. */
+  private podClaims(pod: PodInfo): PersistentVolumeClaim[] | Status {
     const claims: PersistentVolumeClaim[] = [];
-    for (const volume of volumes) {
-      let claimName: string;
+    for (const volume of pod.pod.spec?.volumes ?? []) {
       const ephemeral = !volume.persistentVolumeClaim && hasEphemeral(volume);
-      if (volume.persistentVolumeClaim) claimName = volume.persistentVolumeClaim.claimName ?? '';
-      else if (ephemeral) claimName = ephemeralClaimName(pod.pod, volume);
-      else continue;
-      const pvc = this.cluster.getPersistentVolumeClaim(pod.namespace, claimName);
+      if (!volume.persistentVolumeClaim && !ephemeral) continue;
+      const claimName = ephemeral ? ephemeralClaimName(pod.pod, volume) : (volume.persistentVolumeClaim?.claimName ?? '');
+      const pvc = this.sources.claim(pod.namespace, claimName);
       if (!pvc) {
         return Status.unresolvable(
-          ephemeral
-            ? `waiting for ephemeral volume controller to create the persistentvolumeclaim "${claimName}"`
-            : pvcNotFoundMessage(claimName),
+          ephemeral ? `waiting for ephemeral volume controller to create the persistentvolumeclaim "${claimName}"` : pvcNotFoundMessage(claimName),
         );
       }
       if (pvc.status?.phase === 'Lost') {
-        return Status.unresolvable(
-          `persistentvolumeclaim "${claimName}" bound to non-existent persistentvolume "${pvc.spec?.volumeName ?? ''}"`,
-        );
+        return Status.unresolvable(`persistentvolumeclaim "${claimName}" bound to non-existent persistentvolume "${pvc.spec?.volumeName ?? ''}"`);
       }
       if (pvc.metadata?.deletionTimestamp) return Status.unresolvable(`persistentvolumeclaim "${claimName}" is being deleted`);
       if (ephemeral) {
         const controller = (pvc.metadata?.ownerReferences ?? []).find((r) => r.controller === true);
         if ((pvc.metadata?.namespace ?? 'default') !== pod.namespace || !controller || controller.uid !== pod.uid) {
-          return Status.unresolvable(
-            `PVC ${pvc.metadata?.namespace ?? 'default'}/${claimName} was not created for pod ${pod.namespace}/${pod.name} (pod is not owner)`,
-          );
+          return Status.unresolvable(`PVC ${pvc.metadata?.namespace ?? 'default'}/${claimName} was not created for pod ${pod.namespace}/${pod.name} (pod is not owner)`);
         }
       }
       claims.push(pvc);
     }
-    if (claims.length === 0) return SKIP;
-
-    const checks: BoundCheck[] = [];
-    for (const pvc of claims) {
-      const volumeName = pvc.spec?.volumeName ?? '';
-      const bound = volumeName !== '' && pvc.metadata?.annotations?.[ANN_BIND_COMPLETED] !== undefined;
-      if (!bound) {
-        const delayed = isWaitForFirstConsumer(this.cluster, persistentVolumeClaimClass(pvc));
-        if (delayed && volumeName === '') continue;
-        return REJECT_UNBOUND_IMMEDIATE;
-      }
-      const pv = this.cluster.persistentVolumes.get(volumeName);
-      if (!pv) {
-        checks.push({ missing: true });
-        continue;
-      }
-      const required = pv.spec?.nodeAffinity?.required;
-      if (required) checks.push({ missing: false, match: compileVolumeNodeAffinity(required.nodeSelectorTerms ?? []) });
-    }
-    state.write(STATE_KEY, { checks } satisfies VolumeBindingState);
-    return null;
+    return claims;
   }
 
   filter(state: CycleState, _pod: PodInfo, node: NodeInfo): Status | null {
     const s = state.read<VolumeBindingState>(STATE_KEY);
-    if (!s) return null;
-    const checks = s.checks;
-    for (let i = 0; i < checks.length; i++) {
-      const c = checks[i] as BoundCheck;
-      if (c.missing) return REJECT_PV_NOT_EXIST;
-      if (!c.match(node.labels)) return REJECT_NODE_CONFLICT;
+    if (!s) return Status.error(`reading "${STATE_KEY}" from cycleState: not found`);
+    if (!s.claims) return null;
+    const found = findPodVolumes(s.claims, { name: node.name, labels: node.labels }, this.sources);
+    if (found.error !== undefined) return Status.error(found.error);
+    if (found.reasons.length > 0) return Status.unresolvable(...found.reasons);
+    s.podVolumesByNode.set(node.name, found.podVolumes);
+    if (found.podVolumes.staticBindings.length > 0) s.hasStaticBindings = true;
+    return null;
+  }
+
+  /** StorageCapacityScoring is on: scores for every pod (0 on nodes without volumes to bind). */
+  preScore(state: CycleState): Status | null {
+    if (!state.read<VolumeBindingState>(STATE_KEY)) return Status.error(`reading "${STATE_KEY}" from cycleState: not found`);
+    return null;
+  }
+
+  score(state: CycleState, _pod: PodInfo, node: NodeInfo): number {
+    const volumes = state.read<VolumeBindingState>(STATE_KEY)?.podVolumesByNode.get(node.name);
+    if (!volumes) return 0;
+    const classes = new Map<string, { requested: bigint; capacity: bigint }>();
+    if (volumes.staticBindings.length > 0) {
+      for (const { pv, pvc } of volumes.staticBindings) {
+        const entry = classes.get(volumeClass(pv)) ?? { requested: 0n, capacity: 0n };
+        entry.requested += requestedStorage(pvc);
+        entry.capacity += volumeCapacity(pv);
+        classes.set(volumeClass(pv), entry);
+      }
+    } else {
+      for (const { pvc, capacity } of volumes.dynamicProvisions) {
+        if (!capacity) continue;
+        const cls = pvc.spec?.storageClassName ?? '';
+        const entry = classes.get(cls) ?? { requested: 0n, capacity: 0n };
+        // Not a sum: two claims of one class share one CSIStorageCapacity.
+        entry.capacity = capacityOf(capacity);
+        entry.requested += requestedStorage(pvc);
+        classes.set(cls, entry);
+      }
     }
+    return this.scorer(classes);
+  }
+
+  /** Upstream AssumePodVolumes: lays the node's bindings over the assume caches (nothing when all are bound). */
+  reserve(state: CycleState, pod: PodInfo, nodeName: string): Status | null {
+    const s = state.read<VolumeBindingState>(STATE_KEY);
+    if (!s) return Status.error(`reading "${STATE_KEY}" from cycleState: not found`);
+    const volumes = s.podVolumesByNode.get(nodeName);
+    if (!volumes || this.allClaimsBound(pod)) {
+      s.allBound = true;
+      return null;
+    }
+    const error = this.assume(volumes, nodeName);
+    if (error) return Status.error(error);
+    s.allBound = false;
     return null;
   }
 
-  /** Upstream without StorageCapacityScoring: no scorer, PreScore returns Skip. */
-  preScore(): Status | null {
-    return SKIP;
+  private allClaimsBound(pod: PodInfo): boolean {
+    const claims = this.podClaims(pod);
+    return Array.isArray(claims) && claims.every(isClaimFullyBound);
   }
 
-  score(): number {
-    return 0;
-  }
-
-  /**
-   * Upstream AssumePodVolumes. berth binds no volume itself (bound claims need nothing; delayed claims are left to
-   * the PV controller, the documented deviation above), so there is nothing to assume or to undo.
-   */
-  reserve(): Status | null {
+  /** Replaces the node's volumes by their assumed versions (claimRef set, selected-node set); reverts on failure. */
+  private assume(volumes: PodVolumes, nodeName: string): string | null {
+    const assumed: PodVolumes = { staticBindings: [], dynamicProvisions: [] };
+    const fail = (error: string): string => {
+      this.revert(assumed);
+      return error;
+    };
+    for (const binding of volumes.staticBindings) {
+      const { pv, dirty } = bindVolumeToClaim(binding.pv, binding.pvc);
+      if (dirty) {
+        const error = this.pvCache.assume(pv.metadata?.name ?? '', pv);
+        if (error) return fail(error);
+      }
+      assumed.staticBindings.push({ pvc: binding.pvc, pv });
+    }
+    for (const provision of volumes.dynamicProvisions) {
+      const meta = provision.pvc.metadata ?? {};
+      const pvc: PersistentVolumeClaim = { ...provision.pvc, metadata: { ...meta, annotations: { ...(meta.annotations ?? {}), [ANN_SELECTED_NODE]: nodeName } } };
+      const error = this.pvcCache.assume(claimKey(pvc), pvc);
+      if (error) return fail(error);
+      assumed.dynamicProvisions.push({ pvc });
+    }
+    volumes.staticBindings = assumed.staticBindings;
+    volumes.dynamicProvisions = assumed.dynamicProvisions;
     return null;
   }
 
-  unreserve(): void {}
-
-  /** Nothing for PreBind to write: upstream skips PreBind when every claim is bound. */
-  preBindPreFlight(): Status | null {
-    return SKIP;
+  private revert(volumes: PodVolumes): void {
+    for (const b of volumes.staticBindings) this.pvCache.restore(b.pv.metadata?.name ?? '');
+    for (const p of volumes.dynamicProvisions) this.pvcCache.restore(claimKey(p.pvc));
   }
 
-  async preBind(): Promise<Status | null> {
+  unreserve(state: CycleState, _pod: PodInfo, nodeName: string): void {
+    const volumes = state.read<VolumeBindingState>(STATE_KEY)?.podVolumesByNode.get(nodeName);
+    if (volumes) this.revert(volumes);
+  }
+
+  preBindPreFlight(state: CycleState, _pod: PodInfo, nodeName: string): Status | null {
+    const s = state.read<VolumeBindingState>(STATE_KEY);
+    if (!s) return Status.error(`reading "${STATE_KEY}" from cycleState: not found`);
+    if (s.allBound) return SKIP;
+    if (!s.podVolumesByNode.has(nodeName)) return Status.error(`no pod volume found for node "${nodeName}"`);
     return null;
+  }
+
+  async preBind(state: CycleState, _pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
+    const s = state.read<VolumeBindingState>(STATE_KEY);
+    if (!s) return Status.error(`reading "${STATE_KEY}" from cycleState: not found`);
+    if (s.allBound) return null;
+    const volumes = s.podVolumesByNode.get(nodeName);
+    if (!volumes) return Status.error(`no pod volume found for node "${nodeName}"`);
+    const cluster = this.cluster;
+    const error = await bindPodVolumes(nodeName, volumes, {
+      api: this.handle.api,
+      clock: this.handle.clock,
+      pvCache: this.pvCache,
+      pvcCache: this.pvcCache,
+      node: (name) => {
+        const node = cluster.getNode(name);
+        return node ? { name: node.name, labels: node.labels } : undefined;
+      },
+      timeoutMs: this.args.bindTimeoutSeconds * 1000,
+      signal,
+    });
+    return error === null ? null : Status.error(error);
   }
 }
 
-/**
- * pluginConfig args: upstream's defaulting and validation of VolumeBindingArgs. berth's VolumeBinding does not use
- * them (it leaves the PV controller handshake, which bindTimeoutSeconds bounds, to the cluster and does not score;
- * see the file comment), but a configuration holding them is checked and printed as upstream does.
- */
+function capacityOf(capacity: CSIStorageCapacity): bigint {
+  return capacity.capacity === undefined ? 0n : parseQuantityBig(capacity.capacity);
+}
+
+/** pluginConfig args: upstream's defaulting (with StorageCapacityScoring on) and validation of VolumeBindingArgs. */
 const argsSpec: PluginArgsSpec<VolumeBindingArgs> = {
   fields: ['bindTimeoutSeconds', 'shape'],
-  defaults: () => ({ bindTimeoutSeconds: 600 }),
+  defaults: () => ({
+    bindTimeoutSeconds: 600,
+    shape: [
+      { utilization: 0, score: MAX_CUSTOM_PRIORITY_SCORE },
+      { utilization: 100, score: 0 },
+    ],
+  }),
   decode: (dec, raw, path) => {
     const out = argsSpec.defaults();
     const t = dec.integer(raw['bindTimeoutSeconds'], [...path, 'bindTimeoutSeconds'], 64);
@@ -242,16 +330,15 @@ const argsSpec: PluginArgsSpec<VolumeBindingArgs> = {
       out.bindTimeoutSeconds = t;
     }
     const shape = decodeShape(dec, raw['shape'], [...path, 'shape']);
-    if (shape !== undefined) {
+    // Upstream defaults only an empty shape; a given one is validated as it is.
+    if (shape !== undefined && shape.length > 0) {
       validateShape(dec, shape, [...path, 'shape']);
       out.shape = shape;
     }
     return out;
   },
   render: (a) => {
-    const out: Record<string, unknown> = { bindTimeoutSeconds: a.bindTimeoutSeconds };
-    if (a.shape !== undefined) out['shape'] = a.shape.map((p) => ({ ...p }));
-    return out;
+    return { bindTimeoutSeconds: a.bindTimeoutSeconds, shape: a.shape.map((p) => ({ ...p })) };
   },
 };
 
@@ -260,5 +347,5 @@ export const descriptor = {
   points: ['preFilter', 'filter', 'reserve', 'preBind', 'preScore', 'score'],
   events: ['NodeAdd', 'NodeUpdate', 'PvcChange', 'PvChange', 'StorageClassChange'],
   args: argsSpec,
-  create: (handle) => new VolumeBinding(handle.cluster),
+  create: (handle, args) => new VolumeBinding(handle, args),
 } satisfies PluginDescriptor<VolumeBindingArgs>;

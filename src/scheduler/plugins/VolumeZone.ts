@@ -25,7 +25,8 @@ import {
 import type { PluginDescriptor } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
-import { persistentVolumeClaimClass, pvcNotFoundMessage } from './VolumeBinding.js';
+import { pvcNotFoundMessage } from './VolumeBinding.js';
+import { claimClass } from './volumeBinding/volumes.js';
 
 export const NAME = 'VolumeZone';
 
@@ -96,7 +97,7 @@ export class VolumeZone implements PreFilterPlugin, FilterPlugin {
       if (!pvc) return Status.unresolvable(pvcNotFoundMessage(claimName));
       const pvName = pvc.spec?.volumeName ?? '';
       if (pvName === '') {
-        const className = persistentVolumeClaimClass(pvc);
+        const className = claimClass(pvc);
         if (className === '') return Status.unresolvable('PersistentVolumeClaim had no pv name and storageClass name');
         const sc = this.cluster.storageClasses.get(className);
         if (!sc) return Status.unresolvable(`storageclass.storage.k8s.io "${className}" not found`);

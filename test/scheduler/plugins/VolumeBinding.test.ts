@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Volume } from '../../../src/kube/api.js';
 import { Code, CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
 import { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
-import { compileVolumeNodeAffinity, descriptor, NAME, VolumeBinding } from '../../../src/scheduler/plugins/VolumeBinding.js';
+import { descriptor, NAME, type VolumeBinding } from '../../../src/scheduler/plugins/VolumeBinding.js';
+import { compileVolumeNodeAffinity } from '../../../src/scheduler/plugins/volumeBinding/volumes.js';
 import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, makeHandle } from '../../helpers/builders.js';
 import { add, claimVolume, pv, pvc, storageClass } from './volumeFixtures.js';
 
@@ -11,7 +12,9 @@ const cluster = makeCluster([
   makeNode('n2', { labels: { disk: 'hdd', zone: 'b' } }),
 ]);
 add(cluster, [
-  storageClass('wait', 'WaitForFirstConsumer'),
+  storageClass('wait', 'WaitForFirstConsumer', 'example.com/local-path'),
+  storageClass('static', 'WaitForFirstConsumer', 'kubernetes.io/no-provisioner'),
+  pvc('wffc-static', { className: 'static' }),
   storageClass('now', 'Immediate'),
   storageClass('unset'),
   pvc('bound-ssd', { volumeName: 'pv-ssd', bound: true }),
@@ -32,7 +35,7 @@ add(cluster, [
   pvc('p-scratch', { className: 'wait', ownerUid: 'uid-p' }),
   pvc('p-foreign', { className: 'wait', ownerUid: 'someone-else' }),
 ]);
-const plugin = new VolumeBinding(cluster);
+const plugin = createPlugin(descriptor, makeHandle(cluster, emptyProfile())) as VolumeBinding;
 
 function podWith(volumes: Volume[]): PodInfo {
   return new PodInfo(makePod('p', { uid: 'uid-p', spec: { volumes } }));
@@ -79,8 +82,10 @@ describe('VolumeBinding PreFilter', () => {
     expect(rejection([claimVolume('prebound')])).toBe('pod has unbound immediate PersistentVolumeClaims');
   });
 
-  it('WaitForFirstConsumer unbound claims are accepted on every node', () => {
+  it('WaitForFirstConsumer claims: provisionable on every node; without a provisioner or a PV, on none', () => {
     expect(run([claimVolume('wffc')])).toEqual(['ok', 'ok']);
+    const noPv = "node(s) didn't find available persistent volumes to bind";
+    expect(run([claimVolume('wffc-static')])).toEqual([noPv, noPv]);
   });
 
   it('generic ephemeral volumes use "<pod>-<volume>" and must be owned by the pod', () => {
@@ -96,7 +101,7 @@ describe('VolumeBinding PreFilter', () => {
 
 describe('VolumeBinding Filter', () => {
   it('bound PV node affinity must match the node', () => {
-    expect(run([claimVolume('bound-ssd')])).toEqual(['ok', 'node(s) had volume node affinity conflict']);
+    expect(run([claimVolume('bound-ssd')])).toEqual(['ok', "node(s) didn't match PersistentVolume's node affinity"]);
     expect(run([claimVolume('bound-any')])).toEqual(['ok', 'ok']);
   });
 
@@ -115,7 +120,7 @@ describe('VolumeBinding Filter', () => {
   it('bound claims are checked in volume order, first failure wins', () => {
     expect(run([claimVolume('bound-ssd'), claimVolume('bound-ghost')])).toEqual([
       'node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)',
-      'node(s) had volume node affinity conflict',
+      "node(s) didn't match PersistentVolume's node affinity",
     ]);
   });
 
@@ -126,8 +131,11 @@ describe('VolumeBinding Filter', () => {
     expect(compileVolumeNodeAffinity([])({})).toBe(false);
   });
 
-  it('PreScore skips (no storage-capacity scoring) and Score is 0', () => {
-    expect(plugin.preScore()).toBe(SKIP);
-    expect(plugin.score()).toBe(0);
+  it('PreScore runs (StorageCapacityScoring is on in v1.37); a node with no volumes to bind scores 0', () => {
+    const state = new CycleState();
+    const p = podWith([claimVolume('bound-any')]);
+    plugin.preFilter(state, p);
+    expect(plugin.preScore(state)).toBeNull();
+    expect(plugin.score(state, p, cluster.getNode('n1')!)).toBe(0);
   });
 });

@@ -44,8 +44,8 @@ export function pv(name: string, labels: Record<string, string> = {}, required?:
   };
 }
 
-export function storageClass(name: string, mode?: string): StorageClass {
-  return { kind: 'StorageClass', metadata: { name }, ...(mode ? { volumeBindingMode: mode } : {}) };
+export function storageClass(name: string, mode?: string, provisioner?: string): StorageClass {
+  return { kind: 'StorageClass', metadata: { name }, ...(mode ? { volumeBindingMode: mode } : {}), ...(provisioner ? { provisioner } : {}) };
 }
 
 export function claimVolume(claimName: string, name = claimName): Volume {
