@@ -209,6 +209,10 @@ export interface PersistentVolume {
     capacity?: ResourceMap;
     claimRef?: ObjectReference;
     csi?: { driver?: string; volumeHandle?: string };
+    gcePersistentDisk?: { pdName?: string; readOnly?: boolean };
+    awsElasticBlockStore?: { volumeID?: string; readOnly?: boolean };
+    iscsi?: { targetPortal?: string; iqn?: string; lun?: number; readOnly?: boolean };
+    rbd?: { monitors?: string[]; pool?: string; image?: string; readOnly?: boolean };
   };
   status?: { phase?: string };
 }
@@ -230,7 +234,14 @@ export interface StorageClass {
 export interface CSIDriver {
   kind?: string;
   metadata?: ObjectMeta;
-  spec?: { storageCapacity?: boolean; attachRequired?: boolean };
+  spec?: { storageCapacity?: boolean; attachRequired?: boolean; preventPodSchedulingIfMissing?: boolean };
+}
+
+/** storage.k8s.io/v1 VolumeAttachment: a volume attached (or being attached) to a node by a CSI driver. */
+export interface VolumeAttachment {
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: { attacher?: string; nodeName?: string; source?: { persistentVolumeName?: string } };
 }
 
 /** storage.k8s.io/v1 CSIStorageCapacity: free capacity of a storage class in a topology segment. */

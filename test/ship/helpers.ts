@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { KIND_SPECS } from '../../src/adapters/live/informers.js';
+import { IN_TREE_PLUGINS } from '../../src/scheduler/plugins/inTree.js';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const DEPLOY_DIR = join(REPO, 'deploy');
@@ -293,6 +294,10 @@ export function clusterPermissionsFromCode(): Set<string> {
     out.add(`${base}:watch`);
   }
   for (const r of literalRequestsInSource()) out.add(permissionFor(r.method, r.path));
+  // Plugins' own writes (PreBind), as their descriptors declare them.
+  for (const plugin of IN_TREE_PLUGINS) {
+    for (const w of plugin.apiWrites ?? []) for (const verb of w.verbs) out.add(`${w.group}/${w.resource}:${verb}`);
+  }
   return out;
 }
 

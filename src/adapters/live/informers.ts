@@ -3,6 +3,9 @@
  * Pods: all namespaces, field selector status.phase!=Succeeded,status.phase!=Failed (kube-scheduler.md §7).
  */
 import type {
+  CSIDriver,
+  CSINode,
+  CSIStorageCapacity,
   Namespace,
   Node,
   PersistentVolume,
@@ -13,11 +16,15 @@ import type {
   Service,
   StatefulSet,
   StorageClass,
+  VolumeAttachment,
 } from '../../kube/api.js';
 import type { KubeClient } from './kubeClient.js';
 import { type LiveLogger, Reflector, type ReflectorOptions } from './reflector.js';
 import {
   objectKey,
+  slimCSIDriver,
+  slimCSINode,
+  slimCSIStorageCapacity,
   slimNamespace,
   slimNode,
   slimPersistentVolume,
@@ -28,6 +35,7 @@ import {
   slimService,
   slimStatefulSet,
   slimStorageClass,
+  slimVolumeAttachment,
 } from './slim.js';
 
 /** Kind → the (slim) object type its handlers receive. */
@@ -42,6 +50,10 @@ export interface WatchedKinds {
   ReplicaSet: ReplicaSet;
   StatefulSet: StatefulSet;
   Namespace: Namespace;
+  CSIDriver: CSIDriver;
+  CSINode: CSINode;
+  CSIStorageCapacity: CSIStorageCapacity;
+  VolumeAttachment: VolumeAttachment;
 }
 
 export type WatchKind = keyof WatchedKinds;
@@ -77,6 +89,10 @@ export const KIND_SPECS: { readonly [K in WatchKind]: KindSpec<K> } = {
   ReplicaSet: { listPath: '/apis/apps/v1/replicasets', transform: slimReplicaSet },
   StatefulSet: { listPath: '/apis/apps/v1/statefulsets', transform: slimStatefulSet },
   Namespace: { listPath: '/api/v1/namespaces', transform: slimNamespace },
+  CSIDriver: { listPath: '/apis/storage.k8s.io/v1/csidrivers', transform: slimCSIDriver },
+  CSINode: { listPath: '/apis/storage.k8s.io/v1/csinodes', transform: slimCSINode },
+  CSIStorageCapacity: { listPath: '/apis/storage.k8s.io/v1/csistoragecapacities', transform: slimCSIStorageCapacity },
+  VolumeAttachment: { listPath: '/apis/storage.k8s.io/v1/volumeattachments', transform: slimVolumeAttachment },
 };
 
 /** Every kind the scheduler watches, in start order (nodes before pods, so pods land on known nodes). */
@@ -84,8 +100,12 @@ export const ALL_WATCH_KINDS: readonly WatchKind[] = [
   'Node',
   'Namespace',
   'StorageClass',
+  'CSIDriver',
+  'CSINode',
+  'CSIStorageCapacity',
   'PersistentVolume',
   'PersistentVolumeClaim',
+  'VolumeAttachment',
   'Service',
   'ReplicationController',
   'ReplicaSet',

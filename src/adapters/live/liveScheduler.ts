@@ -18,7 +18,7 @@ import type { Random } from '../../scheduler/random.js';
 import { type AttemptEnd, type CycleOutcome, Scheduler, type SchedulerObserver } from '../../scheduler/scheduler.js';
 import type { SchedulerMetrics } from '../../observe/metrics.js';
 import { realClock } from '../realClock.js';
-import { type AnyKindHandlers, type ClusterWatches, type ClusterWatchOptions, startClusterWatches } from './informers.js';
+import { type AnyKindHandlers, type ClusterWatches, type ClusterWatchOptions, startClusterWatches, type WatchKind } from './informers.js';
 import type { KubeClient } from './kubeClient.js';
 import type { LeaderElector } from './leaderElection.js';
 import { LivePort } from './livePort.js';
@@ -58,6 +58,14 @@ function eventFor(kind: string): ClusterEventKind {
       return 'StorageClassChange';
     case 'Namespace':
       return 'NamespaceChange';
+    case 'CSINode':
+      return 'CSINodeChange';
+    case 'CSIDriver':
+      return 'CSIDriverChange';
+    case 'CSIStorageCapacity':
+      return 'CSIStorageCapacityChange';
+    case 'VolumeAttachment':
+      return 'VolumeAttachmentChange';
     default:
       return 'WorkloadChange';
   }
@@ -254,7 +262,7 @@ export class LiveScheduler {
         log.warn({ err: (err as Error).message }, `ignoring ${what}`);
       }
     };
-    const objectHandlers = (kind: 'PersistentVolume' | 'PersistentVolumeClaim' | 'StorageClass' | 'Service' | 'ReplicationController' | 'ReplicaSet' | 'StatefulSet' | 'Namespace'): AnyKindHandlers => ({
+    const objectHandlers = (kind: Exclude<WatchKind, 'Node' | 'Pod'>): AnyKindHandlers => ({
       kind,
       onAdd: (o: { metadata?: { name?: string; namespace?: string } }) => {
         cluster.upsertObject(kind, o);
@@ -314,6 +322,10 @@ export class LiveScheduler {
       objectHandlers('ReplicationController'),
       objectHandlers('ReplicaSet'),
       objectHandlers('StatefulSet'),
+      objectHandlers('CSIDriver'),
+      objectHandlers('CSINode'),
+      objectHandlers('CSIStorageCapacity'),
+      objectHandlers('VolumeAttachment'),
     ];
   }
 

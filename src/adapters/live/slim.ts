@@ -6,6 +6,9 @@
 import type {
   Affinity,
   Container,
+  CSIDriver,
+  CSINode,
+  CSIStorageCapacity,
   Namespace,
   Node,
   ObjectMeta,
@@ -19,6 +22,7 @@ import type {
   StatefulSet,
   StorageClass,
   Volume,
+  VolumeAttachment,
 } from '../../kube/api.js';
 
 type Raw = Record<string, unknown>;
@@ -40,7 +44,20 @@ function setIf<K extends string>(out: Partial<Record<K, unknown>>, key: K, v: un
 }
 
 /** Annotations the core reads (VolumeBinding: PVC class and bind state). Everything else is dropped. */
-export const KEPT_ANNOTATIONS: readonly string[] = ['pv.kubernetes.io/bind-completed', 'volume.beta.kubernetes.io/storage-class'];
+export const KEPT_ANNOTATIONS: readonly string[] = [
+  'pv.kubernetes.io/bind-completed',
+  'pv.kubernetes.io/bound-by-controller',
+  'volume.beta.kubernetes.io/storage-class',
+  'volume.kubernetes.io/selected-node',
+];
+
+/** The fields of in-tree disk sources that name a disk (VolumeRestrictions' conflicts). */
+const DISK_SOURCES: ReadonlyArray<[string, string[]]> = [
+  ['gcePersistentDisk', ['pdName', 'readOnly']],
+  ['awsElasticBlockStore', ['volumeID', 'readOnly']],
+  ['iscsi', ['targetPortal', 'iqn', 'lun', 'readOnly']],
+  ['rbd', ['monitors', 'pool', 'image', 'readOnly']],
+];
 
 interface MetaOptions {
   ownerReferences?: boolean;
@@ -99,6 +116,13 @@ function slimVolume(raw: unknown): Volume | undefined {
   if (v['ephemeral'] !== undefined && v['ephemeral'] !== null) {
     out.ephemeral = {}; // only its presence matters: the claim is "<pod>-<volume>"
     return out;
+  }
+  // Inline disks: VolumeRestrictions compares them across pods on a node.
+  for (const [source, fields] of DISK_SOURCES) {
+    if (asObj(v[source])) {
+      out[source] = pick(v[source], fields);
+      return out;
+    }
   }
   return undefined;
 }
@@ -165,9 +189,16 @@ export function slimNode(raw: unknown): Node {
 export function slimPersistentVolume(raw: unknown): PersistentVolume {
   const o = asObj(raw) ?? {};
   const s = asObj(o['spec']) ?? {};
-  const spec: Raw = pick(s, ['storageClassName', 'nodeAffinity', 'accessModes', 'claimRef', 'capacity']);
+  const spec: Raw = pick(s, ['storageClassName', 'nodeAffinity', 'accessModes', 'claimRef', 'capacity', 'volumeMode', 'volumeAttributesClassName']);
   const claimRef = asObj(spec['claimRef']);
-  if (claimRef) spec['claimRef'] = pick(claimRef, ['namespace', 'name', 'uid']);
+  if (claimRef) spec['claimRef'] = pick(claimRef, ['apiVersion', 'kind', 'namespace', 'name', 'uid', 'resourceVersion']);
+  const csi = asObj(s['csi']);
+  if (csi) spec['csi'] = pick(csi, ['driver', 'volumeHandle']);
+  // Inline disk sources VolumeRestrictions compares (the identity fields only).
+  for (const [source, fields] of DISK_SOURCES) {
+    const d = asObj(s[source]);
+    if (d) spec[source] = pick(d, fields);
+  }
   return {
     kind: 'PersistentVolume',
     metadata: slimMeta(o['metadata'], { annotations: true, timestamps: true }),
@@ -179,7 +210,7 @@ export function slimPersistentVolume(raw: unknown): PersistentVolume {
 export function slimPersistentVolumeClaim(raw: unknown): PersistentVolumeClaim {
   const o = asObj(raw) ?? {};
   const s = asObj(o['spec']) ?? {};
-  const spec: Raw = pick(s, ['volumeName', 'storageClassName', 'accessModes', 'volumeMode']);
+  const spec: Raw = pick(s, ['volumeName', 'storageClassName', 'accessModes', 'volumeMode', 'volumeAttributesClassName', 'selector']);
   const res = asObj(s['resources']);
   if (res && res['requests'] !== undefined) spec['resources'] = { requests: res['requests'] };
   return {
@@ -194,6 +225,33 @@ export function slimStorageClass(raw: unknown): StorageClass {
   const o = asObj(raw) ?? {};
   const out: Raw = pick(o, ['provisioner', 'volumeBindingMode', 'allowedTopologies']);
   return { ...out, kind: 'StorageClass', metadata: slimMeta(o['metadata']) } as StorageClass;
+}
+
+export function slimCSIDriver(raw: unknown): CSIDriver {
+  const o = asObj(raw) ?? {};
+  return { kind: 'CSIDriver', metadata: slimMeta(o['metadata']), spec: pick(o['spec'], ['storageCapacity', 'attachRequired', 'preventPodSchedulingIfMissing']) };
+}
+
+export function slimCSINode(raw: unknown): CSINode {
+  const o = asObj(raw) ?? {};
+  const s = asObj(o['spec']) ?? {};
+  const drivers = Array.isArray(s['drivers']) ? (s['drivers'] as unknown[]).map((d) => pick(d, ['name', 'nodeID', 'allocatable', 'topologyKeys'])) : [];
+  return { kind: 'CSINode', metadata: slimMeta(o['metadata']), spec: { drivers } } as CSINode;
+}
+
+export function slimCSIStorageCapacity(raw: unknown): CSIStorageCapacity {
+  const o = asObj(raw) ?? {};
+  const out: Raw = pick(o, ['storageClassName', 'nodeTopology', 'capacity', 'maximumVolumeSize']);
+  return { ...out, kind: 'CSIStorageCapacity', metadata: slimMeta(o['metadata']) } as CSIStorageCapacity;
+}
+
+export function slimVolumeAttachment(raw: unknown): VolumeAttachment {
+  const o = asObj(raw) ?? {};
+  const s = asObj(o['spec']) ?? {};
+  const spec: Raw = pick(s, ['attacher', 'nodeName']);
+  const source = asObj(s['source']);
+  if (source) spec['source'] = pick(source, ['persistentVolumeName']);
+  return { kind: 'VolumeAttachment', metadata: slimMeta(o['metadata']), spec } as VolumeAttachment;
 }
 
 export function slimService(raw: unknown): Service {

@@ -37,6 +37,10 @@ const OTHER_KINDS = new Set([
   'ReplicaSet',
   'StatefulSet',
   'Namespace',
+  'CSIDriver',
+  'CSINode',
+  'CSIStorageCapacity',
+  'VolumeAttachment',
 ]);
 
 function isRecord(v: unknown): v is Record<string, unknown> {

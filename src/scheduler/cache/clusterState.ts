@@ -18,6 +18,7 @@ import type {
   Service,
   StatefulSet,
   StorageClass,
+  VolumeAttachment,
 } from '../../kube/api.js';
 import { NodeInfo } from './nodeInfo.js';
 import { Nominator } from '../queue/nominator.js';
@@ -62,6 +63,7 @@ export interface ClusterView {
   readonly csiNodes: ReadonlyMap<string, CSINode>;
   /** CSIStorageCapacity objects by "namespace/name". */
   readonly csiStorageCapacities: ReadonlyMap<string, CSIStorageCapacity>;
+  readonly volumeAttachments: ReadonlyMap<string, VolumeAttachment>;
   getPersistentVolumeClaim(namespace: string, name: string): PersistentVolumeClaim | undefined;
 }
 
@@ -99,6 +101,7 @@ export class ClusterState implements ClusterView {
   readonly csiDrivers = new Map<string, CSIDriver>();
   readonly csiNodes = new Map<string, CSINode>();
   readonly csiStorageCapacities = new Map<string, CSIStorageCapacity>();
+  readonly volumeAttachments = new Map<string, VolumeAttachment>();
 
   // ---- nodes ----
 
@@ -311,6 +314,9 @@ export class ClusterState implements ClusterView {
       case 'CSIStorageCapacity':
         this.csiStorageCapacities.set(key, obj as CSIStorageCapacity);
         return true;
+      case 'VolumeAttachment':
+        this.volumeAttachments.set(name, obj as VolumeAttachment);
+        return true;
       default:
         return false;
     }
@@ -351,6 +357,9 @@ export class ClusterState implements ClusterView {
         break;
       case 'CSIStorageCapacity':
         this.csiStorageCapacities.delete(key);
+        break;
+      case 'VolumeAttachment':
+        this.volumeAttachments.delete(name);
         break;
       default:
         break;

@@ -54,6 +54,15 @@ export interface PluginArgsSpec<A> {
   render?(args: A): Record<string, unknown>;
 }
 
+/** An API write a plugin makes through its handle (`handle.api.write`): RBAC is derived from these. */
+export interface ApiWriteGrant {
+  /** The API group ('' for core/v1). */
+  readonly group: string;
+  /** The plural resource, e.g. persistentvolumeclaims. */
+  readonly resource: string;
+  readonly verbs: readonly ('create' | 'update' | 'patch')[];
+}
+
 /**
  * Everything berth knows of one plugin name. `A` is the type of its decoded args (undefined when it takes none).
  *
@@ -67,6 +76,8 @@ export interface PluginDescriptor<A = undefined> {
   readonly points: readonly ExtensionPoint[];
   /** The cluster events that can make a pod this plugin rejected schedulable: the queue retries the pod on these. */
   readonly events: readonly ClusterEventKind[];
+  /** The API writes it makes in PreBind (berth's ClusterRole grants exactly these, besides the core's own). */
+  readonly apiWrites?: readonly ApiWriteGrant[];
   /** Its pluginConfig args; absent when the plugin takes none (then only apiVersion/kind may be configured). */
   readonly args?: PluginArgsSpec<A>;
   /**

@@ -345,7 +345,12 @@ const argsSpec: PluginArgsSpec<VolumeBindingArgs> = {
 export const descriptor = {
   name: NAME,
   points: ['preFilter', 'filter', 'reserve', 'preBind', 'preScore', 'score'],
-  events: ['NodeAdd', 'NodeUpdate', 'PvcChange', 'PvChange', 'StorageClassChange'],
+  events: ['NodeAdd', 'NodeUpdate', 'PvcChange', 'PvChange', 'StorageClassChange', 'CSINodeChange', 'CSIDriverChange', 'CSIStorageCapacityChange'],
+  // PreBind: a PV's claimRef, a claim's selected-node annotation (merge patches).
+  apiWrites: [
+    { group: '', resource: 'persistentvolumes', verbs: ['patch'] },
+    { group: '', resource: 'persistentvolumeclaims', verbs: ['patch'] },
+  ],
   args: argsSpec,
   create: (handle, args) => new VolumeBinding(handle, args),
 } satisfies PluginDescriptor<VolumeBindingArgs>;

@@ -36,6 +36,10 @@ export const CLUSTER_EVENT_KINDS = [
   'StorageClassChange',
   'NamespaceChange',
   'WorkloadChange',
+  'CSINodeChange',
+  'CSIDriverChange',
+  'CSIStorageCapacityChange',
+  'VolumeAttachmentChange',
 ] as const;
 export type ClusterEventKind = (typeof CLUSTER_EVENT_KINDS)[number];
 
