@@ -231,22 +231,31 @@ describe('slimming the other kinds', () => {
     });
   });
 
-  it('PersistentVolume keeps labels, class, node affinity and its claim ref', () => {
+  it('PersistentVolume keeps labels, class, node affinity, its claim ref and its CSI identity', () => {
     const pv = slimPersistentVolume({
       metadata: { name: 'pv1', resourceVersion: '2', labels: { 'topology.kubernetes.io/zone': 'a' }, managedFields },
       spec: {
         storageClassName: 'fast',
         nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'k', operator: 'In', values: ['v'] }] }] } },
         claimRef: { namespace: 'ns', name: 'c', uid: 'cu', apiVersion: 'v1', kind: 'PersistentVolumeClaim', resourceVersion: '9' },
-        csi: { driver: 'x', volumeHandle: 'h' },
+        csi: { driver: 'x', volumeHandle: 'h', volumeAttributes: { a: 'b' }, fsType: 'ext4' },
         mountOptions: ['ro'],
       },
       status: { phase: 'Bound', lastPhaseTransitionTime: 't' },
     });
-    expect(JSON.stringify(pv)).not.toMatch(/csi|mountOptions|managedFields|lastPhaseTransitionTime/);
+    expect(JSON.stringify(pv)).not.toMatch(/volumeAttributes|fsType|mountOptions|managedFields|lastPhaseTransitionTime/);
+    expect(pv.spec?.csi).toEqual({ driver: 'x', volumeHandle: 'h' });
     expect(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0]?.matchExpressions?.[0]?.key).toBe('k');
     expect(pv.metadata?.labels).toEqual({ 'topology.kubernetes.io/zone': 'a' });
-    expect((pv.spec as { claimRef?: unknown }).claimRef).toEqual({ namespace: 'ns', name: 'c', uid: 'cu' });
+    // The whole reference: VolumeBinding compares it and writes it back in a merge patch.
+    expect((pv.spec as { claimRef?: unknown }).claimRef).toEqual({
+      namespace: 'ns',
+      name: 'c',
+      uid: 'cu',
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      resourceVersion: '9',
+    });
   });
 
   it('StorageClass keeps provisioner and binding mode', () => {
