@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadSchedulerConfig } from '../config/index.js';
 import type { SchedulerConfig } from '../config/types.js';
+import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
 import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
 import { SeededRandom } from '../scheduler/random.js';
 import { createKubeClient } from '../adapters/live/kubeClient.js';
@@ -53,7 +54,13 @@ function loadKubeConfig(path: string | undefined): KubeConfig {
 }
 
 /** Starts berth against a cluster; used by the CLI and by tests (which call shutdown themselves). */
-export async function startBerth(flags: RunFlags, config: SchedulerConfig = loadSchedulerConfig(flags.config, IN_TREE_CATALOG), logger: Logger = createLogger(flags.logLevel)): Promise<RunningBerth> {
+export async function startBerth(
+  flags: RunFlags,
+  config?: SchedulerConfig,
+  logger: Logger = createLogger(flags.logLevel),
+  plugins: PluginCatalog = IN_TREE_CATALOG,
+): Promise<RunningBerth> {
+  config ??= loadSchedulerConfig(flags.config, plugins);
   const kc = loadKubeConfig(flags.kubeconfig ?? (config.clientConnection.kubeconfig || undefined));
   const client = createKubeClient(kc, {
     qps: config.clientConnection.qps,
@@ -87,7 +94,7 @@ export async function startBerth(flags: RunFlags, config: SchedulerConfig = load
   scheduler = new LiveScheduler({
     config,
     client,
-    plugins: IN_TREE_CATALOG,
+    plugins,
     logger,
     random: new SeededRandom(randomInt(2 ** 31)),
     metrics,
