@@ -13,6 +13,7 @@ import type { ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod } from '.
 import type { ClusterState } from '../../scheduler/cache/clusterState.js';
 import type { PodInfo } from '../../scheduler/cache/podInfo.js';
 import type { ClusterEventKind } from '../../scheduler/plugins/catalog.js';
+import type { ClusterEvent } from '../../scheduler/framework/plugin.js';
 import type { ClusterPort, ObjectWrite, PodEvent, PodLookup, PodStatusUpdate, WriteResult } from '../../scheduler/ports.js';
 
 /** A recorded event, as `kubectl get events` would list it. */
@@ -51,12 +52,12 @@ export class MemoryPort implements ClusterPort {
   readonly deleted = new Set<string>();
   /** uid → the pod's status as patched (nominatedNodeName, PodScheduled). */
   readonly statuses = new Map<string, { nominatedNodeName?: string; condition?: PodStatusUpdate['condition'] }>();
-  private notify: (event: ClusterEventKind) => void = () => {};
+  private notify: (event: ClusterEvent) => void = () => {};
 
   constructor(private readonly cluster: ClusterState) {}
 
   /** Where cluster events go (the scheduler's notify), once the scheduler exists. */
-  attach(notify: (event: ClusterEventKind) => void): void {
+  attach(notify: (event: ClusterEvent) => void): void {
     this.notify = notify;
   }
 
@@ -70,7 +71,7 @@ export class MemoryPort implements ClusterPort {
     if (status) delete status.nominatedNodeName;
     const bound = pod.assignedTo(nodeName).pod;
     this.cluster.upsertAssignedPod({ ...bound, status: { ...(bound.status ?? {}), nominatedNodeName: undefined } });
-    this.notify('AssignedPodAdd');
+    this.notify({ kind: 'AssignedPodAdd', newObject: this.cluster.getPod(pod.uid)?.pod });
     return null;
   }
 
@@ -78,7 +79,7 @@ export class MemoryPort implements ClusterPort {
     if (this.deleted.has(victim.uid)) return false;
     this.deleted.add(victim.uid);
     this.bound.delete(victim.uid);
-    if (this.cluster.removePodByUid(victim.uid)) this.notify('AssignedPodDelete');
+    if (this.cluster.removePodByUid(victim.uid)) this.notify({ kind: 'AssignedPodDelete', oldObject: victim.pod });
     return true;
   }
 
@@ -115,7 +116,7 @@ export class MemoryPort implements ClusterPort {
     const merged = (request.verb === 'patch' ? mergePatch(existing, request.body) : request.body) as { metadata?: ObjectMeta };
     const object: { metadata: ObjectMeta } = { ...merged, metadata: { ...(merged.metadata ?? {}), resourceVersion: this.nextVersion() } };
     this.cluster.upsertObject(request.kind, object);
-    this.notify(kind.event);
+    this.notify({ kind: kind.event, ...(existing ? { oldObject: existing } : {}), newObject: object });
     if (request.kind === 'PersistentVolume') this.completeStaticBinding(object as PersistentVolume);
     else this.provision(object as PersistentVolumeClaim);
     return { status: request.verb === 'create' ? 201 : 200, object };
@@ -173,8 +174,8 @@ export class MemoryPort implements ClusterPort {
     };
     this.cluster.upsertObject('PersistentVolume', boundPv);
     this.cluster.upsertObject('PersistentVolumeClaim', boundPvc);
-    this.notify('PvChange');
-    this.notify('PvcChange');
+    this.notify({ kind: 'PvChange', oldObject: pv, newObject: boundPv });
+    this.notify({ kind: 'PvcChange', oldObject: pvc, newObject: boundPvc });
   }
 
   private current(request: ObjectWrite, namespaced: boolean): unknown {
