@@ -26,6 +26,11 @@ export class PluginCatalog {
     this.names = [...this.byName.keys()];
   }
 
+  /** Every descriptor, in order (to build a catalog with more). */
+  descriptors(): PluginDescriptor<unknown>[] {
+    return [...this.byName.values()];
+  }
+
   get(name: string): PluginDescriptor<unknown> | undefined {
     return this.byName.get(name);
   }
