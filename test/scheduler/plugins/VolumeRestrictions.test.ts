@@ -89,7 +89,74 @@ describe('VolumeRestrictions', () => {
     expect(run([{ name: 'v', rbd: { monitors: ['m1'], pool: 'q', image: 'img' } }])).toEqual(['ok', 'ok']);
   });
 
+  it('iSCSI compares the IQN only: another portal or LUN is the same disk', () => {
+    expect(run([{ name: 'v', iscsi: { iqn: 'iqn.1', targetPortal: '10.0.0.9:3260', lun: 7 } }])).toEqual(['ok', DISK]);
+    expect(run([{ name: 'v', iscsi: { iqn: 'iqn.2' } }])).toEqual(['ok', 'ok']);
+  });
+
+  it('RBD: read-only on both sides passes; an unset pool is the default "rbd"', () => {
+    const ro = podOn('rbd-ro', 'n1', [{ name: 'd', rbd: { monitors: ['m1'], pool: 'rbd', image: 'shared', readOnly: true } }]);
+    const c = makeCluster([makeNode('n1')], [ro]);
+    const p = new VolumeRestrictions(c);
+    const check = (volume: Volume): string => {
+      const state = new CycleState();
+      const pod = podInfo('p', { spec: { volumes: [volume] } });
+      expect(p.preFilter(state, pod)).toBeNull();
+      return p.filter(state, pod, c.getNode('n1')!)?.message ?? 'ok';
+    };
+    expect(check({ name: 'v', rbd: { monitors: ['m1'], image: 'shared', readOnly: true } })).toBe('ok');
+    expect(check({ name: 'v', rbd: { monitors: ['m1'], image: 'shared' } })).toBe(DISK);
+    expect(check({ name: 'v', rbd: { monitors: ['m1'], pool: 'other', image: 'shared' } })).toBe('ok');
+  });
+
+  it('GCE PD: two read-only mounts of one disk pass, a read-only mount next to a read-write one does not', () => {
+    expect(run([{ name: 'v', gcePersistentDisk: { pdName: 'disk-2', readOnly: true } }])).toEqual(['ok', 'ok']);
+    expect(run([{ name: 'v', gcePersistentDisk: { pdName: 'disk-1', readOnly: true } }])).toEqual([DISK, 'ok']);
+  });
+
+  it('volumes of other kinds never conflict', () => {
+    expect(run([{ name: 'v', cinder: { volumeID: 'vol-1' } }])).toBe(SKIP);
+  });
+
   it('disk conflict is reported before the RWOP conflict', () => {
     expect(run([claimVolume('rwop-used'), { name: 'v', awsElasticBlockStore: { volumeID: 'vol-1' } }])).toEqual([DISK, RWOP]);
+  });
+
+  it('AddPod/RemovePod change the RWOP count on a clone of the state (preemption and nominated pods)', () => {
+    const state = new CycleState();
+    const p = podInfo('p', { spec: { volumes: [claimVolume('rwop-used')] } });
+    expect(plugin.preFilter(state, p)).toBeNull();
+    const holder = cluster.getNode('n2')!.pods.find((x) => x.name === 'holder')!;
+    const n2 = cluster.getNode('n2')!;
+    // Evicting the holder in a what-if frees the claim; the original state is untouched.
+    const whatIf = state.clone();
+    expect(plugin.removePod(whatIf, p, holder)).toBeNull();
+    expect(plugin.filter(whatIf, p, n2)).toBeNull();
+    expect(plugin.filter(state, p, n2)?.message).toBe(RWOP);
+    // A nominated pod using the claim counts again.
+    expect(plugin.addPod(whatIf, p, holder)).toBeNull();
+    expect(plugin.filter(whatIf, p, n2)?.message).toBe(RWOP);
+  });
+
+  it("AddPod counts claim names whatever the other pod's namespace, as upstream", () => {
+    const state = new CycleState();
+    const p = podInfo('p', { spec: { volumes: [claimVolume('rwop-free'), { name: 'v', awsElasticBlockStore: { volumeID: 'vol-9' } }] } });
+    expect(plugin.preFilter(state, p)).toBeNull();
+    expect(plugin.filter(state, p, cluster.getNode('n1')!)).toBeNull();
+    const stranger = podInfo('s', { namespace: 'elsewhere', nodeName: 'n1', spec: { volumes: [claimVolume('rwop-free')] } });
+    expect(plugin.addPod(state, p, stranger)).toBeNull();
+    expect(plugin.filter(state, p, cluster.getNode('n1')!)?.message).toBe(RWOP);
+  });
+
+  it('without its PreFilter state: a disk conflict still rejects, anything else is upstream\'s error', () => {
+    const p = podInfo('p', { spec: { volumes: [{ name: 'v', awsElasticBlockStore: { volumeID: 'vol-1' } }] } });
+    expect(plugin.filter(new CycleState(), p, cluster.getNode('n1')!)?.message).toBe(DISK);
+    const status = plugin.filter(new CycleState(), p, cluster.getNode('n2')!);
+    expect(status).toMatchObject({ code: Code.Error, reasons: ['cannot read "PreFilterVolumeRestrictions" from cycleState'] });
+    expect(plugin.addPod(new CycleState(), p, p)?.code).toBe(Code.Error);
+  });
+
+  it('retries on upstream\'s events: assigned pod deleted, node added, claim added', () => {
+    expect(descriptor.events).toEqual(['NodeAdd', 'AssignedPodDelete', 'PvcChange']);
   });
 });
