@@ -278,3 +278,46 @@ volumeBindingMode: WaitForFirstConsumer${node('n1')}${node('n2')}${claim('a')}${
     );
   });
 });
+
+describe('ReadWriteOncePod through preemption', () => {
+  it('a higher-priority pod preempts the pod holding its ReadWriteOncePod claim', async () => {
+    const snap = snapshotOf(`
+kind: Node
+metadata: {name: n1, labels: {kubernetes.io/hostname: n1}}
+status: {allocatable: {cpu: "4", memory: 8Gi, pods: "10"}}
+---
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: default, annotations: {pv.kubernetes.io/bind-completed: "yes"}}
+spec: {volumeName: pv-data, accessModes: [ReadWriteOncePod], resources: {requests: {storage: 1Gi}}}
+status: {phase: Bound}
+---
+kind: PersistentVolume
+metadata: {name: pv-data}
+spec:
+  accessModes: [ReadWriteOncePod]
+  capacity: {storage: 1Gi}
+  claimRef: {namespace: default, name: data}
+  csi: {driver: csi.example.com, volumeHandle: data}
+status: {phase: Bound}
+---
+kind: Pod
+metadata: {name: holder, namespace: default}
+spec:
+  nodeName: n1
+  priority: 10
+  containers: [{name: c, image: x, resources: {requests: {cpu: "1"}}}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+---
+kind: Pod
+metadata: {name: taker, namespace: default}
+spec:
+  priority: 1000
+  containers: [{name: c, image: x, resources: {requests: {cpu: "1"}}}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+`);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
+    const taker = result.decisions.find((d) => d.pod === 'default/taker');
+    expect(taker?.preempted).toEqual(['default/holder']);
+    expect(taker?.node).toBe('n1');
+  });
+});
