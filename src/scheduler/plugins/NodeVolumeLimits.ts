@@ -25,6 +25,7 @@ import type { PluginDescriptor } from '../framework/plugin.js';
 import { SKIP, Status, type CycleState, type FilterPlugin, type PreFilterOutcome, type PreFilterPlugin } from '../framework/types.js';
 import { attachmentKey, collectAttachable, type AttachableSources } from './nodeVolumeLimits/attachable.js';
 import { isInlineMigratable } from './nodeVolumeLimits/csiTranslation.js';
+import { afterAssignedPodDelete, afterCSINodeChange, afterPvcChange, afterVolumeAttachmentChange } from './nodeVolumeLimits/hints.js';
 
 export const NAME = 'NodeVolumeLimits';
 
@@ -210,8 +211,13 @@ export class NodeVolumeLimits implements PreFilterPlugin, FilterPlugin {
 export const descriptor = {
   name: NAME,
   points: ['preFilter', 'filter'],
-  // Upstream: CSINode/Add and Update (a new or raised limit, a driver installed), AssignedPod/Delete (volumes
-  // released), PersistentVolumeClaim/Add (a missing claim), VolumeAttachment/Delete (a volume detached).
-  events: ['CSINodeChange', 'AssignedPodDelete', 'PvcChange', 'VolumeAttachmentChange'],
+  // Upstream: CSINode/Add and Update (a new node's limits, a raised limit), AssignedPod/Delete (volumes released),
+  // PersistentVolumeClaim/Add (a missing claim), VolumeAttachment/Delete (a volume detached), with its hints.
+  events: [
+    { event: 'CSINodeChange', hint: afterCSINodeChange },
+    { event: 'AssignedPodDelete', hint: afterAssignedPodDelete },
+    { event: 'PvcChange', hint: afterPvcChange },
+    { event: 'VolumeAttachmentChange', hint: afterVolumeAttachmentChange },
+  ],
   create: (handle) => new NodeVolumeLimits(handle.cluster),
 } satisfies PluginDescriptor;

@@ -5,6 +5,12 @@ import { Code, CycleState, SKIP, type Status } from '../../../src/scheduler/fram
 import { descriptor, NAME, NodeVolumeLimits } from '../../../src/scheduler/plugins/NodeVolumeLimits.js';
 import { createPlugin, emptyProfile, makeCluster, makeHandle, makeNode, makePod, podInfo } from '../../helpers/builders.js';
 import { add, claimVolume, pvc, storageClass } from './volumeFixtures.js';
+import {
+  afterAssignedPodDelete,
+  afterCSINodeChange,
+  afterPvcChange,
+  afterVolumeAttachmentChange,
+} from '../../../src/scheduler/plugins/nodeVolumeLimits/hints.js';
 
 const DRIVER = 'csi.example.com';
 const EBS = 'ebs.csi.aws.com';
@@ -69,7 +75,7 @@ describe('NodeVolumeLimits PreFilter', () => {
     expect(NAME).toBe('NodeVolumeLimits');
     expect(createPlugin(descriptor, makeHandle(cluster, emptyProfile())).name).toBe('NodeVolumeLimits');
     expect(descriptor.points).toEqual(['preFilter', 'filter']);
-    expect(descriptor.events).toEqual(['CSINodeChange', 'AssignedPodDelete', 'PvcChange', 'VolumeAttachmentChange']);
+    expect(descriptor.events.map((e) => e.event)).toEqual(['CSINodeChange', 'AssignedPodDelete', 'PvcChange', 'VolumeAttachmentChange']);
   });
 
   it('skips pods without a claim, a generic ephemeral volume or a migratable inline volume', () => {
@@ -350,5 +356,56 @@ describe('NodeVolumeLimits without PreFilter state', () => {
     const plugin = new NodeVolumeLimits(cluster);
     const p = podInfo('p', { spec: { volumes: [claimVolume('b')] } });
     expect(plugin.filter(new CycleState(), p, cluster.getNode('n1')!)?.message).toBe(MAX);
+  });
+});
+
+describe('NodeVolumeLimits queueing hints (upstream QueueingHintFns)', () => {
+  const waiting = podInfo('w', { spec: { volumes: [claimVolume('data'), { name: 'scratch', ephemeral: {} }] } });
+
+  it('CSINode: an add queues, an update only when a limit went up, a deletion never', () => {
+    const before = csiNode('n1', { [DRIVER]: 2, 'other.io': null });
+    expect(afterCSINodeChange(waiting, { kind: 'CSINodeChange', newObject: before })).toBe('Queue');
+    expect(afterCSINodeChange(waiting, { kind: 'CSINodeChange', oldObject: before, newObject: csiNode('n1', { [DRIVER]: 3 }) })).toBe('Queue');
+    expect(afterCSINodeChange(waiting, { kind: 'CSINodeChange', oldObject: before, newObject: csiNode('n1', { [DRIVER]: 2, 'new.io': 1 }) })).toBe('Queue');
+    expect(afterCSINodeChange(waiting, { kind: 'CSINodeChange', oldObject: before, newObject: csiNode('n1', { [DRIVER]: 1 }) })).toBe('Skip');
+    // A driver newly listed without a count: its limit stays 0, so upstream does not queue (even for "not installed").
+    expect(afterCSINodeChange(waiting, { kind: 'CSINodeChange', oldObject: before, newObject: csiNode('n1', { [DRIVER]: 2, 'new.io': null }) })).toBe('Skip');
+    expect(afterCSINodeChange(waiting, { kind: 'CSINodeChange', oldObject: before })).toBe('Skip');
+    expect(afterCSINodeChange(waiting, { kind: 'CSINodeChange' })).toBe('Queue');
+  });
+
+  it('an assigned pod deleted: queues when it was placed and had a claim, ephemeral or migratable volume', () => {
+    const gone = (volumes: Volume[], node = 'n1'): { kind: 'AssignedPodDelete'; oldObject: Pod } => ({
+      kind: 'AssignedPodDelete',
+      oldObject: makePod('gone', { ...(node ? { nodeName: node } : {}), spec: { volumes } }),
+    });
+    expect(afterAssignedPodDelete(waiting, gone([claimVolume('x')]))).toBe('Queue');
+    expect(afterAssignedPodDelete(waiting, gone([{ name: 'e', ephemeral: {} }]))).toBe('Queue');
+    expect(afterAssignedPodDelete(waiting, gone([{ name: 'v', cinder: { volumeID: 'c' } }]))).toBe('Queue');
+    expect(afterAssignedPodDelete(waiting, gone([{ name: 'v', nfs: { server: 's' } }]))).toBe('Skip');
+    expect(afterAssignedPodDelete(waiting, gone([]))).toBe('Skip');
+    expect(afterAssignedPodDelete(waiting, gone([claimVolume('x')], ''))).toBe('Skip');
+    expect(afterAssignedPodDelete(waiting, { kind: 'AssignedPodDelete' })).toBe('Queue');
+  });
+
+  it('a claim added: queues when the pod names it, directly or through an ephemeral volume', () => {
+    expect(afterPvcChange(waiting, { kind: 'PvcChange', newObject: pvc('data') })).toBe('Queue');
+    expect(afterPvcChange(waiting, { kind: 'PvcChange', newObject: pvc('w-scratch') })).toBe('Queue');
+    expect(afterPvcChange(waiting, { kind: 'PvcChange', newObject: pvc('data', { namespace: 'elsewhere' }) })).toBe('Skip');
+    expect(afterPvcChange(waiting, { kind: 'PvcChange', newObject: pvc('unrelated') })).toBe('Skip');
+    expect(afterPvcChange(waiting, { kind: 'PvcChange', oldObject: pvc('data'), newObject: pvc('data', { bound: true }) })).toBe('Skip');
+  });
+
+  it('a VolumeAttachment deleted: queues pods with a claim, or an inline volume of the attacher (or one that does not translate)', () => {
+    const detached = (attacher: string) => ({ kind: 'VolumeAttachmentChange' as const, oldObject: attachment('va', 'n1', 'pv', attacher) });
+    const inline = (volume: Volume) => podInfo('i', { spec: { volumes: [volume] } });
+    expect(afterVolumeAttachmentChange(waiting, detached('anything'))).toBe('Queue');
+    // Only persistentVolumeClaim volumes count, not ephemeral ones (as upstream).
+    expect(afterVolumeAttachmentChange(inline({ name: 'e', ephemeral: {} }), detached(DRIVER))).toBe('Skip');
+    expect(afterVolumeAttachmentChange(inline({ name: 'v', awsElasticBlockStore: { volumeID: 'vol-1' } }), detached(EBS))).toBe('Queue');
+    expect(afterVolumeAttachmentChange(inline({ name: 'v', awsElasticBlockStore: { volumeID: 'vol-1' } }), detached(DRIVER))).toBe('Skip');
+    expect(afterVolumeAttachmentChange(inline({ name: 'v', awsElasticBlockStore: { volumeID: 'aws://z/bad' } }), detached(DRIVER))).toBe('Queue');
+    expect(afterVolumeAttachmentChange(inline({ name: 'v', azureFile: {} }), detached('file.csi.azure.com'))).toBe('Queue');
+    expect(afterVolumeAttachmentChange(waiting, { kind: 'VolumeAttachmentChange', newObject: attachment('va', 'n1', 'pv') })).toBe('Skip');
   });
 });
