@@ -10,8 +10,9 @@
  * Filter: an inline disk of the pod conflicting with one mounted by a pod on the node is "node(s) had no available
  * disk" (isVolumeConflict below); then an RWOP claim in use is "node(s) unavailable due to PersistentVolumeClaim
  * with ReadWriteOncePod access mode already in-use by another pod". Both are Unschedulable: preemption may help.
+ * A rejected pod waits for a node added, or (with upstream's hints) a pod deleted or a claim created that matter.
  */
-import type { PersistentVolumeClaim, Volume } from '../../kube/api.js';
+import type { PersistentVolumeClaim, Pod, Volume } from '../../kube/api.js';
 import type { ClusterView } from '../cache/clusterState.js';
 import {
   SKIP,
@@ -22,7 +23,7 @@ import {
   type PreFilterPlugin,
   type StateData,
 } from '../framework/types.js';
-import type { PluginDescriptor } from '../framework/plugin.js';
+import type { ClusterEvent, PluginDescriptor, QueueingHint } from '../framework/plugin.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import { pvcNotFoundMessage } from './VolumeBinding.js';
@@ -201,10 +202,51 @@ export class VolumeRestrictions implements PreFilterPlugin, FilterPlugin {
   }
 }
 
+function asObject<T>(value: unknown): T | undefined {
+  return typeof value === 'object' && value !== null ? (value as T) : undefined;
+}
+
+/**
+ * Upstream isSchedulableAfterAssignedPodDeleted: a pod of another namespace never helps (even for inline disks, as
+ * upstream); one whose disks conflicted with the pod's, or that used a claim of the same name, may.
+ */
+export function afterAssignedPodDelete(pod: PodInfo, event: ClusterEvent): QueueingHint {
+  const deleted = asObject<Pod>(event.oldObject);
+  if (!deleted) return 'Queue';
+  if ((deleted.metadata?.namespace ?? 'default') !== pod.namespace) return 'Skip';
+  const volumes = deleted.spec?.volumes ?? [];
+  for (const disk of diskVolumes(pod)) if (isVolumeConflict(disk, volumes)) return 'Queue';
+  const claims = new Set(pod.pvcNames);
+  for (const v of volumes) {
+    const name = v.persistentVolumeClaim?.claimName;
+    if (name !== undefined && claims.has(name)) return 'Queue';
+  }
+  return 'Skip';
+}
+
+/**
+ * Upstream isSchedulableAfterPersistentVolumeClaimAdded: a claim the pod names was created. Upstream does not
+ * listen to claim updates and deletions: Skip.
+ */
+export function afterPvcChange(pod: PodInfo, event: ClusterEvent): QueueingHint {
+  const added = asObject<PersistentVolumeClaim>(event.newObject);
+  if (!added) return event.oldObject === undefined ? 'Queue' : 'Skip';
+  if (event.oldObject !== undefined) return 'Skip';
+  if ((added.metadata?.namespace ?? 'default') !== pod.namespace) return 'Skip';
+  for (const v of pod.pod.spec?.volumes ?? []) {
+    if (v.persistentVolumeClaim && v.persistentVolumeClaim.claimName === added.metadata?.name) return 'Queue';
+  }
+  return 'Skip';
+}
+
 export const descriptor = {
   name: NAME,
   points: ['preFilter', 'filter'],
   // Upstream: AssignedPod/Delete (a conflicting pod leaves), Node/Add, PersistentVolumeClaim/Add (a missing claim).
-  events: ['NodeAdd', 'AssignedPodDelete', 'PvcChange'],
+  events: [
+    { event: 'AssignedPodDelete', hint: afterAssignedPodDelete },
+    'NodeAdd',
+    { event: 'PvcChange', hint: afterPvcChange },
+  ],
   create: (handle) => new VolumeRestrictions(handle.cluster),
 } satisfies PluginDescriptor;

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod, Volume } from '../../../src/kube/api.js';
 import { Code, CycleState, SKIP } from '../../../src/scheduler/framework/types.js';
-import { descriptor, NAME, VolumeRestrictions } from '../../../src/scheduler/plugins/VolumeRestrictions.js';
+import {
+  afterAssignedPodDelete,
+  afterPvcChange,
+  descriptor,
+  NAME,
+  VolumeRestrictions,
+} from '../../../src/scheduler/plugins/VolumeRestrictions.js';
 import { createPlugin, emptyProfile, makeCluster, makeNode, makePod, podInfo, makeHandle } from '../../helpers/builders.js';
 import { add, claimVolume, pvc } from './volumeFixtures.js';
 
@@ -156,7 +162,37 @@ describe('VolumeRestrictions', () => {
     expect(plugin.addPod(new CycleState(), p, p)?.code).toBe(Code.Error);
   });
 
-  it('retries on upstream\'s events: assigned pod deleted, node added, claim added', () => {
-    expect(descriptor.events).toEqual(['NodeAdd', 'AssignedPodDelete', 'PvcChange']);
+  it("retries on upstream's events: assigned pod deleted, node added, claim added (with hints)", () => {
+    expect(descriptor.events.map((e) => (typeof e === 'string' ? e : e.event))).toEqual(['AssignedPodDelete', 'NodeAdd', 'PvcChange']);
+  });
+
+  describe('queueing hints', () => {
+    const waiting = podInfo('w', {
+      spec: { volumes: [claimVolume('rwop-used'), { name: 'v', gcePersistentDisk: { pdName: 'disk-1', readOnly: true } }] },
+    });
+    const deleted = (volumes: Volume[], namespace = 'default'): { kind: 'AssignedPodDelete'; oldObject: Pod } => ({
+      kind: 'AssignedPodDelete',
+      oldObject: podOn('gone', 'n1', volumes, namespace),
+    });
+
+    it('a deleted pod queues when its disk conflicted or it used a claim of the same name, in the same namespace', () => {
+      expect(afterAssignedPodDelete(waiting, deleted([{ name: 'd', gcePersistentDisk: { pdName: 'disk-1' } }]))).toBe('Queue');
+      expect(afterAssignedPodDelete(waiting, deleted([{ name: 'd', gcePersistentDisk: { pdName: 'disk-1', readOnly: true } }]))).toBe('Skip');
+      expect(afterAssignedPodDelete(waiting, deleted([claimVolume('rwop-used')]))).toBe('Queue');
+      expect(afterAssignedPodDelete(waiting, deleted([claimVolume('other')]))).toBe('Skip');
+      // Upstream looks at the namespace first, even for inline disks.
+      expect(afterAssignedPodDelete(waiting, deleted([{ name: 'd', gcePersistentDisk: { pdName: 'disk-1' } }], 'elsewhere'))).toBe('Skip');
+      expect(afterAssignedPodDelete(waiting, { kind: 'AssignedPodDelete' })).toBe('Queue');
+    });
+
+    it('a claim the pod names, created in its namespace, queues; updates and deletions do not', () => {
+      const claim = pvc('rwop-used', { accessModes: ['ReadWriteOncePod'] });
+      expect(afterPvcChange(waiting, { kind: 'PvcChange', newObject: claim })).toBe('Queue');
+      expect(afterPvcChange(waiting, { kind: 'PvcChange', newObject: pvc('rwop-used', { namespace: 'elsewhere' }) })).toBe('Skip');
+      expect(afterPvcChange(waiting, { kind: 'PvcChange', newObject: pvc('other') })).toBe('Skip');
+      expect(afterPvcChange(waiting, { kind: 'PvcChange', oldObject: claim, newObject: claim })).toBe('Skip');
+      expect(afterPvcChange(waiting, { kind: 'PvcChange', oldObject: claim })).toBe('Skip');
+      expect(afterPvcChange(waiting, { kind: 'PvcChange' })).toBe('Queue');
+    });
   });
 });
