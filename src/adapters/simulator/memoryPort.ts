@@ -7,7 +7,8 @@
  *
  * The other half of the volume handshake is modelled as succeeding at once: a PV the scheduler pre-bound to a claim
  * gets bound (the PV controller's part), and a claim given a selected node gets a new PV on that node (a local-path
- * style provisioner's part), each with a resourceVersion newer than the scheduler's write.
+ * style provisioner's part), each with a resourceVersion newer than the scheduler's write. A CSI provisioner's PV
+ * names its driver and a volume handle, so NodeVolumeLimits counts it as the driver's once bound.
  */
 import type { ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod } from '../../kube/api.js';
 import type { ClusterState } from '../../scheduler/cache/clusterState.js';
@@ -144,11 +145,15 @@ export class MemoryPort implements ClusterPort {
     const cls = this.cluster.storageClasses.get(pvc.spec?.storageClassName ?? '');
     if (!cls?.provisioner || cls.provisioner === 'kubernetes.io/no-provisioner') return;
     const meta = pvc.metadata ?? {};
+    const name = `pvc-${meta.uid ?? meta.name ?? ''}`;
+    // In-tree provisioners (kubernetes.io/...) would write their own source kind; any other is a CSI driver.
+    const csi = cls.provisioner.startsWith('kubernetes.io/') ? {} : { csi: { driver: cls.provisioner, volumeHandle: name } };
     const pv: PersistentVolume = {
       apiVersion: 'v1',
       kind: 'PersistentVolume',
-      metadata: { name: `pvc-${meta.uid ?? meta.name ?? ''}`, annotations: { 'pv.kubernetes.io/provisioned-by': cls.provisioner } },
+      metadata: { name, annotations: { 'pv.kubernetes.io/provisioned-by': cls.provisioner } },
       spec: {
+        ...csi,
         storageClassName: pvc.spec?.storageClassName ?? '',
         accessModes: pvc.spec?.accessModes ?? [],
         capacity: { storage: String(pvc.spec?.resources?.requests?.['storage'] ?? '0') },
