@@ -46,9 +46,6 @@ function moduleUrl(spec: string, cwd: string): string {
   if (isPathLike(spec)) {
     const file = resolve(cwd, spec);
     if (!existsSync(file)) throw new PluginModuleError(`--plugins ${spec}: no such file (${file})`);
-    if (/\.(c|m)?ts$/.test(file)) {
-      throw new PluginModuleError(`--plugins ${spec}: a TypeScript source; build it to JavaScript (npx tsc) and pass the .js file`);
-    }
     return pathToFileURL(file).href;
   }
   try {
@@ -66,6 +63,10 @@ async function importModule(spec: string, cwd: string): Promise<Record<string, u
     return (await import(url)) as Record<string, unknown>;
   } catch (err) {
     const e = err as Error & { code?: string };
+    if (e.code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.(c|m)?ts$/.test(spec)) {
+      // Node 20 runs no TypeScript; newer Node (type stripping) or a loader such as tsx would have imported it.
+      throw new PluginModuleError(`--plugins ${spec}: a TypeScript source; build it to JavaScript (npx tsc) and pass the .js file`);
+    }
     if (e.code === 'ERR_MODULE_NOT_FOUND' && url === spec) {
       throw new PluginModuleError(`--plugins ${spec}: no such package; install it (npm install ${spec}) or pass a path to its built .js file`);
     }
@@ -94,7 +95,7 @@ export function checkDescriptor(spec: string, where: string, value: unknown): Pl
   if (!value || typeof value !== 'object') return fail('', `expected a plugin descriptor object, got ${describeValue(value)}`);
   const d = value as Record<string, unknown>;
   if (typeof d['name'] !== 'string' || !NAME_PATTERN.test(d['name'])) {
-    fail('name', `expected a plugin name (a letter, then letters, digits, "_", "." or "-"; at most 63), got ${describeValue(d['name'])}`);
+    fail('name', `expected a plugin name (a letter, then letters, digits, "_", "." or "-"; at most 63), got ${shown(d['name'])}`);
   }
   checkPoints(d['points'], fail);
   checkEvents(d['events'], fail);
@@ -106,11 +107,17 @@ export function checkDescriptor(spec: string, where: string, value: unknown): Pl
 
 type Fail = (field: string, message: string) => never;
 
+/** A name as written (quoted, cut short if long), or a description of a value that is not a string. */
+function shown(value: unknown): string {
+  if (typeof value !== 'string') return describeValue(value);
+  return value.length <= 60 ? `"${value}"` : `"${value.slice(0, 60)}…"`;
+}
+
 function checkPoints(points: unknown, fail: Fail): void {
   if (!Array.isArray(points) || points.length === 0) fail('points', `expected a non-empty list of extension points (${LOADABLE_POINTS.join(', ')})`);
   (points as unknown[]).forEach((p, i) => {
     if (typeof p !== 'string' || !(EXTENSION_POINTS as readonly string[]).includes(p)) {
-      fail(`points[${i}]`, `unknown extension point ${describeValue(p)}; ${suggestionHint(String(p), LOADABLE_POINTS, 'extension points')}`);
+      fail(`points[${i}]`, `unknown extension point ${shown(p)}; ${suggestionHint(String(p), LOADABLE_POINTS, 'extension points')}`);
     }
     if (QUEUE_POINTS.has(p as string)) fail(`points[${i}]`, `berth's queue does ${p} itself (PrioritySort, SchedulingGates); a loaded plugin cannot`);
     if ((points as unknown[]).indexOf(p) !== i) fail(`points[${i}]`, `"${p}" is listed twice`);
@@ -122,7 +129,7 @@ function checkEvents(events: unknown, fail: Fail): void {
   (events as unknown[]).forEach((e, i) => {
     const kind = typeof e === 'object' && e !== null ? (e as { event?: unknown }).event : e;
     if (typeof kind !== 'string' || !(CLUSTER_EVENT_KINDS as readonly string[]).includes(kind)) {
-      fail(`events[${i}]`, `unknown cluster event ${describeValue(kind)}; ${suggestionHint(String(kind), CLUSTER_EVENT_KINDS, 'events')}`);
+      fail(`events[${i}]`, `unknown cluster event ${shown(kind)}; ${suggestionHint(String(kind), CLUSTER_EVENT_KINDS, 'events')}`);
     }
     const hint = typeof e === 'object' && e !== null ? (e as { hint?: unknown }).hint : undefined;
     if (hint !== undefined && typeof hint !== 'function') fail(`events[${i}].hint`, `expected a function (pod, event) => 'Queue' | 'Skip'`);
