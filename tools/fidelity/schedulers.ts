@@ -10,6 +10,8 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { findRepoRoot, getFreePort, spawnManaged, type ControlPlaneBinaries, type ManagedProcess } from '../devcluster/index.js';
+import { UPSTREAM_SCORE_LOG_FLAGS } from './upstreamScores.js';
+import { ZERO_SCORE_ENV } from './zeroScore.js';
 
 export type SchedulerKind = 'upstream' | 'berth';
 
@@ -40,11 +42,23 @@ export interface StartSchedulerOptions {
   /** berth's --bind-concurrency (default berth's own, 128). */
   bindConcurrency?: number;
   readyTimeoutMs?: number;
+  /**
+   * Upstream only: log what pkg/scheduler/schedule_one.go logs up to V(10), i.e. every plugin's and the total score
+   * of every node for every attempt (the fidelity harness's tie evidence). Off for benchmarks: it costs time.
+   */
+  scoreLog?: boolean;
+  /** berth only: a test-only score plugin to zero (tools/fidelity/zeroScore.ts); proves a scenario needs it. */
+  zeroScorePlugin?: string;
 }
 
 /** berth's CLI entry, built by `npm run build`. */
 export function berthMainPath(): string {
   return join(findRepoRoot(), 'dist', 'src', 'cli', 'main.js');
+}
+
+/** The test-only entry that runs berth's CLI with one score plugin zeroed (built by `npm run build:tools`). */
+export function berthZeroScoreMainPath(): string {
+  return join(findRepoRoot(), 'dist', 'tools', 'fidelity', 'zeroScoreMain.js');
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -119,13 +133,13 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Sched
     proc = spawnManaged(
       'kube-scheduler',
       opts.binaries.kubeScheduler,
-      [`--config=${configPath}`, `--secure-port=${port}`, '--bind-address=127.0.0.1', '--v=1'],
+      [`--config=${configPath}`, `--secure-port=${port}`, '--bind-address=127.0.0.1', ...(opts.scoreLog ? UPSTREAM_SCORE_LOG_FLAGS : ['--v=1'])],
       logFile,
     );
     readyUrl = `https://127.0.0.1:${port}/readyz`;
   } else {
-    const main = berthMainPath();
-    if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
+    const main = opts.zeroScorePlugin ? berthZeroScoreMainPath() : berthMainPath();
+    if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build:tools first`);
     proc = spawnManaged(
       'berth',
       process.execPath,
@@ -147,6 +161,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Sched
         ...(opts.bindConcurrency !== undefined ? ['--bind-concurrency', String(opts.bindConcurrency)] : []),
       ],
       logFile,
+      opts.zeroScorePlugin ? { env: { ...process.env, [ZERO_SCORE_ENV]: opts.zeroScorePlugin } } : {},
     );
     readyUrl = `http://127.0.0.1:${port}/readyz`;
   }
