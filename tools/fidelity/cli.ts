@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS] [--zero-score PLUGIN]`
+ * `npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS] [--logs DIR] [--zero-score PLUGIN]`
  *
  * Runs each scenario through upstream kube-scheduler and berth on a real control plane and compares the decisions
  * pod by pod. Without arguments: every scenario in fidelity/scenarios/. Exit status 0 when every pod agrees or is a
@@ -128,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
         json: { type: 'string' },
         'pod-timeout': { type: 'string', default: '20000' },
         'zero-score': { type: 'string' },
+        logs: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -138,9 +139,10 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(
-      'usage: npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS] [--zero-score PLUGIN]\n' +
+      'usage: npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS] [--logs DIR] [--zero-score PLUGIN]\n' +
         'Runs each scenario through upstream kube-scheduler and berth and compares decisions pod by pod.\n' +
         'Default: fidelity/scenarios/. Exit 0: no difference (ties only where upstream\'s own scores tie); 1: a difference; 2: bad input.\n' +
+        '--logs DIR keeps each run\'s scheduler configuration and log in DIR/<n>-<scenario>/.\n' +
         '--zero-score PLUGIN (test only): berth runs with that score plugin scoring 0, to show the scenarios catch it.\n',
     );
     return 0;
@@ -165,6 +167,7 @@ async function main(argv: string[]): Promise<number> {
     log: (l) => process.stderr.write(`[fidelity] ${l}\n`),
     onScenario: (c) => process.stdout.write(`${renderComparison(c, values.verbose)}\n`),
     ...(zero !== undefined ? { zeroScorePlugin: zero } : {}),
+    ...(values.logs !== undefined ? { logDir: resolve(values.logs) } : {}),
   });
   process.stdout.write(renderSummary(report, (Date.now() - t0) / 1000));
   if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -63,6 +63,8 @@ export interface HarnessOptions {
   /** Start a new control plane for each scenario instead of cleaning the shared one. */
   freshControlPlane?: boolean;
   binaries?: ControlPlaneBinaries;
+  /** Keep the schedulers' configurations and logs here (one directory per run) instead of a removed temp dir. */
+  logDir?: string;
   /** Test only: berth runs with this score plugin's scores zeroed (tools/fidelity/zeroScore.ts). */
   zeroScorePlugin?: string;
 }
@@ -126,7 +128,7 @@ export class Harness {
   private async ensureControlPlane(): Promise<{ cp: ControlPlane; client: KubeClient }> {
     if (this.cp && this.client) return { cp: this.cp, client: this.client };
     this.binaries ??= this.opts.binaries ?? (await ensureBinaries({ log: this.log }));
-    this.dir ||= await mkdtemp(join(tmpdir(), 'berth-fidelity-'));
+    this.dir ||= this.opts.logDir ?? (await mkdtemp(join(tmpdir(), 'berth-fidelity-')));
     this.cp = await startControlPlane({ binaries: this.binaries, log: this.log });
     this.client = createKubeClient(this.cp.kubeConfig, { qps: 0, burst: 0, userAgent: 'berth-fidelity' });
     this.created = [];
@@ -293,6 +295,6 @@ export class Harness {
 
   async close(): Promise<void> {
     await this.stopControlPlane();
-    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    if (this.dir && this.dir !== this.opts.logDir) await rm(this.dir, { recursive: true, force: true });
   }
 }
