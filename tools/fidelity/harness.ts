@@ -77,6 +77,8 @@ export const EXPECT_PENDING_WINDOW_MS = 5000;
 /** Decides, in berth's run, whether pod i's outcome is an accepted tie: then the node to move it to. */
 type RealignPolicy = (index: number, outcome: PodOutcome) => string | undefined;
 
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+
 function podScheduledCondition(p: Pod): { status?: string; reason?: string; message?: string } | undefined {
   return (p.status?.conditions as Array<{ type?: string; status?: string; reason?: string; message?: string }> | undefined)?.find(
     (c) => c.type === 'PodScheduled',
@@ -178,15 +180,22 @@ export class Harness {
   }
 
   private async runWithControllers(s: Scenario, kind: SchedulerKind, cp: ControlPlane, client: KubeClient, realign?: RealignPolicy): Promise<RunResult> {
+    const t0 = Date.now();
     await this.prepareRun(client, s);
     const stops: Array<() => Promise<void>> = [];
+    const t1 = Date.now();
     try {
       if (s.volumeControllers) {
         // Fresh for each run: neither the PV controller nor the provisioner carries the other run's claims over.
-        stops.push((await startControllerManager(cp, { log: this.log, binaries: cp.binaries })).stop);
-        stops.push((await startProvisioner(cp, { log: this.log })).stop);
+        const kcm = await startControllerManager(cp, { log: this.log, binaries: cp.binaries });
+        stops.push(() => kcm.stop());
+        const provisioner = await startProvisioner(cp, { log: this.log });
+        stops.push(() => provisioner.stop());
       }
-      return await this.runOne(s, kind, cp, client, realign);
+      const t2 = Date.now();
+      const result = await this.runOne(s, kind, cp, client, realign);
+      this.log(`${s.name} (${kind}): reset ${secs(t1 - t0)}, controllers ${secs(t2 - t1)}, run ${secs(Date.now() - t2)}`);
+      return result;
     } finally {
       for (const stop of stops.reverse()) await stop();
     }
@@ -197,6 +206,7 @@ export class Harness {
     const dir = join(this.dir, `${++this.runCount}-${s.name}`);
     await mkdir(dir, { recursive: true });
     const watch = await PodWatch.start(client);
+    const startedAt = Date.now();
     const sched = await startScheduler({
       kind,
       config: s.config,
@@ -208,6 +218,7 @@ export class Harness {
       ...(kind === 'berth' && this.opts.zeroScorePlugin ? { zeroScorePlugin: this.opts.zeroScorePlugin } : {}),
     });
     const outcomes: PodOutcome[] = [];
+    const ready = Date.now();
     try {
       for (const [i, manifest] of s.pods.entries()) {
         const outcome = await this.schedulePod(watch, client, manifest, kind, s.expectPending.has(podKey(manifest)));
@@ -227,8 +238,10 @@ export class Harness {
       if (s.settleSeconds > 0) await new Promise((r) => setTimeout(r, s.settleSeconds * 1000));
       for (const o of outcomes) o.finalNode = watch.pods.get(o.pod)?.spec?.nodeName ?? null;
     } finally {
+      const stopping = Date.now();
       await sched.stop();
       await watch.stop();
+      this.log(`${s.name} (${kind}): scheduler ready in ${secs(ready - startedAt)}, pods ${secs(stopping - ready)}, stop ${secs(Date.now() - stopping)}`);
     }
     const result: RunResult = { scheduler: kind, schedulerName, outcomes };
     if (kind === 'upstream') result.scores = parseUpstreamScores(await readFile(sched.logFile, 'utf8'), true);
