@@ -123,6 +123,13 @@ describe('comparePods', () => {
     expect(c.pods[1]!.note).toMatch(/states diverged after the tie on default\/a/);
   });
 
+  it('judges no later tie once a pod was placed differently', () => {
+    const s = scores({ a: { node: 'n1', totals: { n1: 10, n2: 9 } }, b: { node: 'n2', totals: { n1: 5, n2: 5 } } });
+    const c = comparePods(scenario(['a', 'b']), run('upstream', [bound('a', 'n1'), bound('b', 'n2')], s), run('berth', [bound('a', 'n2'), bound('b', 'n1')]));
+    expect(c.pods.map((p) => p.verdict)).toEqual(['differ', 'differ']);
+    expect(c.pods[1]!.note).toMatch(/diverged after the difference on default\/a/);
+  });
+
   it('collects the pods one score plugin alone decided, by upstream scores, NodeResourcesFit with its strategy', () => {
     const s = scores({
       a: { node: 'n1', totals: { n1: 100, n2: 60 }, plugins: { n1: { NodeResourcesFit: 50, ImageLocality: 50 }, n2: { NodeResourcesFit: 60, ImageLocality: 0 } } },

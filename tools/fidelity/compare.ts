@@ -116,8 +116,12 @@ export function comparePods(s: ComparedScenario, upstream: RunResult, berth: Run
     const first = compareFirst(u, b, s.expectPending.has(u.pod), tie, diverged);
     const finalDiff = first.verdict === 'differ' ? undefined : compareFinal(u, b, first.verdict);
     const cmp = finalDiff ? differ(finalDiff) : first;
-    if (first.verdict === 'tie' && b.realignedTo === undefined) {
-      diverged ??= `the tie on ${u.pod} (berth's pod stays on ${b.node}: ${b.notRealigned ?? 'not moved'})`;
+    // From here on the clusters hold different placements (an unaligned tie, or a difference): no later tie is judged.
+    if (u.node !== b.node && b.realignedTo === undefined) {
+      diverged ??=
+        first.verdict === 'tie'
+          ? `the tie on ${u.pod} (berth's pod stays on ${b.node}: ${b.notRealigned ?? 'not moved'})`
+          : `the difference on ${u.pod}`;
     }
     addDecisive(decidedBy, upstream.scores, u, strategy);
     pods.push({ pod: u.pod, verdict: cmp.verdict, note: cmp.note, upstream: describeOutcome(u), berth: describeOutcome(b) });

@@ -27,7 +27,7 @@ import {
 import { createObject, deleteAllPods, deleteObject, deleteRunMutated, ensureNamespace, listItems, must } from './kube.js';
 import { PodWatch, podKey } from './podWatch.js';
 import { nodeObject, scenarioNamespaces, type Scenario } from './scenario.js';
-import { startScheduler, type SchedulerKind } from './schedulers.js';
+import { spawnScheduler, startScheduler, type SchedulerKind, type SpawnedScheduler } from './schedulers.js';
 import { bindingAttempt, judgeTie, parseUpstreamScores, type UpstreamScores } from './upstreamScores.js';
 
 export interface PodOutcome {
@@ -76,6 +76,12 @@ export const EXPECT_PENDING_WINDOW_MS = 5000;
 
 /** Decides, in berth's run, whether pod i's outcome is an accepted tie: then the node to move it to. */
 type RealignPolicy = (index: number, outcome: PodOutcome) => string | undefined;
+
+interface RunOptions {
+  realign?: RealignPolicy;
+  /** A scheduler already spawned (held berth), released when the run starts. */
+  spawned?: SpawnedScheduler;
+}
 
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
@@ -164,7 +170,8 @@ export class Harness {
     for (const p of s.existingPods) await createObject(client, p as unknown as Record<string, unknown>);
   }
 
-  async runScenario(s: Scenario): Promise<[RunResult, RunResult]> {
+  /** Runs upstream, then berth; `zeroScorePlugin` overrides the harness option for this scenario (test only). */
+  async runScenario(s: Scenario, overrides: { zeroScorePlugin?: string } = {}): Promise<[RunResult, RunResult]> {
     if (this.opts.freshControlPlane) await this.stopControlPlane();
     const { cp, client } = await this.ensureControlPlane();
     await this.deleteRunState(client);
@@ -174,12 +181,35 @@ export class Harness {
       this.namespacesUsed.add(ns.name);
     }
     for (const n of s.nodes) await createObject(client, nodeObject(n) as unknown as Record<string, unknown>);
-    const upstream = await this.runWithControllers(s, 'upstream', cp, client);
-    const berth = await this.runWithControllers(s, 'berth', cp, client, realignFromUpstream(upstream));
-    return [upstream, berth];
+    const zero = overrides.zeroScorePlugin ?? this.opts.zeroScorePlugin;
+    // berth loads (seconds of CPU on a busy machine) while upstream runs; it touches the cluster only once released.
+    const berthProc = await spawnScheduler({
+      kind: 'berth',
+      config: s.config,
+      schedulerName: SCHEDULER_NAMES.berth,
+      kubeconfigPath: cp.kubeconfigPath,
+      binaries: cp.binaries,
+      dir: await this.runDir(s),
+      hold: true,
+      ...(zero ? { zeroScorePlugin: zero } : {}),
+    });
+    try {
+      const upstream = await this.runWithControllers(s, 'upstream', cp, client);
+      const berth = await this.runWithControllers(s, 'berth', cp, client, { realign: realignFromUpstream(upstream), spawned: berthProc });
+      return [upstream, berth];
+    } finally {
+      await berthProc.stop();
+    }
   }
 
-  private async runWithControllers(s: Scenario, kind: SchedulerKind, cp: ControlPlane, client: KubeClient, realign?: RealignPolicy): Promise<RunResult> {
+  /** A fresh directory for one scheduler run's configuration and log. */
+  private async runDir(s: Scenario): Promise<string> {
+    const dir = join(this.dir, `${++this.runCount}-${s.name}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  private async runWithControllers(s: Scenario, kind: SchedulerKind, cp: ControlPlane, client: KubeClient, run: RunOptions = {}): Promise<RunResult> {
     const t0 = Date.now();
     await this.prepareRun(client, s);
     const stops: Array<() => Promise<void>> = [];
@@ -193,7 +223,7 @@ export class Harness {
         stops.push(() => provisioner.stop());
       }
       const t2 = Date.now();
-      const result = await this.runOne(s, kind, cp, client, realign);
+      const result = await this.runOne(s, kind, cp, client, run);
       this.log(`${s.name} (${kind}): reset ${secs(t1 - t0)}, controllers ${secs(t2 - t1)}, run ${secs(Date.now() - t2)}`);
       return result;
     } finally {
@@ -201,21 +231,15 @@ export class Harness {
     }
   }
 
-  private async runOne(s: Scenario, kind: SchedulerKind, cp: ControlPlane, client: KubeClient, realign?: RealignPolicy): Promise<RunResult> {
+  private async runOne(s: Scenario, kind: SchedulerKind, cp: ControlPlane, client: KubeClient, run: RunOptions): Promise<RunResult> {
     const schedulerName = SCHEDULER_NAMES[kind];
-    const dir = join(this.dir, `${++this.runCount}-${s.name}`);
-    await mkdir(dir, { recursive: true });
-    const watch = await PodWatch.start(client);
     const startedAt = Date.now();
-    const sched = await startScheduler({
-      kind,
-      config: s.config,
-      schedulerName,
-      kubeconfigPath: cp.kubeconfigPath,
-      binaries: cp.binaries,
-      dir,
-      scoreLog: kind === 'upstream',
-      ...(kind === 'berth' && this.opts.zeroScorePlugin ? { zeroScorePlugin: this.opts.zeroScorePlugin } : {}),
+    const sched = run.spawned
+      ? await run.spawned.ready()
+      : await startScheduler({ kind, config: s.config, schedulerName, kubeconfigPath: cp.kubeconfigPath, binaries: cp.binaries, dir: await this.runDir(s), scoreLog: kind === 'upstream' });
+    const watch = await PodWatch.start(client).catch(async (err: unknown) => {
+      await sched.stop();
+      throw err;
     });
     const outcomes: PodOutcome[] = [];
     const ready = Date.now();
@@ -223,7 +247,7 @@ export class Harness {
       for (const [i, manifest] of s.pods.entries()) {
         const outcome = await this.schedulePod(watch, client, manifest, kind, s.expectPending.has(podKey(manifest)));
         if (outcome.nominatedNode !== null) await this.awaitPreemption(watch, outcome.pod, kind);
-        const target = realign?.(i, outcome);
+        const target = run.realign?.(i, outcome);
         if (target !== undefined) {
           const blocker = realignBlocker(manifest);
           if (blocker) {

@@ -1,6 +1,6 @@
 /**
  * Test-only: makes one of berth's score plugins score every node 0, to prove that a fidelity scenario depends on
- * that plugin (the harness must then report differences). The harness starts berth through zeroScoreMain.ts with
+ * that plugin (the harness must then report differences). The harness starts berth through berthEntry.ts with
  * BERTH_FIDELITY_ZERO_SCORE=<plugin>; nothing in src/ knows about it.
  */
 import type { PluginCatalog } from '../../src/scheduler/framework/pluginCatalog.js';
