@@ -263,6 +263,7 @@ export class Harness {
       for (const o of outcomes) o.finalNode = watch.pods.get(o.pod)?.spec?.nodeName ?? null;
     } finally {
       const stopping = Date.now();
+      if (kind === 'upstream') await this.awaitBindingLog(sched.logFile, outcomes);
       await sched.stop();
       await watch.stop();
       this.log(`${s.name} (${kind}): scheduler ready in ${secs(ready - startedAt)}, pods ${secs(stopping - ready)}, stop ${secs(Date.now() - stopping)}`);
@@ -270,6 +271,26 @@ export class Harness {
     const result: RunResult = { scheduler: kind, schedulerName, outcomes };
     if (kind === 'upstream') result.scores = parseUpstreamScores(await readFile(sched.logFile, 'utf8'), true);
     return result;
+  }
+
+  /**
+   * The watch can show a binding before kube-scheduler has read the API server's answer: stopped then, it logs
+   * "Failed to bind pod" (context canceled) instead of "Successfully bound pod to node", and the attempt that bound
+   * the pod would be unknown. Wait (bounded) until its log confirms every binding the run saw.
+   */
+  private async awaitBindingLog(logFile: string, outcomes: readonly PodOutcome[]): Promise<void> {
+    const bound = outcomes.filter((o) => o.node !== null || o.finalNode !== null).map((o) => o.pod);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const scores = parseUpstreamScores(await readFile(logFile, 'utf8'));
+      const missing = bound.filter((pod) => !(scores.get(pod) ?? []).some((a) => a.boundNode !== undefined));
+      if (missing.length === 0) return;
+      if (Date.now() > deadline) {
+        this.log(`upstream's log confirms no binding of ${missing.join(', ')}: no tie can be shown for them`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Creates one pod and waits for its first outcome: bound, PodScheduled=False, or nothing within the timeout. */
