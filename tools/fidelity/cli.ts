@@ -77,10 +77,11 @@ export async function runFidelity(
   const harness = new Harness(opts);
   const comparisons: ScenarioComparison[] = [];
   try {
-    for (const s of scenarios) {
+    for (const [i, s] of scenarios.entries()) {
       let c: ScenarioComparison;
       try {
-        const [upstream, berth] = await harness.runScenario(s);
+        const next = scenarios[i + 1];
+        const [upstream, berth] = await harness.runScenario(s, next ? { next } : {});
         c = comparePods(s, upstream, berth);
       } catch (err) {
         const n = s.pods.length;

@@ -128,6 +128,8 @@ export class Harness {
   /** Objects the current scenario created (deleted before the next run). */
   private created: Array<{ kind: string; name: string; namespace?: string }> = [];
   private namespacesUsed = new Set<string>();
+  /** A held berth loaded for the scenario expected next. */
+  private prefetched: { scenario: Scenario; zero: string | undefined; spawned: SpawnedScheduler } | undefined;
 
   constructor(private readonly opts: HarnessOptions = {}) {
     this.log = opts.log ?? (() => {});
@@ -170,8 +172,11 @@ export class Harness {
     for (const p of s.existingPods) await createObject(client, p as unknown as Record<string, unknown>);
   }
 
-  /** Runs upstream, then berth; `zeroScorePlugin` overrides the harness option for this scenario (test only). */
-  async runScenario(s: Scenario, overrides: { zeroScorePlugin?: string } = {}): Promise<[RunResult, RunResult]> {
+  /**
+   * Runs upstream, then berth; `zeroScorePlugin` overrides the harness option for this scenario (test only), and
+   * `next` (the scenario that will run next) lets its berth load meanwhile.
+   */
+  async runScenario(s: Scenario, overrides: { zeroScorePlugin?: string; next?: Scenario } = {}): Promise<[RunResult, RunResult]> {
     if (this.opts.freshControlPlane) await this.stopControlPlane();
     const { cp, client } = await this.ensureControlPlane();
     await this.deleteRunState(client);
@@ -182,8 +187,35 @@ export class Harness {
     }
     for (const n of s.nodes) await createObject(client, nodeObject(n) as unknown as Record<string, unknown>);
     const zero = overrides.zeroScorePlugin ?? this.opts.zeroScorePlugin;
-    // berth loads (seconds of CPU on a busy machine) while upstream runs; it touches the cluster only once released.
-    const berthProc = await spawnScheduler({
+    const berthProc = await this.takeHeldBerth(s, cp, zero);
+    let prefetch: Promise<SpawnedScheduler | undefined> | undefined;
+    try {
+      const upstream = await this.runWithControllers(s, 'upstream', cp, client);
+      // The next scenario's berth loads while this one's berth runs (it must not start before it is released).
+      const next = overrides.next;
+      if (next && !this.opts.freshControlPlane) {
+        prefetch = this.holdBerth(next, cp, zero).catch((err: unknown) => {
+          this.log(`loading berth for ${next.name} ahead failed (it is loaded again then): ${(err as Error).message}`);
+          return undefined;
+        });
+      }
+      const berth = await this.runWithControllers(s, 'berth', cp, client, { realign: realignFromUpstream(upstream), spawned: berthProc });
+      const spawned = await prefetch;
+      prefetch = undefined;
+      if (next && spawned) this.prefetched = { scenario: next, zero, spawned };
+      return [upstream, berth];
+    } finally {
+      await berthProc.stop();
+      await (await prefetch)?.stop();
+    }
+  }
+
+  /**
+   * A berth process for `s`, loaded but held (berthEntry.ts): loading takes seconds of CPU on a busy machine, so it
+   * happens while something else runs; berth touches the cluster only once released by its run.
+   */
+  private async holdBerth(s: Scenario, cp: ControlPlane, zeroScorePlugin: string | undefined): Promise<SpawnedScheduler> {
+    return spawnScheduler({
       kind: 'berth',
       config: s.config,
       schedulerName: SCHEDULER_NAMES.berth,
@@ -191,15 +223,17 @@ export class Harness {
       binaries: cp.binaries,
       dir: await this.runDir(s),
       hold: true,
-      ...(zero ? { zeroScorePlugin: zero } : {}),
+      ...(zeroScorePlugin ? { zeroScorePlugin } : {}),
     });
-    try {
-      const upstream = await this.runWithControllers(s, 'upstream', cp, client);
-      const berth = await this.runWithControllers(s, 'berth', cp, client, { realign: realignFromUpstream(upstream), spawned: berthProc });
-      return [upstream, berth];
-    } finally {
-      await berthProc.stop();
-    }
+  }
+
+  /** The berth prefetched for `s` by the previous scenario, else a new held one. */
+  private async takeHeldBerth(s: Scenario, cp: ControlPlane, zero: string | undefined): Promise<SpawnedScheduler> {
+    const p = this.prefetched;
+    this.prefetched = undefined;
+    if (p && p.scenario === s && p.zero === zero && !p.spawned.process.hasExited()) return p.spawned;
+    await p?.spawned.stop();
+    return this.holdBerth(s, cp, zero);
   }
 
   /** A fresh directory for one scheduler run's configuration and log. */
@@ -352,6 +386,8 @@ export class Harness {
   }
 
   async close(): Promise<void> {
+    await this.prefetched?.spawned.stop();
+    this.prefetched = undefined;
     await this.stopControlPlane();
     if (this.dir && this.dir !== this.opts.logDir) await rm(this.dir, { recursive: true, force: true });
   }
