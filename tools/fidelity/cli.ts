@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS] [--logs DIR] [--zero-score PLUGIN]`
+ * `npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS] [--logs DIR] [--zero-score PLUGIN] [--plugins MODULE ...]`
  *
  * Runs each scenario through upstream kube-scheduler and berth on a real control plane and compares the decisions
  * pod by pod. Without arguments: every scenario in fidelity/scenarios/. Exit status 0 when every pod agrees or is a
@@ -16,6 +16,8 @@ import { Harness, type HarnessOptions } from './harness.js';
 import { loadScenario, ScenarioError, type Scenario } from './scenario.js';
 import { scorePluginNames } from './zeroScore.js';
 import { IN_TREE_CATALOG } from '../../src/scheduler/plugins/inTree.js';
+import { PluginModuleError } from '../../src/cli/pluginModules.js';
+import { loadUserPlugins, type UserPlugins } from './userPlugins.js';
 
 export interface FidelityReport {
   scenarios: ScenarioComparison[];
@@ -130,6 +132,7 @@ async function main(argv: string[]): Promise<number> {
         'pod-timeout': { type: 'string', default: '20000' },
         'zero-score': { type: 'string' },
         logs: { type: 'string' },
+        plugins: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -140,11 +143,13 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(
-      'usage: npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS] [--logs DIR] [--zero-score PLUGIN]\n' +
+      'usage: npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS] [--logs DIR] [--zero-score PLUGIN] [--plugins MODULE ...]\n' +
         'Runs each scenario through upstream kube-scheduler and berth and compares decisions pod by pod.\n' +
         'Default: fidelity/scenarios/. Exit 0: no difference (ties only where upstream\'s own scores tie); 1: a difference; 2: bad input.\n' +
         '--logs DIR keeps each run\'s scheduler configuration and log in DIR/<n>-<scenario>/.\n' +
-        '--zero-score PLUGIN (test only): berth runs with that score plugin scoring 0, to show the scenarios catch it.\n',
+        '--zero-score PLUGIN (test only): berth runs with that score plugin scoring 0, to show the scenarios catch it.\n' +
+        '--plugins MODULE (repeatable): berth loads the plugin module (a path or a package) as with berth run --plugins;\n' +
+        '  upstream runs the configuration without those plugins, so the report shows what they change.\n',
     );
     return 0;
   }
@@ -154,12 +159,14 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let files: string[];
+  let userPlugins: UserPlugins | undefined;
   try {
     files = scenarioFiles(positionals);
     for (const f of files) loadScenario(f);
+    if (values.plugins?.length) userPlugins = await loadUserPlugins(values.plugins);
   } catch (err) {
     process.stderr.write(`fidelity: ${(err as Error).message}\n`);
-    return err instanceof ScenarioError ? 2 : 1;
+    return err instanceof ScenarioError || err instanceof PluginModuleError ? 2 : 1;
   }
   const t0 = Date.now();
   const report = await runFidelity(files, {
@@ -169,6 +176,7 @@ async function main(argv: string[]): Promise<number> {
     onScenario: (c) => process.stdout.write(`${renderComparison(c, values.verbose)}\n`),
     ...(zero !== undefined ? { zeroScorePlugin: zero } : {}),
     ...(values.logs !== undefined ? { logDir: resolve(values.logs) } : {}),
+    ...(userPlugins ? { userPlugins } : {}),
   });
   process.stdout.write(renderSummary(report, (Date.now() - t0) / 1000));
   if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);

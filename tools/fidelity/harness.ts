@@ -29,6 +29,7 @@ import { PodWatch, podKey } from './podWatch.js';
 import { nodeObject, scenarioNamespaces, type Scenario } from './scenario.js';
 import { spawnScheduler, startScheduler, type SchedulerKind, type SpawnedScheduler } from './schedulers.js';
 import { bindingAttempt, judgeTie, parseUpstreamScores, type UpstreamScores } from './upstreamScores.js';
+import { withoutPlugins, type UserPlugins } from './userPlugins.js';
 
 export interface PodOutcome {
   pod: string;
@@ -67,6 +68,8 @@ export interface HarnessOptions {
   logDir?: string;
   /** Test only: berth runs with this score plugin's scores zeroed (tools/fidelity/zeroScore.ts). */
   zeroScorePlugin?: string;
+  /** berth loads these plugin modules; upstream runs the configuration without them (tools/fidelity/userPlugins.ts). */
+  userPlugins?: UserPlugins;
 }
 
 export const SCHEDULER_NAMES: Record<SchedulerKind, string> = { upstream: 'fidelity-upstream', berth: 'fidelity-berth' };
@@ -224,6 +227,7 @@ export class Harness {
       dir: await this.runDir(s),
       hold: true,
       ...(zeroScorePlugin ? { zeroScorePlugin } : {}),
+      ...(this.opts.userPlugins ? { plugins: this.opts.userPlugins.modules } : {}),
     });
   }
 
@@ -234,6 +238,12 @@ export class Harness {
     if (p && p.scenario === s && p.zero === zero && !p.spawned.process.hasExited()) return p.spawned;
     await p?.spawned.stop();
     return this.holdBerth(s, cp, zero);
+  }
+
+  /** Upstream never sees the loaded plugins: they exist only in berth. */
+  private configFor(s: Scenario, kind: SchedulerKind): Record<string, unknown> {
+    const names = this.opts.userPlugins?.names;
+    return kind === 'upstream' && names ? withoutPlugins(s.config, names) : s.config;
   }
 
   /** A fresh directory for one scheduler run's configuration and log. */
@@ -270,7 +280,7 @@ export class Harness {
     const startedAt = Date.now();
     const sched = run.spawned
       ? await run.spawned.ready()
-      : await startScheduler({ kind, config: s.config, schedulerName, kubeconfigPath: cp.kubeconfigPath, binaries: cp.binaries, dir: await this.runDir(s), scoreLog: kind === 'upstream' });
+      : await startScheduler({ kind, config: this.configFor(s, kind), schedulerName, kubeconfigPath: cp.kubeconfigPath, binaries: cp.binaries, dir: await this.runDir(s), scoreLog: kind === 'upstream' });
     const watch = await PodWatch.start(client).catch(async (err: unknown) => {
       await sched.stop();
       throw err;

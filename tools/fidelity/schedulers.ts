@@ -50,6 +50,8 @@ export interface StartSchedulerOptions {
   scoreLog?: boolean;
   /** berth only: a test-only score plugin to zero (tools/fidelity/zeroScore.ts); proves a scenario needs it. */
   zeroScorePlugin?: string;
+  /** berth only: plugin modules it loads (--plugins), as tools/fidelity/userPlugins.ts resolved them. */
+  plugins?: readonly string[];
 }
 
 /** berth's CLI entry, built by `npm run build`. */
@@ -143,6 +145,7 @@ function berthArgs(opts: StartSchedulerOptions, configPath: string, port: number
     '--log-level',
     'warn',
     ...(opts.bindConcurrency !== undefined ? ['--bind-concurrency', String(opts.bindConcurrency)] : []),
+    ...(opts.plugins ?? []).flatMap((m) => ['--plugins', m]),
   ];
 }
 
