@@ -190,7 +190,7 @@ config:
     expect(c.args?.slice(8)).toEqual([
       '16',
       '--plugins',
-      '/etc/berth/plugins/prefer-node-label/prefer-node-label.js',
+      '/etc/berth-plugins/prefer-node-label/prefer-node-label.js',
       '--plugins',
       'berth-plugin-example',
       '--plugin-call-budget',
@@ -198,7 +198,7 @@ config:
       '--plugin-bind-timeout',
       '10m',
     ]);
-    expect(c.volumeMounts).toContainEqual({ name: 'plugin-prefer-node-label', mountPath: '/etc/berth/plugins/prefer-node-label', readOnly: true });
+    expect(c.volumeMounts).toContainEqual({ name: 'plugin-prefer-node-label', mountPath: '/etc/berth-plugins/prefer-node-label', readOnly: true });
     expect(spec.volumes).toContainEqual({ name: 'plugin-prefer-node-label', configMap: { name: 'prefer-node-label' } });
     // The API server accepts the Deployment (volume names, mounts) as rendered.
     const dry = objs.map((o) => (o.kind.startsWith('Cluster') ? { ...o, metadata: { ...o.metadata, name: `${o.metadata.name}-${suffix}` } } : o));
