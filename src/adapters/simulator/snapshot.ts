@@ -160,7 +160,13 @@ export function buildSnapshot(objects: SnapshotObject[]): Snapshot {
         else pendingPods.push(info);
       }
     } else if (typeof kind === 'string' && OTHER_KINDS.has(kind)) {
-      cluster.upsertObject(kind, o.obj as { metadata?: { name?: string; namespace?: string } });
+      const obj = o.obj as { metadata?: { name?: string; namespace?: string; uid?: string } };
+      // As for pods: a stand-in uid, unique here. A claim needs one, or the PV a scheduler binds to it has a
+      // claimRef without uid, which the PV controller (and VolumeBinding's check) treat as reset.
+      if (isRecord(obj.metadata) && typeof obj.metadata.name === 'string' && !obj.metadata.uid) {
+        obj.metadata.uid = `${kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+      }
+      cluster.upsertObject(kind, obj);
     } else if (typeof kind !== 'string') {
       throw new SnapshotError(o.file, o.where, 'kind is missing', 'each object needs a kind (Node, Pod, ...)');
     }
