@@ -178,7 +178,10 @@ describe('in-place resize (InPlacePodVerticalScaling)', () => {
     // a: allocated 1; b: no status (its spec 500m is dropped) → 1000m. Feasible, b would add its 500m.
     const status = (reason: 'Deferred' | 'Infeasible'): PodStatus => ({ conditions: resizePending(reason), containerStatuses: [cs('a', { cpu: '1' })] });
     const containers = [c('a', { cpu: '1' }), c('b', { cpu: '500m' })];
-    expect(computePodRequests(pod(containers, {}, status('Infeasible'))).requests.milliCpu).toBe(1000);
+    const infeasible = computePodRequests(pod(containers, {}, status('Infeasible')));
+    expect(infeasible.requests.milliCpu).toBe(1000);
+    // The non-zero view still gives b its 100m default (its list is empty, so the default fills it): 1100m.
+    expect([infeasible.nonZero.milliCpu, infeasible.nonZero.memory]).toEqual([1100, 400 * Mi]);
     expect(computePodRequests(pod(containers, {}, status('Deferred'))).requests.milliCpu).toBe(1500);
   });
 
@@ -215,7 +218,10 @@ describe('in-place resize (InPlacePodVerticalScaling)', () => {
     });
     // max(spec 1000, 600, 750) = 1000; infeasible: max(600, 750) = 750 (not the containers' 500).
     expect(computePodRequests(pod([c('a', { cpu: '1' })], {}, status(undefined))).requests.milliCpu).toBe(1000);
-    expect(computePodRequests(pod([c('a', { cpu: '1' })], {}, status(resizePending('Infeasible')))).requests.milliCpu).toBe(750);
+    const infeasible = computePodRequests(pod([c('a', { cpu: '1' })], {}, status(resizePending('Infeasible'))));
+    expect(infeasible.requests.milliCpu).toBe(750);
+    // The pod-level status totals get no defaults and the defaulted spec is dropped: non-zero memory 0.
+    expect([infeasible.nonZero.milliCpu, infeasible.nonZero.memory]).toEqual([750, 0]);
   });
 
   it('pod-level requests take the max with the pod-level status (effectivePodLevelResources)', () => {

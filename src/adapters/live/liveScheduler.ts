@@ -48,8 +48,11 @@ const STOP_BINDINGS_GRACE_MS = 10_000;
 
 const WORKLOAD_KINDS = new Set(['Service', 'ReplicationController', 'ReplicaSet', 'StatefulSet']);
 
-function eventFor(kind: string): ClusterEventKind {
+/** The queue event a change of `kind` is; undefined for kinds no plugin waits on (PodDisruptionBudgets, as upstream). */
+function eventFor(kind: string): ClusterEventKind | undefined {
   switch (kind) {
+    case 'PodDisruptionBudget':
+      return undefined;
     case 'PersistentVolume':
       return 'PvChange';
     case 'PersistentVolumeClaim':
@@ -266,15 +269,15 @@ export class LiveScheduler {
       kind,
       onAdd: (o: { metadata?: { name?: string; namespace?: string } }) => {
         cluster.upsertObject(kind, o);
-        this.notify(eventFor(kind));
+        this.notifyKind(kind);
       },
       onUpdate: (_old: unknown, o: { metadata?: { name?: string; namespace?: string } }) => {
         cluster.upsertObject(kind, o);
-        this.notify(eventFor(kind));
+        this.notifyKind(kind);
       },
       onDelete: (o: { metadata?: { name?: string; namespace?: string } }) => {
         cluster.removeObject(kind, o.metadata?.namespace, o.metadata?.name ?? '');
-        if (!WORKLOAD_KINDS.has(kind)) this.notify(eventFor(kind));
+        if (!WORKLOAD_KINDS.has(kind)) this.notifyKind(kind);
       },
     }) as AnyKindHandlers;
     return [
@@ -302,7 +305,7 @@ export class LiveScheduler {
           safe(`pod ${p.metadata?.namespace}/${p.metadata?.name}`, () => {
             if (old.metadata?.uid && old.metadata.uid !== p.metadata?.uid) this.podDelete(old);
             else if (p.spec?.nodeName && podSchedulingKey(old) === podSchedulingKey(p) && this.cluster.getPod(p.metadata?.uid ?? '')) {
-              // A status-only change of a bound pod (phase, conditions): nothing scheduling reads changed.
+              // A status change of a bound pod that scheduling does not read (phase, readiness, restarts).
               return;
             } else if (!p.spec?.nodeName && pendingPodKey(old) === pendingPodKey(p)) {
               // A status-only change of a pending pod (e.g. our own PodScheduled condition): keep its queue position,
@@ -326,7 +329,13 @@ export class LiveScheduler {
       objectHandlers('CSINode'),
       objectHandlers('CSIStorageCapacity'),
       objectHandlers('VolumeAttachment'),
+      objectHandlers('PodDisruptionBudget'),
     ];
+  }
+
+  private notifyKind(kind: string): void {
+    const event = eventFor(kind);
+    if (event) this.notify(event);
   }
 
   private notify(event: ClusterEventKind): void {
@@ -370,16 +379,28 @@ function nodeSchedulingKey(node: Node): string {
   ]);
 }
 
-/** The pod fields scheduling reads about an assigned pod. */
+/**
+ * The pod fields scheduling reads about an assigned pod: its spec's placement and resources, and the status fields
+ * that change what it holds (in-place resize: allocated and applied resources, PodResizePending) or how preemption
+ * treats it (start time, DisruptionTarget).
+ */
 function podSchedulingKey(pod: Pod): string {
   const spec = pod.spec;
+  const status = pod.status;
   return JSON.stringify([
     spec?.nodeName,
     pod.metadata?.labels,
     pod.metadata?.deletionTimestamp,
-    spec?.containers?.map((c) => [c.resources, c.ports, c.image]),
-    spec?.initContainers?.map((c) => [c.resources, c.ports, c.restartPolicy]),
+    spec?.containers?.map((c) => [c.name, c.resources, c.ports, c.image]),
+    spec?.initContainers?.map((c) => [c.name, c.resources, c.ports, c.restartPolicy]),
     spec?.overhead,
+    spec?.resources,
+    status?.startTime,
+    status?.conditions,
+    status?.containerStatuses,
+    status?.initContainerStatuses,
+    status?.allocatedResources,
+    status?.resources,
   ]);
 }
 
