@@ -91,18 +91,38 @@ export interface RequestOptions {
   nonMissing?: ResourceList;
 }
 
+/**
+ * Parsed quantities by text, cpu (milli-units) and the rest (whole units) apart. Clusters repeat a handful of
+ * quantity strings ("100m", "512Mi") across thousands of pods, and exact parsing is the costly part of a PodInfo;
+ * bounded so that odd inputs cannot grow it without end.
+ */
+const milliCache = new Map<string, number>();
+const wholeCache = new Map<string, number>();
+const CACHE_LIMIT = 4096;
+
+function cachedQuantity(raw: string | number, milli: boolean): number {
+  const text = typeof raw === 'number' ? String(raw) : raw;
+  const cache = milli ? milliCache : wholeCache;
+  let value = cache.get(text);
+  if (value === undefined) {
+    value = milli ? parseMilliQuantity(text) : parseQuantity(text);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(text, value);
+  }
+  return value;
+}
+
 /** Parses a requests/limits/status map keeping every name; `field` names the map for errors. */
-export function parseResourceList(map: ResourceMap | undefined, field: string): ResourceList {
-  const out: ResourceList = new Map();
-  if (!map) return out;
-  for (const [name, raw] of Object.entries(map)) {
+export function parseResourceList(map: ResourceMap | undefined, field: string, into: ResourceList = new Map()): ResourceList {
+  if (!map) return into;
+  for (const name in map) {
     try {
-      out.set(name, name === CPU ? parseMilliQuantity(raw) : parseQuantity(raw));
+      into.set(name, cachedQuantity(map[name] as string | number, name === CPU));
     } catch (err) {
       throw new ResourceParseError(`${field}.${name}`, (err as Error).message);
     }
   }
-  return out;
+  return into;
 }
 
 function isMap(v: unknown): v is ResourceMap {
@@ -221,11 +241,18 @@ export function toResource(list: ResourceList): Resource {
 
 /** A container's requests with its limits standing in for the requests it does not name (API-server defaulting). */
 function parseContainerSpec(resources: ResourceRequirements | undefined, field: string): ResourceList {
-  const requests = parseResourceList(resources?.requests, `${field}.resources.requests`);
-  if (!resources?.limits) return requests;
-  const merged = parseResourceList(resources.limits, `${field}.resources.limits`);
-  for (const [name, value] of requests) merged.set(name, value);
-  return merged;
+  const out = parseResourceList(resources?.requests, `${field}.resources.requests`);
+  const limits = resources?.limits;
+  if (!limits) return out;
+  for (const name in limits) {
+    if (out.has(name)) continue;
+    try {
+      out.set(name, cachedQuantity(limits[name] as string | number, name === CPU));
+    } catch (err) {
+      throw new ResourceParseError(`${field}.resources.limits.${name}`, (err as Error).message);
+    }
+  }
+  return out;
 }
 
 /** Upstream findContainerStatus: the first status of that name among containerStatuses, then initContainerStatuses. */
@@ -364,6 +391,14 @@ export function computePodRequests(pod: Pod, objectPath = ''): PodRequests {
   const nonZero = new Resource();
   nonZero.milliCpu = withDefaults.get(CPU) ?? 0;
   nonZero.memory = withDefaults.get(MEMORY) ?? 0;
+  if (!f.statusMatters && !f.podLevelRequestsSet) {
+    // The common case: spec only, container level. Fit's scoring view is then the requests with the defaulted
+    // cpu/memory (the same NonMissingContainerRequests computation as nonZero).
+    const fitScoreRequests = requests.clone();
+    fitScoreRequests.milliCpu = nonZero.milliCpu;
+    fitScoreRequests.memory = nonZero.memory;
+    return { requests, nonZero, specRequests: requests, fitScoreRequests };
+  }
   const specRequests = f.statusMatters ? toResource(podRequestList(f, { useStatus: false, skipPodLevel: false })) : requests;
   const fitScoreRequests = toResource(podRequestList(f, { useStatus: false, skipPodLevel: true, nonMissing: NON_ZERO_DEFAULTS }));
   return { requests, nonZero, specRequests, fitScoreRequests };

@@ -254,3 +254,39 @@ describe('in-place resize (InPlacePodVerticalScaling)', () => {
     }
   });
 });
+
+describe('plain pods (no pod-level requests, no resize status)', () => {
+  it('every view is worked out per container: defaults, init containers, overhead, extended resources', () => {
+    // a: cpu 100m (memory defaults to 200Mi for scoring); b: memory 1Gi, one gpu (cpu defaults to 100m); init i: 500m
+    // and 50Mi; overhead 10m.
+    // Held: cpu max(100m, 500m) + 10m = 510m; memory max(1Gi, 50Mi) = 1Gi; gpu 1.
+    // Defaulted: cpu max(100m + 100m, 500m) + 10m = 510m; memory max(200Mi + 1Gi, 50Mi) = 1Gi + 200Mi.
+    const r = computePodRequests(
+      pod([c('a', { cpu: '100m' }), c('b', { memory: '1Gi', 'nvidia.com/gpu': '1' })], {
+        initContainers: [c('i', { cpu: '500m', memory: '50Mi' })],
+        overhead: { cpu: '10m' },
+      }),
+    );
+    expect([r.requests.milliCpu, r.requests.memory, r.requests.get('nvidia.com/gpu')]).toEqual([510, Gi, 1]);
+    expect([r.nonZero.milliCpu, r.nonZero.memory]).toEqual([510, Gi + 200 * Mi]);
+    expect(r.specRequests).toBe(r.requests);
+    expect([r.fitScoreRequests.milliCpu, r.fitScoreRequests.memory, r.fitScoreRequests.get('nvidia.com/gpu')]).toEqual([510, Gi + 200 * Mi, 1]);
+    // The scoring view is its own object: defaulting it leaves what the pod holds unchanged.
+    expect(r.fitScoreRequests).not.toBe(r.requests);
+  });
+
+  it('the same quantity text means milli-cpu for cpu and whole units for anything else', () => {
+    // Quantities are parsed once per text and kind; "2" is 2000m as cpu, 2 as a gpu count and 2 bytes as memory.
+    const first = computePodRequests(pod([c('a', { cpu: '2', memory: '2', 'nvidia.com/gpu': '2' })]));
+    const second = computePodRequests(pod([c('a', { 'nvidia.com/gpu': '2', memory: '2', cpu: '2' })]));
+    for (const r of [first, second]) expect([r.requests.milliCpu, r.requests.memory, r.requests.get('nvidia.com/gpu')]).toEqual([2000, 2, 2]);
+  });
+
+  it('limits stand in for missing requests, and a malformed limit is reported on every parse', () => {
+    const r = computePodRequests(pod([c('a', { cpu: '100m' }, { cpu: '1', memory: '1Gi' })]));
+    expect([r.requests.milliCpu, r.requests.memory]).toEqual([100, Gi]);
+    const bad = (): unknown => computePodRequests(pod([c('a', undefined, { memory: 'lots' })]));
+    expect(bad).toThrow(ResourceParseError);
+    expect(bad).toThrow(/spec\.containers\[0\]\.resources\.limits\.memory/);
+  });
+});
