@@ -48,11 +48,8 @@ const STOP_BINDINGS_GRACE_MS = 10_000;
 
 const WORKLOAD_KINDS = new Set(['Service', 'ReplicationController', 'ReplicaSet', 'StatefulSet']);
 
-/** The queue event a change of `kind` is; undefined for kinds no plugin waits on (PodDisruptionBudgets, as upstream). */
-function eventFor(kind: string): ClusterEventKind | undefined {
+function eventFor(kind: string): ClusterEventKind {
   switch (kind) {
-    case 'PodDisruptionBudget':
-      return undefined;
     case 'PersistentVolume':
       return 'PvChange';
     case 'PersistentVolumeClaim':
@@ -269,15 +266,15 @@ export class LiveScheduler {
       kind,
       onAdd: (o: { metadata?: { name?: string; namespace?: string } }) => {
         cluster.upsertObject(kind, o);
-        this.notifyKind(kind);
+        this.notify(eventFor(kind));
       },
       onUpdate: (_old: unknown, o: { metadata?: { name?: string; namespace?: string } }) => {
         cluster.upsertObject(kind, o);
-        this.notifyKind(kind);
+        this.notify(eventFor(kind));
       },
       onDelete: (o: { metadata?: { name?: string; namespace?: string } }) => {
         cluster.removeObject(kind, o.metadata?.namespace, o.metadata?.name ?? '');
-        if (!WORKLOAD_KINDS.has(kind)) this.notifyKind(kind);
+        if (!WORKLOAD_KINDS.has(kind)) this.notify(eventFor(kind));
       },
     }) as AnyKindHandlers;
     return [
@@ -329,13 +326,15 @@ export class LiveScheduler {
       objectHandlers('CSINode'),
       objectHandlers('CSIStorageCapacity'),
       objectHandlers('VolumeAttachment'),
-      objectHandlers('PodDisruptionBudget'),
+      // Cached for DefaultPreemption only: no plugin waits on PodDisruptionBudgets (upstream registers no event for
+      // them), so a change moves no pod in the queue.
+      {
+        kind: 'PodDisruptionBudget',
+        onAdd: (o) => cluster.upsertObject('PodDisruptionBudget', o),
+        onUpdate: (_old, o) => cluster.upsertObject('PodDisruptionBudget', o),
+        onDelete: (o) => cluster.removeObject('PodDisruptionBudget', o.metadata?.namespace, o.metadata?.name ?? ''),
+      },
     ];
-  }
-
-  private notifyKind(kind: string): void {
-    const event = eventFor(kind);
-    if (event) this.notify(event);
   }
 
   private notify(event: ClusterEventKind): void {

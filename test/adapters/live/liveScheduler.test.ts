@@ -6,6 +6,7 @@ import { createKubeClient, type KubeClient } from '../../../src/adapters/live/ku
 import type { LeaderElector } from '../../../src/adapters/live/leaderElection.js';
 import { LiveScheduler } from '../../../src/adapters/live/liveScheduler.js';
 import { parseSchedulerConfig } from '../../../src/config/index.js';
+import type { PodDisruptionBudget } from '../../../src/kube/api.js';
 import { IN_TREE_CATALOG } from '../../../src/scheduler/plugins/inTree.js';
 import { SeededRandom } from '../../../src/scheduler/random.js';
 import type { AttemptEnd, CycleOutcome } from '../../../src/scheduler/scheduler.js';
@@ -232,5 +233,24 @@ describe('LiveScheduler', () => {
     // Marked Infeasible: back to what the kubelet allocated.
     server.upsert(PODS, running('3', { ...allocated('1', true), conditions: [{ ...deferred, reason: 'Infeasible' }] }));
     await waitFor('the infeasible resize dropped', () => requested() === 1000);
+  });
+
+  it('keeps PodDisruptionBudgets in the cache through updates and deletes', async () => {
+    const PDBS = '/apis/policy/v1/poddisruptionbudgets';
+    const budget = (allowed: number): FakeObject => ({
+      metadata: { name: 'budget', namespace: 'ns' },
+      spec: { selector: { matchLabels: { app: 'r' } } },
+      status: { disruptionsAllowed: allowed, currentHealthy: 3 },
+    });
+    server.upsert(PDBS, budget(0));
+    const s = start();
+    await waitFor('synced', () => s.synced);
+    const cached = (): PodDisruptionBudget | undefined => s.cluster.podDisruptionBudgets.get('ns/budget');
+    // Slimmed to what preemption reads.
+    expect(cached()?.status).toEqual({ disruptionsAllowed: 0 });
+    server.upsert(PDBS, budget(2));
+    await waitFor('the update cached', () => cached()?.status?.disruptionsAllowed === 2);
+    server.delete(PDBS, 'budget', 'ns');
+    await waitFor('the delete applied', () => cached() === undefined);
   });
 });
