@@ -69,6 +69,11 @@ describe('filterPodsWithPDBViolation', () => {
     expect(split([w('w1'), w('w2'), w('w3')], pdb('b', web, 1))).toEqual([['w2', 'w3'], ['w1']]);
   });
 
+  it('a budget without status allows no disruption (as a new one before the disruption controller has synced)', () => {
+    const fresh: PodDisruptionBudget = { kind: 'PodDisruptionBudget', metadata: { name: 'fresh', namespace: 'default' }, spec: web };
+    expect(split([w('w1')], fresh)).toEqual([['w1'], []]);
+  });
+
   it('a pod already in disruptedPods costs nothing', () => {
     // 0 allowed; w1 is being disrupted already (not charged), w2 takes the budget below 0.
     expect(split([w('w1'), w('w2')], pdb('b', web, 0, ['w1']))).toEqual([['w2'], ['w1']]);
