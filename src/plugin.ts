@@ -71,5 +71,6 @@ export type { ClusterPort, ObjectWrite, ObjectWriter, PodEvent, WriteResult } fr
 export type * from './kube/api.js';
 export { isQuantity, parseMilliQuantity, parseQuantity, QuantityError } from './kube/quantity.js';
 export { compileLabelSelector, compileNodeSelectorTerms, type LabelMatcher, type NodeMatcher } from './kube/selectors.js';
-export { CPU, EPHEMERAL_STORAGE, MEMORY, PODS, Resource, computePodRequests, type PodRequests } from './kube/resources.js';
+export { CPU, EPHEMERAL_STORAGE, MEMORY, PODS, Resource } from './kube/resources.js';
+export { computePodRequests, type PodRequests } from './kube/podRequests.js';
 export { formatGoDuration, parseGoDuration } from './kube/duration.js';

@@ -303,7 +303,7 @@ export class LiveScheduler {
           safe(`pod ${p.metadata?.namespace}/${p.metadata?.name}`, () => {
             if (old.metadata?.uid && old.metadata.uid !== p.metadata?.uid) this.podDelete(old);
             else if (p.spec?.nodeName && podSchedulingKey(old) === podSchedulingKey(p) && this.cluster.getPod(p.metadata?.uid ?? '')) {
-              // A status-only change of a bound pod (phase, conditions): nothing scheduling reads changed.
+              // A status change of a bound pod that scheduling does not read (phase, readiness, restarts).
               return;
             } else if (!p.spec?.nodeName && pendingPodKey(old) === pendingPodKey(p)) {
               // A status-only change of a pending pod (e.g. our own PodScheduled condition): keep its queue position,
@@ -327,6 +327,14 @@ export class LiveScheduler {
       objectHandlers('CSINode'),
       objectHandlers('CSIStorageCapacity'),
       objectHandlers('VolumeAttachment'),
+      // Cached for DefaultPreemption only: no plugin waits on PodDisruptionBudgets (upstream registers no event for
+      // them), so a change moves no pod in the queue.
+      {
+        kind: 'PodDisruptionBudget',
+        onAdd: (o) => cluster.upsertObject('PodDisruptionBudget', o),
+        onUpdate: (_old, o) => cluster.upsertObject('PodDisruptionBudget', o),
+        onDelete: (o) => cluster.removeObject('PodDisruptionBudget', o.metadata?.namespace, o.metadata?.name ?? ''),
+      },
     ];
   }
 
@@ -372,16 +380,28 @@ function nodeSchedulingKey(node: Node): string {
   ]);
 }
 
-/** The pod fields scheduling reads about an assigned pod. */
+/**
+ * The pod fields scheduling reads about an assigned pod: its spec's placement and resources, and the status fields
+ * that change what it holds (in-place resize: allocated and applied resources, PodResizePending) or how preemption
+ * treats it (start time, DisruptionTarget).
+ */
 function podSchedulingKey(pod: Pod): string {
   const spec = pod.spec;
+  const status = pod.status;
   return JSON.stringify([
     spec?.nodeName,
     pod.metadata?.labels,
     pod.metadata?.deletionTimestamp,
-    spec?.containers?.map((c) => [c.resources, c.ports, c.image]),
-    spec?.initContainers?.map((c) => [c.resources, c.ports, c.restartPolicy]),
+    spec?.containers?.map((c) => [c.name, c.resources, c.ports, c.image]),
+    spec?.initContainers?.map((c) => [c.name, c.resources, c.ports, c.restartPolicy]),
     spec?.overhead,
+    spec?.resources,
+    status?.startTime,
+    status?.conditions,
+    status?.containerStatuses,
+    status?.initContainerStatuses,
+    status?.allocatedResources,
+    status?.resources,
   ]);
 }
 

@@ -41,6 +41,7 @@ const OTHER_KINDS = new Set([
   'CSINode',
   'CSIStorageCapacity',
   'VolumeAttachment',
+  'PodDisruptionBudget',
 ]);
 
 function isRecord(v: unknown): v is Record<string, unknown> {

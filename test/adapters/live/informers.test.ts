@@ -65,6 +65,7 @@ describe('startClusterWatches', () => {
         '/api/v1/replicationcontrollers',
         '/apis/apps/v1/replicasets',
         '/apis/apps/v1/statefulsets',
+        '/apis/policy/v1/poddisruptionbudgets',
         '/api/v1/namespaces',
       ].sort(),
     );
