@@ -368,6 +368,9 @@ function nodeSchedulingKey(node: Node): string {
     node.spec?.taints,
     node.spec?.unschedulable,
     node.status?.allocatable ?? node.status?.capacity,
+    // NodeUtilization reads capacity (what measurements are fractions of) and addresses (to match metrics).
+    node.status?.capacity,
+    node.status?.addresses,
     node.status?.images,
   ]);
 }
