@@ -56,8 +56,16 @@ export class Scheduler {
       maxBackoffMs: deps.config.podMaxBackoffSeconds * 1000,
       ...(deps.onQueueIncoming ? { onIncoming: deps.onQueueIncoming } : {}),
     });
+    const { now, pluginExecution } = deps.observer ?? {};
+    const pluginTiming = now && pluginExecution ? { now: () => now(), observe: pluginExecution } : undefined;
     for (const profile of deps.config.profiles) {
-      const framework = new Framework(profile, { cluster: deps.cluster, plugins: deps.plugins, clock: deps.clock, api: deps.port });
+      const framework = new Framework(profile, {
+        cluster: deps.cluster,
+        plugins: deps.plugins,
+        clock: deps.clock,
+        api: deps.port,
+        ...(pluginTiming ? { pluginTiming } : {}),
+      });
       this.profiles.set(profile.schedulerName, { framework, podScheduler: new PodScheduler(framework, deps.random) });
     }
     this.context = {
