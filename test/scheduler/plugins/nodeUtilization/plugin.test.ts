@@ -186,7 +186,7 @@ describe('Reserve: pods just placed count until a sample can show them', () => {
       ['n2', sample(0, [0.2, 0])],
     ]));
     s.reserve('a', { cpu: '2' }, 'n1');
-    s.plugin.unreserve(undefined, podInfo('a', { uid: 'a' }), 'n1');
+    s.plugin.unreserve(undefined, podInfo('a', { uid: 'a' }));
     expect(s.score({ cpu: '1' }, 'n1')).toBe(85);
     s.reserve('b', { cpu: '2' }, 'n1');
     s.reserve('b', { cpu: '2' }, 'n2');
@@ -239,9 +239,7 @@ describe('Filter', () => {
 
 describe('descriptor', () => {
   it('registers its refresh as a background task at the configured interval', () => {
-    const profile = emptyProfile();
-    profile.pluginArgs.set(descriptor.name, { ...defaultArgs(), refreshInterval: 30 });
-    const fw = makeFramework(makeCluster([]), profile, new PluginCatalog([]));
+    const fw = makeFramework(makeCluster([]), emptyProfile(), new PluginCatalog([]));
     expect(descriptor.create?.(fw.handle, { ...defaultArgs(), refreshInterval: 30 })).toBeInstanceOf(NodeUtilization);
     expect(fw.backgroundTasks.map((t) => [t.plugin, t.intervalMs])).toEqual([['NodeUtilization', 30_000]]);
   });
