@@ -7,7 +7,7 @@
  *
  * Measurements come from Prometheus, metrics.k8s.io or a node usage file, read by a background task the adapter
  * runs off the scheduling path (refresh.ts); the cycles read the samples it kept (samples.ts). A node without a
- * fresh sample (none, too old, or the source down) scores NEUTRAL_SCORE and passes the filter: the plugin then
+ * fresh sample (none, or older than maxSampleAge: a source that is down renews none) scores NEUTRAL_SCORE and passes the filter: the plugin then
  * takes no side, and the decision rests on the other plugins (requests). Pods placed by this profile count with
  * their requests until the measurements can show them (Reserve records them).
  *

@@ -1,7 +1,8 @@
 /**
  * NodeUtilization's background task: read the configured source, keep the samples for the cycles, report how it
- * went. It runs in the adapter (the live scheduler's timer, or once before a simulation), never in a cycle; a source
- * that fails leaves no sample behind, so every node then scores neutral and passes the filter.
+ * went. It runs in the adapter (the live scheduler's timer, or once before a simulation), never in a cycle; while a
+ * source fails, the samples it gave last age until they are stale, and each node then scores neutral and passes the
+ * filter.
  */
 import type { BackgroundIO, BackgroundReport, BackgroundTask, FrameworkHandle } from '../../../plugin.js';
 import { NAME, type NodeUtilizationArgs } from './args.js';
@@ -52,8 +53,14 @@ export async function refresh(
   try {
     measured = await source.read(io, signal, handle.cluster, handle.clock.now());
   } catch (err) {
-    store.clear();
-    return { sourceUp: false, staleNodes: nodes.length, message: `${source.description}: ${errorText(err)}; every node scores neutral until it answers` };
+    // The samples already read stay until they are maxSampleAge old: one slow or failed query (a busy Prometheus)
+    // does not turn every node neutral at once, as Trimaran keeps its last metrics until they are stale.
+    const stale = store.stale(nodes, handle.clock.now());
+    return {
+      sourceUp: false,
+      staleNodes: stale.count,
+      message: `${source.description}: ${errorText(err)}; nodes score neutral once their last measurement is older than maxSampleAge`,
+    };
   }
   store.replace(measured.samples);
   const stale = store.stale(nodes, handle.clock.now());

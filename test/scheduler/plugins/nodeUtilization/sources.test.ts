@@ -117,17 +117,22 @@ describe('Prometheus source', () => {
     expect(measured.samples.get('n1')).toEqual({ takenAt: 0, cpu: { used: 0.3, stddev: 0.1 } });
   });
 
-  it('a failing query empties the store and reports the source down with Prometheus\' own error', async () => {
+  it('a failing query reports the source down with Prometheus\' own error; earlier samples stay until they are stale', async () => {
     const cluster = makeCluster([makeNode('n1'), makeNode('n2')]);
     const store = new SampleStore(120_000, 60_000);
     store.replace(new Map([['n1', { takenAt: 0, cpu: { used: 0.5, stddev: 0 } }]]));
     const io = promIO({ [q.cpu]: vector(), [q.memory]: vector() }); // sampleTime answered 400
-    const report = await refresh(new PrometheusSource(promArgs(), 'TargetLoadPacking', 900), store, { cluster, clock: fixedClock(0) }, io, signal);
+    const source = new PrometheusSource(promArgs(), 'TargetLoadPacking', 900);
+    const report = await refresh(source, store, { cluster, clock: fixedClock(60_000) }, io, signal);
+    // n1's sample is a minute old (fresh); n2 has none.
     expect(report.sourceUp).toBe(false);
-    expect(report.staleNodes).toBe(2);
+    expect(report.staleNodes).toBe(1);
     expect(report.message).toContain('Prometheus answered bad_data: unexpected query');
-    expect(report.message).toContain('every node scores neutral until it answers');
-    expect(store.fresh('n1', 0)).toBeUndefined();
+    expect(report.message).toContain('nodes score neutral once their last measurement is older than maxSampleAge');
+    expect(store.fresh('n1', 60_000)?.cpu?.used).toBe(0.5);
+    // Still down two minutes later: nothing is fresh any more.
+    expect((await refresh(source, store, { cluster, clock: fixedClock(120_001) }, io, signal)).staleNodes).toBe(2);
+    expect(store.fresh('n1', 120_001)).toBeUndefined();
   });
 
   it('an answer that is not Prometheus\' is an error naming what is wrong', async () => {
