@@ -3,9 +3,30 @@
  * limit and every failure turned into a report (runTaskOnce, which `berth simulate` uses), and the live adapter's
  * loop (BackgroundRunner). The core registers tasks; only adapters run them, with their own I/O and clock.
  */
+import { readFile } from 'node:fs/promises';
 import { type BackgroundIO, type BackgroundReport, type BackgroundTask, RUN_TIMEOUT_MS } from '../scheduler/framework/background.js';
 import type { Clock } from '../scheduler/clock.js';
 import type { ProfileTask } from '../scheduler/scheduler.js';
+
+/**
+ * The I/O every adapter lends alike: the platform's fetch and the file system; each adapter brings its own way to
+ * the API server (`berth run`: its client; `berth simulate`: none).
+ */
+export function hostBackgroundIO(apiGet: BackgroundIO['apiGet']): BackgroundIO {
+  return {
+    async fetch(url, init = {}) {
+      const res = await fetch(url, {
+        method: init.method ?? 'GET',
+        ...(init.headers ? { headers: init.headers } : {}),
+        ...(init.body !== undefined ? { body: init.body } : {}),
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
+      return { status: res.status, text: () => res.text() };
+    },
+    apiGet,
+    readTextFile: (path, signal) => readFile(path, { encoding: 'utf8', ...(signal ? { signal } : {}) }),
+  };
+}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message || err.name : String(err);

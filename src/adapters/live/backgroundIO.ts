@@ -1,10 +1,10 @@
 /**
- * The I/O `berth run` lends plugins' background tasks (src/scheduler/framework/background.ts): the platform's fetch
- * for servers outside the cluster (Prometheus), berth's own API client for the API server (metrics.k8s.io: its
- * credentials, rate limiter and CA), and the file system. Every call honours the task's abort signal.
+ * The I/O `berth run` lends plugins' background tasks (src/scheduler/framework/background.ts): the host's fetch and
+ * file system (hostBackgroundIO), and berth's own API client for the API server (metrics.k8s.io: its credentials,
+ * rate limiter and CA). Every call honours the task's abort signal.
  */
-import { readFile } from 'node:fs/promises';
 import type { BackgroundIO } from '../../scheduler/framework/background.js';
+import { hostBackgroundIO } from '../background.js';
 import type { KubeClient } from './kubeClient.js';
 
 /** A single API GET is bounded even when the task's own limit is longer: the refresh loop must come round again. */
@@ -16,21 +16,9 @@ function statusText(body: unknown): string {
 }
 
 export function liveBackgroundIO(client: Pick<KubeClient, 'request'>): BackgroundIO {
-  return {
-    async fetch(url, init = {}) {
-      const res = await fetch(url, {
-        method: init.method ?? 'GET',
-        ...(init.headers ? { headers: init.headers } : {}),
-        ...(init.body !== undefined ? { body: init.body } : {}),
-        ...(init.signal ? { signal: init.signal } : {}),
-      });
-      return { status: res.status, text: () => res.text() };
-    },
-    async apiGet(path, signal) {
-      const res = await client.request<unknown>('GET', path, { timeoutMs: API_GET_TIMEOUT_MS, ...(signal ? { signal } : {}) });
-      if (res.status < 200 || res.status >= 300) throw new Error(`GET ${path}: HTTP ${res.status}${statusText(res.body)}`);
-      return res.body;
-    },
-    readTextFile: (path, signal) => readFile(path, { encoding: 'utf8', ...(signal ? { signal } : {}) }),
-  };
+  return hostBackgroundIO(async (path, signal) => {
+    const res = await client.request<unknown>('GET', path, { timeoutMs: API_GET_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+    if (res.status < 200 || res.status >= 300) throw new Error(`GET ${path}: HTTP ${res.status}${statusText(res.body)}`);
+    return res.body;
+  });
 }

@@ -56,11 +56,8 @@ export async function refresh(
     // The samples already read stay until they are maxSampleAge old: one slow or failed query (a busy Prometheus)
     // does not turn every node neutral at once, as Trimaran keeps its last metrics until they are stale.
     const stale = store.stale(nodes, handle.clock.now());
-    return {
-      sourceUp: false,
-      staleNodes: stale.count,
-      message: `${source.description}: ${errorText(err)}; nodes score neutral once their last measurement is older than maxSampleAge`,
-    };
+    const effect = stale.count === nodes.length ? 'every node scores neutral until it answers' : 'nodes score neutral once their last measurement is older than maxSampleAge';
+    return { sourceUp: false, staleNodes: stale.count, message: `${source.description}: ${errorText(err)}; ${effect}` };
   }
   store.replace(measured.samples);
   const stale = store.stale(nodes, handle.clock.now());

@@ -131,7 +131,9 @@ describe('Prometheus source', () => {
     expect(report.message).toContain('nodes score neutral once their last measurement is older than maxSampleAge');
     expect(store.fresh('n1', 60_000)?.cpu?.used).toBe(0.5);
     // Still down two minutes later: nothing is fresh any more.
-    expect((await refresh(source, store, { cluster, clock: fixedClock(120_001) }, io, signal)).staleNodes).toBe(2);
+    const later = await refresh(source, store, { cluster, clock: fixedClock(120_001) }, io, signal);
+    expect(later.staleNodes).toBe(2);
+    expect(later.message).toContain('every node scores neutral until it answers');
     expect(store.fresh('n1', 120_001)).toBeUndefined();
   });
 
