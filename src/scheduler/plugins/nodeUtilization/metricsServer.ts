@@ -1,7 +1,7 @@
 /**
  * NodeUtilization's metrics.k8s.io source: metrics-server's NodeMetrics (GET /apis/metrics.k8s.io/v1beta1/nodes,
- * through the API server with berth's credentials: RBAC `list` on nodes.metrics.k8s.io, granted only when this
- * source is configured; see the README). Each node's usage is the kubelet's whole-node reading (every process,
+ * through the API server with berth's credentials: RBAC `list` on nodes.metrics.k8s.io, which berth's ClusterRole
+ * does not grant; add it when this source is configured, as docs/design.md says). Each node's usage is the kubelet's whole-node reading (every process,
  * Kubernetes or not) as a fraction of its capacity. metrics-server keeps no history, so for
  * LoadVariationRiskBalancing this source keeps the readings of the last variationWindow itself and takes their mean
  * and standard deviation.
