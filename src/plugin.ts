@@ -26,6 +26,10 @@ export type {
   QueueingHintFn,
 } from './scheduler/framework/plugin.js';
 
+// ---- background work (data a plugin fetches beside the cycles; the adapter runs it)
+export type { BackgroundIO, BackgroundReport, BackgroundTask, HttpRequestInit, HttpResponse } from './scheduler/framework/background.js';
+export { RUN_TIMEOUT_MS } from './scheduler/framework/background.js';
+
 // ---- extension point contracts, statuses, cycle state
 export {
   Code,

@@ -191,9 +191,17 @@ export interface ContainerImage {
   sizeBytes?: number;
 }
 
+/** One of a node's addresses (type InternalIP, ExternalIP, Hostname, ...). */
+export interface NodeAddress {
+  type?: string;
+  address?: string;
+}
+
 export interface NodeStatus {
   allocatable?: ResourceMap;
   capacity?: ResourceMap;
+  /** Read by NodeUtilization, to match a metric's host label to its node. */
+  addresses?: NodeAddress[];
   images?: ContainerImage[];
   conditions?: Array<{ type?: string; status?: string }>;
 }

@@ -223,6 +223,9 @@ export function slimNode(raw: unknown): Node {
   if (Array.isArray(st['images'])) {
     status.images = (st['images'] as unknown[]).map((i) => pick(i, ['names', 'sizeBytes']));
   }
+  if (Array.isArray(st['addresses'])) {
+    status.addresses = (st['addresses'] as unknown[]).map((a) => pick<{ type?: string; address?: string }>(a, ['type', 'address']));
+  }
   if (Array.isArray(st['conditions'])) {
     const ready = (st['conditions'] as unknown[]).filter((c) => asObj(c)?.['type'] === 'Ready').map((c) => pick<{ type?: string; status?: string }>(c, ['type', 'status']));
     if (ready.length > 0) status.conditions = ready;

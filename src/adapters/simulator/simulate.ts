@@ -14,6 +14,9 @@ import { boundClaims, type ClaimOutcome, claimOutcomes } from './claimOutcomes.j
 import { MemoryPort, type RecordedEvent } from './memoryPort.js';
 import type { Snapshot } from './snapshot.js';
 import { VirtualClock } from './virtualClock.js';
+import { hostBackgroundIO, runTaskOnce } from '../background.js';
+import type { BackgroundIO } from '../../scheduler/framework/background.js';
+import { realClock } from '../realClock.js';
 
 export interface PodDecision {
   pod: string;
@@ -49,6 +52,8 @@ export interface SimulationResult {
   evicted: string[];
   /** The events berth wrote, in order (Scheduled, FailedScheduling, Preempted). */
   events: RecordedEvent[];
+  /** Plugins' sources that were down or incomplete when read before the first pod, e.g. NodeUtilization's. */
+  warnings: string[];
 }
 
 export interface SimulateOptions {
@@ -56,6 +61,24 @@ export interface SimulateOptions {
   seed?: number;
   /** Upper bound on attempts (guards against a pathological retry loop). */
   maxAttempts?: number;
+  /** The I/O plugins' background tasks read their sources with (tests hand in fakes); default: fetch and files. */
+  backgroundIO?: BackgroundIO;
+}
+
+/** A simulation has no API server: a source behind it (metrics.k8s.io) cannot be read. */
+const noApiServer: BackgroundIO['apiGet'] = () => Promise.reject(new Error('berth simulate has no API server to ask; use a prometheus or file source'));
+
+/**
+ * Runs each plugin's background task once, before the first pod, so the cycles read what its source says now.
+ * The runs do real I/O: their time limits are on the wall clock, not the simulation's.
+ */
+async function readSources(scheduler: Scheduler, io: BackgroundIO): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const { profile, task } of scheduler.backgroundTasks()) {
+    const report = await runTaskOnce(task, io, realClock);
+    if (!report.sourceUp || report.message) warnings.push(`${task.plugin} (profile ${profile}): ${report.message ?? 'its source is down'}`);
+  }
+  return warnings;
 }
 
 function percent(part: number, whole: number): number {
@@ -161,6 +184,7 @@ export async function simulate(
     },
   });
   port.attach((event) => scheduler.notify(event));
+  const warnings = await readSources(scheduler, options.backgroundIO ?? hostBackgroundIO(noApiServer));
   const skipped: SimulationResult['skipped'] = [];
   const claimsBefore = options.explain ? boundClaims(snapshot.cluster) : new Map<string, string>();
   // Pods enter the queue in creation order, so the queue's tie-break (enqueue time) follows creation time.
@@ -187,7 +211,7 @@ export async function simulate(
     .nodes()
     .map(nodeUsage)
     .sort((a, b) => a.node.localeCompare(b.node));
-  return { decisions: [...decisions.values()], nodes, skipped, evicted, events: port.events };
+  return { decisions: [...decisions.values()], nodes, skipped, evicted, events: port.events, warnings };
 }
 
 /**

@@ -256,12 +256,12 @@ describe('slimNode', () => {
         { type: 'MemoryPressure', status: 'False', lastHeartbeatTime: 't' },
         { type: 'Ready', status: 'True', lastHeartbeatTime: 't', message: 'kubelet is posting ready status' },
       ],
-      addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
+      addresses: [{ type: 'InternalIP', address: '10.0.0.1' }, { type: 'Hostname', address: 'n1' }],
       nodeInfo: { kubeletVersion: 'v1' },
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
     },
   };
-  it('keeps labels, taints, unschedulable, allocatable/capacity, images and Ready only', () => {
+  it('keeps labels, taints, unschedulable, allocatable/capacity, addresses, images and Ready only', () => {
     expect(slimNode(node)).toEqual({
       kind: 'Node',
       metadata: { name: 'n1', uid: 'nu', resourceVersion: '7', labels: { zone: 'a' } },
@@ -269,6 +269,7 @@ describe('slimNode', () => {
       status: {
         allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
         capacity: { cpu: '8', memory: '32Gi', pods: '110' },
+        addresses: [{ type: 'InternalIP', address: '10.0.0.1' }, { type: 'Hostname', address: 'n1' }],
         images: [{ names: ['nginx:1', 'nginx@sha256:abc'], sizeBytes: 1000 }],
         conditions: [{ type: 'Ready', status: 'True' }],
       },
