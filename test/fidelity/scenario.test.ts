@@ -63,7 +63,7 @@ pods: [{metadata: {name: a}, spec: {containers: [{}]}}]
     const files = readdirSync(root).filter((f) => f.endsWith('.yaml'));
     expect(files.length).toBeGreaterThanOrEqual(24);
     for (const f of files) expect(() => loadScenario(join(root, f)), f).not.toThrow();
-  });
+  }, 60_000); // ~30 files checked against the object schema: seconds on a loaded 2-core machine
 });
 
 describe('kindPath', () => {
