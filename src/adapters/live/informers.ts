@@ -18,6 +18,7 @@ import type {
   StorageClass,
   VolumeAttachment,
 } from '../../kube/api.js';
+import type { DeviceClass, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
 import type { KubeClient } from './kubeClient.js';
 import { type LiveLogger, Reflector, type ReflectorOptions } from './reflector.js';
 import {
@@ -25,6 +26,9 @@ import {
   slimCSIDriver,
   slimCSINode,
   slimCSIStorageCapacity,
+  slimDeviceClass,
+  slimResourceClaim,
+  slimResourceSlice,
   slimNamespace,
   slimNode,
   slimPersistentVolume,
@@ -54,6 +58,9 @@ export interface WatchedKinds {
   CSINode: CSINode;
   CSIStorageCapacity: CSIStorageCapacity;
   VolumeAttachment: VolumeAttachment;
+  DeviceClass: DeviceClass;
+  ResourceSlice: ResourceSlice;
+  ResourceClaim: ResourceClaim;
 }
 
 export type WatchKind = keyof WatchedKinds;
@@ -93,6 +100,9 @@ export const KIND_SPECS: { readonly [K in WatchKind]: KindSpec<K> } = {
   CSINode: { listPath: '/apis/storage.k8s.io/v1/csinodes', transform: slimCSINode },
   CSIStorageCapacity: { listPath: '/apis/storage.k8s.io/v1/csistoragecapacities', transform: slimCSIStorageCapacity },
   VolumeAttachment: { listPath: '/apis/storage.k8s.io/v1/volumeattachments', transform: slimVolumeAttachment },
+  DeviceClass: { listPath: '/apis/resource.k8s.io/v1/deviceclasses', transform: slimDeviceClass },
+  ResourceSlice: { listPath: '/apis/resource.k8s.io/v1/resourceslices', transform: slimResourceSlice },
+  ResourceClaim: { listPath: '/apis/resource.k8s.io/v1/resourceclaims', transform: slimResourceClaim },
 };
 
 /** Every kind the scheduler watches, in start order (nodes before pods, so pods land on known nodes). */
@@ -106,6 +116,9 @@ export const ALL_WATCH_KINDS: readonly WatchKind[] = [
   'PersistentVolume',
   'PersistentVolumeClaim',
   'VolumeAttachment',
+  'DeviceClass',
+  'ResourceSlice',
+  'ResourceClaim',
   'Service',
   'ReplicationController',
   'ReplicaSet',

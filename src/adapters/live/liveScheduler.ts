@@ -66,6 +66,12 @@ function eventFor(kind: string): ClusterEventKind {
       return 'CSIStorageCapacityChange';
     case 'VolumeAttachment':
       return 'VolumeAttachmentChange';
+    case 'DeviceClass':
+      return 'DeviceClassChange';
+    case 'ResourceSlice':
+      return 'ResourceSliceChange';
+    case 'ResourceClaim':
+      return 'ResourceClaimChange';
     default:
       return 'WorkloadChange';
   }
@@ -326,6 +332,9 @@ export class LiveScheduler {
       objectHandlers('CSINode'),
       objectHandlers('CSIStorageCapacity'),
       objectHandlers('VolumeAttachment'),
+      objectHandlers('DeviceClass'),
+      objectHandlers('ResourceSlice'),
+      objectHandlers('ResourceClaim'),
     ];
   }
 
@@ -383,8 +392,11 @@ function podSchedulingKey(pod: Pod): string {
   ]);
 }
 
-/** What scheduling reads of a pending pod: everything but status and resourceVersion. */
+/**
+ * What scheduling reads of a pending pod: everything but resourceVersion and the status, except the claims the
+ * resourceclaim controller generated for it (upstream's UpdatePodGeneratedResourceClaim event retries the pod).
+ */
 function pendingPodKey(pod: Pod): string {
   const meta = pod.metadata ?? {};
-  return JSON.stringify([meta.labels, meta.annotations, meta.deletionTimestamp, meta.ownerReferences, pod.spec]);
+  return JSON.stringify([meta.labels, meta.annotations, meta.deletionTimestamp, meta.ownerReferences, pod.spec, pod.status?.resourceClaimStatuses]);
 }

@@ -24,6 +24,7 @@ import type {
   Volume,
   VolumeAttachment,
 } from '../../kube/api.js';
+import type { DeviceClass, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
 
 type Raw = Record<string, unknown>;
 
@@ -49,6 +50,8 @@ export const KEPT_ANNOTATIONS: readonly string[] = [
   'pv.kubernetes.io/bound-by-controller',
   'volume.beta.kubernetes.io/storage-class',
   'volume.kubernetes.io/selected-node',
+  // DynamicResources: the claim the scheduler created for a pod's DRA-backed extended resources.
+  'resource.kubernetes.io/extended-resource-claim',
 ];
 
 /** The fields of in-tree disk sources that name a disk (VolumeRestrictions' conflicts). */
@@ -61,6 +64,7 @@ const DISK_SOURCES: ReadonlyArray<[string, string[]]> = [
 
 interface MetaOptions {
   ownerReferences?: boolean;
+  finalizers?: boolean;
   annotations?: boolean;
   timestamps?: boolean;
 }
@@ -86,6 +90,9 @@ function slimMeta(raw: unknown, o: MetaOptions = {}): ObjectMeta {
       }
       if (any) out.annotations = kept;
     }
+  }
+  if (o.finalizers && Array.isArray(m['finalizers'])) {
+    out.finalizers = (m['finalizers'] as unknown[]).filter((f): f is string => typeof f === 'string');
   }
   if (o.ownerReferences && Array.isArray(m['ownerReferences'])) {
     out.ownerReferences = (m['ownerReferences'] as unknown[]).map((r) =>
@@ -151,7 +158,7 @@ export function slimPod(raw: unknown): Pod {
     if (vols.length > 0) spec.volumes = vols;
   }
   const st = asObj(p['status']) ?? {};
-  const status: NonNullable<Pod['status']> = pick(st, ['phase', 'nominatedNodeName']);
+  const status: NonNullable<Pod['status']> = pick(st, ['phase', 'nominatedNodeName', 'resourceClaimStatuses']);
   if (Array.isArray(st['conditions'])) {
     const sched = (st['conditions'] as unknown[])
       .filter((c) => asObj(c)?.['type'] === 'PodScheduled')
@@ -281,6 +288,42 @@ export function slimStatefulSet(raw: unknown): StatefulSet {
 export function slimNamespace(raw: unknown): Namespace {
   const o = asObj(raw) ?? {};
   return { kind: 'Namespace', metadata: slimMeta(o['metadata']) };
+}
+
+/** DeviceClass: selectors, config (copied into allocations) and the extended resource it serves. */
+export function slimDeviceClass(raw: unknown): DeviceClass {
+  const o = asObj(raw) ?? {};
+  return { kind: 'DeviceClass', metadata: slimMeta(o['metadata']), spec: pick(o['spec'], ['selectors', 'config', 'extendedResourceName']) };
+}
+
+/** ResourceSlice: the whole spec (devices with attributes, capacity, counters, taints; pool; node selection). */
+export function slimResourceSlice(raw: unknown): ResourceSlice {
+  const o = asObj(raw) ?? {};
+  const spec = pick<NonNullable<ResourceSlice['spec']>>(o['spec'], [
+    'driver',
+    'pool',
+    'nodeName',
+    'nodeSelector',
+    'allNodes',
+    'perDeviceNodeSelection',
+    'devices',
+    'sharedCounters',
+  ]);
+  return { kind: 'ResourceSlice', metadata: slimMeta(o['metadata']), spec };
+}
+
+/** ResourceClaim: the device requests, and the status the allocator and PreBind read and write. */
+export function slimResourceClaim(raw: unknown): ResourceClaim {
+  const o = asObj(raw) ?? {};
+  const spec = asObj(o['spec']);
+  const out: ResourceClaim = {
+    kind: 'ResourceClaim',
+    metadata: slimMeta(o['metadata'], { annotations: true, ownerReferences: true, timestamps: true, finalizers: true }),
+    spec: spec ? pick(spec, ['devices']) : {},
+  };
+  const status = pick<NonNullable<ResourceClaim['status']>>(o['status'], ['allocation', 'reservedFor', 'devices']);
+  if (Object.keys(status).length > 0) out.status = status;
+  return out;
 }
 
 /** client-go's MetaNamespaceKeyFunc: "namespace/name", or "name" for cluster-scoped objects. */

@@ -41,6 +41,9 @@ const OTHER_KINDS = new Set([
   'CSINode',
   'CSIStorageCapacity',
   'VolumeAttachment',
+  'DeviceClass',
+  'ResourceSlice',
+  'ResourceClaim',
 ]);
 
 function isRecord(v: unknown): v is Record<string, unknown> {

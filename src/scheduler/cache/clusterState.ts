@@ -20,6 +20,7 @@ import type {
   StorageClass,
   VolumeAttachment,
 } from '../../kube/api.js';
+import type { DeviceClass, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
 import { NodeInfo } from './nodeInfo.js';
 import { Nominator } from '../queue/nominator.js';
 import { PodInfo } from './podInfo.js';
@@ -64,6 +65,10 @@ export interface ClusterView {
   /** CSIStorageCapacity objects by "namespace/name". */
   readonly csiStorageCapacities: ReadonlyMap<string, CSIStorageCapacity>;
   readonly volumeAttachments: ReadonlyMap<string, VolumeAttachment>;
+  /** Dynamic resource allocation: DeviceClasses and ResourceSlices by name, ResourceClaims by "namespace/name". */
+  readonly deviceClasses: ReadonlyMap<string, DeviceClass>;
+  readonly resourceSlices: ReadonlyMap<string, ResourceSlice>;
+  readonly resourceClaims: ReadonlyMap<string, ResourceClaim>;
   getPersistentVolumeClaim(namespace: string, name: string): PersistentVolumeClaim | undefined;
 }
 
@@ -102,6 +107,9 @@ export class ClusterState implements ClusterView {
   readonly csiNodes = new Map<string, CSINode>();
   readonly csiStorageCapacities = new Map<string, CSIStorageCapacity>();
   readonly volumeAttachments = new Map<string, VolumeAttachment>();
+  readonly deviceClasses = new Map<string, DeviceClass>();
+  readonly resourceSlices = new Map<string, ResourceSlice>();
+  readonly resourceClaims = new Map<string, ResourceClaim>();
 
   // ---- nodes ----
 
@@ -317,6 +325,15 @@ export class ClusterState implements ClusterView {
       case 'VolumeAttachment':
         this.volumeAttachments.set(name, obj as VolumeAttachment);
         return true;
+      case 'DeviceClass':
+        this.deviceClasses.set(name, obj as DeviceClass);
+        return true;
+      case 'ResourceSlice':
+        this.resourceSlices.set(name, obj as ResourceSlice);
+        return true;
+      case 'ResourceClaim':
+        this.resourceClaims.set(key, obj as ResourceClaim);
+        return true;
       default:
         return false;
     }
@@ -360,6 +377,15 @@ export class ClusterState implements ClusterView {
         break;
       case 'VolumeAttachment':
         this.volumeAttachments.delete(name);
+        break;
+      case 'DeviceClass':
+        this.deviceClasses.delete(name);
+        break;
+      case 'ResourceSlice':
+        this.resourceSlices.delete(name);
+        break;
+      case 'ResourceClaim':
+        this.resourceClaims.delete(key);
         break;
       default:
         break;
