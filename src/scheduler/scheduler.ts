@@ -46,6 +46,7 @@ export class Scheduler {
       eventsOf: (plugin) => deps.plugins.eventsOf(plugin),
       initialBackoffMs: deps.config.podInitialBackoffSeconds * 1000,
       maxBackoffMs: deps.config.podMaxBackoffSeconds * 1000,
+      preEnqueue: (pod) => this.profiles.get(pod.schedulerName)?.framework.runPreEnqueue(pod) ?? null,
       ...(deps.onQueueIncoming ? { onIncoming: deps.onQueueIncoming } : {}),
     });
     for (const profile of deps.config.profiles) {

@@ -20,6 +20,8 @@ export interface QueuedPod {
   unschedulablePlugins: Set<string>;
   /** Scheduling cycle in which the pod was popped last. */
   cycle: number;
+  /** The PreEnqueue plugin holding the pod back (it waits with the gated pods until one of its events). */
+  gatingPlugin?: string;
 }
 
 export type QueueName = 'active' | 'backoff' | 'unschedulable' | 'gated';
@@ -36,6 +38,8 @@ export interface QueueOptions {
   maxInUnschedulableMs?: number;
   /** Called whenever a pod enters a queue (for scheduler_queue_incoming_pods_total). */
   onIncoming?: (queue: QueueName, event: string) => void;
+  /** Upstream's PreEnqueue plugins: the plugin that holds the pod back from the active queue, or null. */
+  preEnqueue?: (pod: PodInfo) => string | null;
 }
 
 export class SchedulingQueue {
@@ -81,10 +85,24 @@ export class SchedulingQueue {
 
   private enqueueNew(q: QueuedPod, event: string): void {
     if ((q.pod.pod.spec?.schedulingGates?.length ?? 0) > 0) {
+      delete q.gatingPlugin;
       this.gated.set(q.pod.uid, q);
       this.options.onIncoming?.('gated', event);
       return;
     }
+    this.toActive(q, event);
+  }
+
+  /** Into the active queue, unless a PreEnqueue plugin holds the pod back (then it waits with the gated pods). */
+  private toActive(q: QueuedPod, event: string): void {
+    const gate = this.options.preEnqueue?.(q.pod) ?? null;
+    if (gate !== null) {
+      q.gatingPlugin = gate;
+      this.gated.set(q.pod.uid, q);
+      this.options.onIncoming?.('gated', event);
+      return;
+    }
+    delete q.gatingPlugin;
     this.active.push(q);
     this.options.onIncoming?.('active', event);
   }
@@ -193,6 +211,12 @@ export class SchedulingQueue {
       this.unschedulable.delete(uid);
       this.requeue(q, event);
     }
+    // A snapshot: a pod still held back is put back into the gated map while this loop runs.
+    for (const [uid, q] of [...this.gated]) {
+      if (q.gatingPlugin === undefined || !(this.options.eventsOf(q.gatingPlugin) ?? [event]).includes(event)) continue;
+      this.gated.delete(uid);
+      this.toActive(q, event);
+    }
     this.lastEventCycle.set(event, this.schedulingCycle);
   }
 
@@ -218,8 +242,7 @@ export class SchedulingQueue {
       this.backoff.push(q);
       this.options.onIncoming?.('backoff', event);
     } else {
-      this.active.push(q);
-      this.options.onIncoming?.('active', event);
+      this.toActive(q, event);
     }
   }
 
@@ -241,8 +264,7 @@ export class SchedulingQueue {
       const head = this.backoff.peek();
       if (!head || this.backoffExpiry(head) > now) return;
       this.backoff.pop();
-      this.active.push(head);
-      this.options.onIncoming?.('active', 'BackoffComplete');
+      this.toActive(head, 'BackoffComplete');
     }
   }
 
