@@ -296,6 +296,11 @@ export class SchedulingQueue {
     return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size, gated: this.gated.size };
   }
 
+  /** Pods held back by scheduling gates or a PreEnqueue plugin (the simulator reports them at the end). */
+  gatedPods(): QueuedPod[] {
+    return [...this.gated.values()];
+  }
+
   /** Pods still waiting in the unschedulable pool (the simulator reports them at the end). */
   unschedulablePods(): QueuedPod[] {
     return [...this.unschedulable.values()];
