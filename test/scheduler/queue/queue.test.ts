@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
 import { type QueueName, SchedulingQueue } from '../../../src/scheduler/queue/queue.js';
 import { IN_TREE_CATALOG } from '../../../src/scheduler/plugins/inTree.js';
+import type { EventInterest } from '../../../src/scheduler/framework/plugin.js';
+import type { Node } from '../../../src/kube/api.js';
 import { makePod, podInfo } from '../../helpers/builders.js';
 
 class Clock {
@@ -185,6 +187,71 @@ describe('SchedulingQueue: unschedulable pool', () => {
   });
 });
 
+describe('SchedulingQueue: queueing hints', () => {
+  // A plugin that waits for node adds, but only of nodes labelled for the pod's team (its hint reads the new object).
+  const TEAM_HINTED: EventInterest[] = [
+    {
+      event: 'NodeAdd',
+      hint: (pod, change) => ((change.newObject as Node | undefined)?.metadata?.labels?.['team'] === pod.labels['team'] ? 'Queue' : 'Skip'),
+    },
+  ];
+  function hintedQueue(interests: readonly EventInterest[]) {
+    const clock = new Clock();
+    const queue = new SchedulingQueue(clock.now, {
+      eventsOf: (plugin) => (plugin === 'Team' ? interests : IN_TREE_CATALOG.eventsOf(plugin)),
+      initialBackoffMs: 1000,
+      maxBackoffMs: 10_000,
+    });
+    return { queue, clock };
+  }
+  const node = (team: string): Node => ({ metadata: { name: `n-${team}`, labels: { team } } });
+
+  it("a hint answering Skip leaves the pod waiting; 'Queue' moves it", () => {
+    const { queue } = hintedQueue(TEAM_HINTED);
+    queue.add(new PodInfo(makePod('a', { labels: { team: 'blue' } })));
+    queue.requeueAfterFailure(queue.pop()!, new Set(['Team']));
+    queue.onClusterEvent({ kind: 'NodeAdd', newObject: node('red') });
+    expect(queue.counts().unschedulable).toBe(1);
+    queue.onClusterEvent({ kind: 'NodeAdd', newObject: node('blue') });
+    expect(queue.counts().unschedulable).toBe(0);
+  });
+
+  it('an event of a kind the plugin does not list never asks its hint', () => {
+    let asked = 0;
+    const { queue } = hintedQueue([{ event: 'NodeAdd', hint: () => (asked++, 'Queue') }]);
+    queue.add(podInfo('a'));
+    queue.requeueAfterFailure(queue.pop()!, new Set(['Team']));
+    queue.onClusterEvent({ kind: 'NodeDelete', oldObject: node('x') });
+    expect(asked).toBe(0);
+    expect(queue.counts().unschedulable).toBe(1);
+  });
+
+  it('a hint that throws queues the pod (a faulty hint delays nothing)', () => {
+    const { queue } = hintedQueue([{ event: 'NodeAdd', hint: () => { throw new TypeError('boom'); } }]);
+    queue.add(podInfo('a'));
+    queue.requeueAfterFailure(queue.pop()!, new Set(['Team']));
+    queue.onClusterEvent({ kind: 'NodeAdd', newObject: node('x') });
+    expect(queue.counts().unschedulable).toBe(0);
+  });
+
+  it('another rejecting plugin without a hint still moves the pod on its event', () => {
+    const { queue } = hintedQueue(TEAM_HINTED);
+    queue.add(new PodInfo(makePod('a', { labels: { team: 'blue' } })));
+    queue.requeueAfterFailure(queue.pop()!, new Set(['Team', 'NodeResourcesFit']));
+    queue.onClusterEvent({ kind: 'NodeAdd', newObject: node('red') });
+    expect(queue.counts().unschedulable).toBe(0);
+  });
+
+  it('an event that raced with the attempt sends the pod to backoff without asking the hint (its object is gone)', () => {
+    const { queue } = hintedQueue(TEAM_HINTED);
+    queue.add(new PodInfo(makePod('a', { labels: { team: 'blue' } })));
+    const a = queue.pop()!;
+    queue.onClusterEvent({ kind: 'NodeAdd', newObject: node('red') });
+    queue.requeueAfterFailure(a, new Set(['Team']));
+    expect(queue.counts()).toMatchObject({ backoff: 1, unschedulable: 0 });
+  });
+});
+
 describe('SchedulingQueue: gated pods and deletion', () => {
   it('pods with scheduling gates wait until the gates are removed', () => {
     const { queue, events } = makeQueue();
@@ -229,7 +296,7 @@ describe('PreEnqueue gating', () => {
   it('holds a pod a PreEnqueue plugin rejects with the gated pods and moves it on one of its events', () => {
     let allow = false;
     const q = new SchedulingQueue(() => 0, {
-      eventsOf: (plugin) => (plugin === 'Gate' ? ['ResourceClaimChange'] : []),
+      eventsOf: (plugin) => (plugin === 'Gate' ? [{ event: 'ResourceClaimChange' }] : []),
       initialBackoffMs: 1000,
       maxBackoffMs: 10_000,
       preEnqueue: () => (allow ? null : 'Gate'),
@@ -245,5 +312,22 @@ describe('PreEnqueue gating', () => {
     q.onClusterEvent('ResourceClaimChange');
     expect(q.counts()).toMatchObject({ gated: 0, active: 1 });
     expect(q.pop()?.pod.uid).toBe('u1');
+  });
+
+  it("asks the gating plugin's hint: a change it skips leaves the pod gated without running PreEnqueue", () => {
+    let checks = 0;
+    const q = new SchedulingQueue(() => 0, {
+      eventsOf: (plugin) =>
+        plugin === 'Gate' ? [{ event: 'ResourceClaimChange', hint: (_p, e) => (e.newObject === 'mine' ? 'Queue' : 'Skip') }] : [],
+      initialBackoffMs: 1000,
+      maxBackoffMs: 10_000,
+      preEnqueue: () => (++checks > 1 ? null : 'Gate'),
+    });
+    q.add(new PodInfo({ metadata: { name: 'p', namespace: 'default', uid: 'u1' }, spec: { containers: [] } }));
+    q.onClusterEvent({ kind: 'ResourceClaimChange', newObject: 'other' });
+    expect(checks).toBe(1);
+    expect(q.counts().gated).toBe(1);
+    q.onClusterEvent({ kind: 'ResourceClaimChange', newObject: 'mine' });
+    expect(q.counts()).toMatchObject({ gated: 0, active: 1 });
   });
 });
