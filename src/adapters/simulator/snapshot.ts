@@ -163,7 +163,12 @@ export function buildSnapshot(objects: SnapshotObject[]): Snapshot {
         else pendingPods.push(info);
       }
     } else if (typeof kind === 'string' && OTHER_KINDS.has(kind)) {
-      cluster.upsertObject(kind, o.obj as { metadata?: { name?: string; namespace?: string } });
+      const obj = o.obj as { metadata?: { name?: string; namespace?: string; uid?: string } };
+      // DynamicResources tracks allocations in flight by claim uid: a hand-written claim without one gets its key, as pods do.
+      if (kind === 'ResourceClaim' && isRecord(obj.metadata) && !obj.metadata.uid) {
+        obj.metadata.uid = `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name ?? ''}`;
+      }
+      cluster.upsertObject(kind, obj);
     } else if (typeof kind !== 'string') {
       throw new SnapshotError(o.file, o.where, 'kind is missing', 'each object needs a kind (Node, Pod, ...)');
     }
