@@ -46,6 +46,7 @@ import { Allocator } from './dynamicResources/allocator.js';
 import { bindClaim, deallocatePatch, unreservePatch } from './dynamicResources/bindClaims.js';
 import { SelectorCompiler } from './dynamicResources/cel.js';
 import { ClaimTracker } from './dynamicResources/claimTracker.js';
+import { afterAddOrUpdate, afterClaimChange, afterNodeUpdate } from './dynamicResources/hints.js';
 import { isReservedForPod, podClaims } from './dynamicResources/podClaims.js';
 import { claimRef } from './dynamicResources/requests.js';
 import { CLAIM_FINALIZER, FIRST_AVAILABLE_MAX_SIZE } from '../../kube/resource.js';
@@ -314,7 +315,15 @@ const argsSpec: PluginArgsSpec<undefined> = {
 export const descriptor = {
   name: NAME,
   points: ['preEnqueue', 'preFilter', 'filter', 'postFilter', 'score', 'reserve', 'preBind'],
-  events: ['NodeAdd', 'NodeUpdate', 'ResourceClaimChange', 'DeviceClassChange', 'ResourceSliceChange'],
+  // Upstream's UpdatePodGeneratedResourceClaim needs no entry: a pending pod whose resourceClaimStatuses change is
+  // updated in the queue, which runs PreEnqueue again.
+  events: [
+    'NodeAdd',
+    { event: 'NodeUpdate', hint: afterNodeUpdate },
+    { event: 'ResourceClaimChange', hint: afterClaimChange },
+    { event: 'DeviceClassChange', hint: afterAddOrUpdate },
+    { event: 'ResourceSliceChange', hint: afterAddOrUpdate },
+  ],
   // PreBind: the finalizer (metadata) and allocation + reservedFor (status); Unreserve and PostFilter: status.
   apiWrites: [
     { group: 'resource.k8s.io', resource: 'resourceclaims', verbs: ['patch'] },
