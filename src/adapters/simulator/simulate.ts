@@ -10,6 +10,7 @@ import type { PluginCatalog } from '../../scheduler/framework/pluginCatalog.js';
 import type { NodeInfo } from '../../scheduler/cache/nodeInfo.js';
 import { SeededRandom } from '../../scheduler/random.js';
 import { type AttemptEnd, type CycleOutcome, Scheduler } from '../../scheduler/scheduler.js';
+import { boundClaims, type ClaimOutcome, claimOutcomes } from './claimOutcomes.js';
 import { MemoryPort, type RecordedEvent } from './memoryPort.js';
 import type { Snapshot } from './snapshot.js';
 import { VirtualClock } from './virtualClock.js';
@@ -29,6 +30,8 @@ export interface PodDecision {
   /** Set when the pod was placed by evicting others (preemption). */
   preempted: string[];
   explanation?: NodeExplanation[];
+  /** With explain, for a placed pod with claims: the PV each claim got (already bound, static, provisioned). */
+  volumes?: ClaimOutcome[];
 }
 
 export interface NodeUsage {
@@ -159,6 +162,7 @@ export async function simulate(
   });
   port.attach((event) => scheduler.notify(event));
   const skipped: SimulationResult['skipped'] = [];
+  const claimsBefore = options.explain ? boundClaims(snapshot.cluster) : new Map<string, string>();
   // Pods enter the queue in creation order, so the queue's tie-break (enqueue time) follows creation time.
   const pending = [...snapshot.pendingPods].sort((a, b) => a.creationTime - b.creationTime || a.key.localeCompare(b.key));
   for (const pod of pending) {
@@ -175,6 +179,14 @@ export async function simulate(
     const decision = decisions.get(q.pod.uid);
     if (decision && decision.node === null && decision.message === null) {
       decision.message = q.gatingPlugin ? `not attempted: held back by the ${q.gatingPlugin} plugin's PreEnqueue` : 'not attempted: the pod has scheduling gates';
+    }
+  }
+  if (options.explain) {
+    for (const pod of pending) {
+      const decision = decisions.get(pod.uid);
+      if (!decision?.node) continue;
+      const volumes = claimOutcomes(pod, snapshot.cluster, claimsBefore);
+      if (volumes.length > 0) decision.volumes = volumes;
     }
   }
   const nodes = snapshot.cluster

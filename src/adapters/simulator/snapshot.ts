@@ -164,9 +164,10 @@ export function buildSnapshot(objects: SnapshotObject[]): Snapshot {
       }
     } else if (typeof kind === 'string' && OTHER_KINDS.has(kind)) {
       const obj = o.obj as { metadata?: { name?: string; namespace?: string; uid?: string } };
-      // DynamicResources tracks allocations in flight by claim uid: a hand-written claim without one gets its key, as pods do.
-      if (kind === 'ResourceClaim' && isRecord(obj.metadata) && !obj.metadata.uid) {
-        obj.metadata.uid = `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name ?? ''}`;
+      // As for pods: a stand-in uid, unique here. A claim needs one, or the PV a scheduler binds to it has a
+      // claimRef without uid, which the PV controller (and VolumeBinding's check) treat as reset.
+      if (isRecord(obj.metadata) && typeof obj.metadata.name === 'string' && !obj.metadata.uid) {
+        obj.metadata.uid = `${kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
       }
       cluster.upsertObject(kind, obj);
     } else if (typeof kind !== 'string') {
