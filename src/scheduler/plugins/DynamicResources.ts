@@ -328,6 +328,9 @@ export const descriptor = {
   apiWrites: [
     { group: 'resource.k8s.io', resource: 'resourceclaims', verbs: ['patch'] },
     { group: 'resource.k8s.io', resource: 'resourceclaims/status', verbs: ['patch'] },
+    // Not a subresource one writes to: the API server (DRAResourceClaimGranularStatusAuthorization, on in v1.37)
+    // checks this permission as well before a status patch may change allocation or reservedFor.
+    { group: 'resource.k8s.io', resource: 'resourceclaims/binding', verbs: ['patch'] },
   ],
   args: argsSpec,
   create: (handle) => new DynamicResources(handle),
