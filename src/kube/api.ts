@@ -15,6 +15,7 @@ export interface ObjectMeta {
   creationTimestamp?: string;
   deletionTimestamp?: string;
   resourceVersion?: string;
+  finalizers?: string[];
   ownerReferences?: Array<{ kind?: string; name?: string; uid?: string; controller?: boolean; apiVersion?: string }>;
 }
 
@@ -141,8 +142,23 @@ export interface PodSpec {
   resources?: ResourceRequirements;
   volumes?: Volume[];
   schedulingGates?: Array<{ name: string }>;
-  /** Dynamic resource allocation claims (berth does not allocate devices; see DynamicResources). */
-  resourceClaims?: Array<{ name: string; resourceClaimName?: string; resourceClaimTemplateName?: string }>;
+  /** Dynamic resource allocation: the claims the pod uses, by name or through a template (DynamicResources). */
+  resourceClaims?: PodResourceClaim[];
+}
+
+export interface PodResourceClaim {
+  name: string;
+  resourceClaimName?: string;
+  resourceClaimTemplateName?: string;
+}
+
+export interface PodStatus {
+  phase?: string;
+  nominatedNodeName?: string;
+  conditions?: unknown[];
+  startTime?: string;
+  /** The claims the resourceclaim controller generated from templates, by pod claim name. */
+  resourceClaimStatuses?: Array<{ name: string; resourceClaimName?: string }>;
 }
 
 /** A pod condition (PodScheduled, DisruptionTarget, PodResizePending, ...). */

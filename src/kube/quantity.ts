@@ -18,7 +18,7 @@ export class QuantityError extends Error {
   }
 }
 
-interface ExactQuantity {
+export interface ExactQuantity {
   /** value = numerator × 10^pow10 × 2^pow2 / denominatorPow10 */
   negative: boolean;
   numerator: bigint;
@@ -31,7 +31,7 @@ const DECIMAL_SUFFIXES: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k
 
 const QUANTITY_RE = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?\d+))?$/;
 
-function parseExact(input: string): ExactQuantity {
+export function parseExact(input: string): ExactQuantity {
   const text = input.trim();
   const match = QUANTITY_RE.exec(text);
   if (!match) {

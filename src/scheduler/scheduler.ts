@@ -54,6 +54,7 @@ export class Scheduler {
       eventsOf: (plugin) => deps.plugins.eventsOf(plugin),
       initialBackoffMs: deps.config.podInitialBackoffSeconds * 1000,
       maxBackoffMs: deps.config.podMaxBackoffSeconds * 1000,
+      preEnqueue: (pod) => this.profiles.get(pod.schedulerName)?.framework.runPreEnqueue(pod) ?? null,
       ...(deps.onQueueIncoming ? { onIncoming: deps.onQueueIncoming } : {}),
     });
     const { now, pluginExecution } = deps.observer ?? {};

@@ -28,6 +28,17 @@ describe('berth CLI', () => {
     expect(io.stdout).toContain('8/8 pods scheduled.');
   });
 
+  it('simulate places pods with ResourceClaims on the node whose slice has the device (examples/dra)', async () => {
+    const io = capture();
+    const code = await main(['simulate', new URL('../../examples/dra/cluster.yaml', import.meta.url).pathname], io.out);
+    io.restore();
+    expect(code).toBe(0);
+    expect(io.stdout).toMatch(/default\/gpu-user +n2 /);
+    expect(io.stdout).toMatch(/default\/gpu-sharer +n2 /);
+    expect(io.stdout).toMatch(/default\/fpga-user +<pending> +- +0\/2 nodes are available: 2 cannot allocate all claims\./);
+    expect(io.stdout).toContain('2/3 pods scheduled.');
+  });
+
   it('a bad snapshot exits 2 with a located message and prints nothing on stdout', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'kind: Node\nmetadata: {name: n}\nstatus: {allocatable: {cpu: lots}}\n');

@@ -22,6 +22,9 @@ const namespace = `ship-rbac-${suffix}`;
 const release = `rbac-${suffix}`;
 const schedulerName = `berth-rbac-${suffix}`;
 const nodeName = `ship-rbac-node-${suffix}`;
+const draDriver = `rbac-${suffix}.example.com`;
+const draClass = `rbac-gpu-${suffix}`;
+const draSlice = `${nodeName}-gpus`;
 
 let adminKc: KubeConfig;
 let admin: KubeClient;
@@ -49,6 +52,8 @@ afterAll(async () => {
   await berth?.shutdown('test end');
   await admin.request('DELETE', `/api/v1/namespaces/${namespace}/pods`, { query: { gracePeriodSeconds: 0 } }).catch(() => undefined);
   await deleteNodes(adminKc, [nodeName]).catch(() => undefined);
+  await admin.request('DELETE', `/apis/resource.k8s.io/v1/resourceslices/${draSlice}`).catch(() => undefined);
+  await admin.request('DELETE', `/apis/resource.k8s.io/v1/deviceclasses/${draClass}`).catch(() => undefined);
   await deleteAll(admin, objs.filter((o) => o.kind.startsWith('Cluster')));
   await admin.request('DELETE', `/api/v1/namespaces/${namespace}`).catch(() => undefined);
   sa?.close();
@@ -153,6 +158,46 @@ describe('berth under the chart\'s ServiceAccount and RBAC', () => {
     expect(logLines.filter((l) => /forbidden|"status":403/i.test(l))).toEqual([]);
   });
 
+  it('allocates a device for a pod with a ResourceClaim (patch on resourceclaims and their status)', async () => {
+    const post = async (path: string, body: unknown): Promise<void> => {
+      const r = await admin.request('POST', path, { body });
+      expect(r.status, `POST ${path}: ${JSON.stringify(r.body)}`).toBe(201);
+    };
+    await post('/apis/resource.k8s.io/v1/deviceclasses', {
+      metadata: { name: draClass },
+      spec: { selectors: [{ cel: { expression: `device.driver == "${draDriver}"` } }] },
+    });
+    await post('/apis/resource.k8s.io/v1/resourceslices', {
+      metadata: { name: draSlice },
+      spec: { driver: draDriver, nodeName, pool: { name: nodeName, generation: 1, resourceSliceCount: 1 }, devices: [{ name: 'gpu-0' }] },
+    });
+    await post(`/apis/resource.k8s.io/v1/namespaces/${namespace}/resourceclaims`, {
+      metadata: { name: 'gpu' },
+      spec: { devices: { requests: [{ name: 'gpu', exactly: { deviceClassName: draClass } }] } },
+    });
+    await post(`/api/v1/namespaces/${namespace}/pods`, {
+      metadata: { name: 'with-gpu' },
+      spec: {
+        schedulerName,
+        nodeSelector: { 'ship-test': suffix },
+        resourceClaims: [{ name: 'gpu', resourceClaimName: 'gpu' }],
+        containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m' }, claims: [{ name: 'gpu' }] } }],
+      },
+    });
+    type Claim = { metadata: { finalizers?: string[] }; status?: { allocation?: unknown; reservedFor?: Array<{ name: string }> } };
+    const getClaim = async (): Promise<Claim> =>
+      (await admin.request<Claim>('GET', `/apis/resource.k8s.io/v1/namespaces/${namespace}/resourceclaims/gpu`)).body as Claim;
+    await waitUntil('the claim allocated and reserved for the pod', 30_000, async () => (await getClaim()).status?.reservedFor?.some((r) => r.name === 'with-gpu') ?? false);
+    const claim = await getClaim();
+    expect(claim.metadata.finalizers).toEqual(['resource.kubernetes.io/delete-protection']);
+    expect(claim.status?.allocation).toBeDefined();
+    await waitUntil('the pod with the claim bound', 30_000, async () => {
+      const r = await admin.request<{ spec: { nodeName?: string } }>('GET', `/api/v1/namespaces/${namespace}/pods/with-gpu`);
+      return (r.body as { spec: { nodeName?: string } }).spec.nodeName === nodeName;
+    });
+    expect(logLines.filter((l) => /forbidden|"status":403/i.test(l))).toEqual([]);
+  });
+
   it.each([
     ['read secrets in its namespace', 'GET', () => `/api/v1/namespaces/${namespace}/secrets`],
     ['read secrets cluster-wide', 'GET', () => '/api/v1/secrets'],
@@ -169,6 +214,11 @@ describe('berth under the chart\'s ServiceAccount and RBAC', () => {
     ['delete PersistentVolumes (VolumeBinding only patches them)', 'DELETE', () => '/api/v1/persistentvolumes/x'],
     ['create PersistentVolumes (provisioners do that, not the scheduler)', 'POST', () => '/api/v1/persistentvolumes'],
     ['escalate via RBAC', 'POST', () => '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings'],
+    ['create ResourceClaims (the resourceclaim controller does that)', 'POST', () => `/apis/resource.k8s.io/v1/namespaces/${namespace}/resourceclaims`],
+    ['delete ResourceClaims', 'DELETE', () => `/apis/resource.k8s.io/v1/namespaces/${namespace}/resourceclaims/gpu`],
+    ['update ResourceClaims (DynamicResources only patches them)', 'PUT', () => `/apis/resource.k8s.io/v1/namespaces/${namespace}/resourceclaims/gpu`],
+    ['patch ResourceSlices (drivers publish them)', 'PATCH', () => `/apis/resource.k8s.io/v1/resourceslices/${draSlice}`],
+    ['delete DeviceClasses', 'DELETE', () => `/apis/resource.k8s.io/v1/deviceclasses/${draClass}`],
   ])('is refused (403): %s', async (_what, method, path) => {
     const body =
       method === 'PATCH'

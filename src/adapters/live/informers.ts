@@ -19,6 +19,7 @@ import type {
   StorageClass,
   VolumeAttachment,
 } from '../../kube/api.js';
+import type { DeviceClass, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
 import type { KubeClient } from './kubeClient.js';
 import { type LiveLogger, Reflector, type ReflectorOptions } from './reflector.js';
 import {
@@ -26,6 +27,9 @@ import {
   slimCSIDriver,
   slimCSINode,
   slimCSIStorageCapacity,
+  slimDeviceClass,
+  slimResourceClaim,
+  slimResourceSlice,
   slimNamespace,
   slimNode,
   slimPersistentVolume,
@@ -57,6 +61,9 @@ export interface WatchedKinds {
   CSIStorageCapacity: CSIStorageCapacity;
   VolumeAttachment: VolumeAttachment;
   PodDisruptionBudget: PodDisruptionBudget;
+  DeviceClass: DeviceClass;
+  ResourceSlice: ResourceSlice;
+  ResourceClaim: ResourceClaim;
 }
 
 export type WatchKind = keyof WatchedKinds;
@@ -97,6 +104,9 @@ export const KIND_SPECS: { readonly [K in WatchKind]: KindSpec<K> } = {
   CSIStorageCapacity: { listPath: '/apis/storage.k8s.io/v1/csistoragecapacities', transform: slimCSIStorageCapacity },
   VolumeAttachment: { listPath: '/apis/storage.k8s.io/v1/volumeattachments', transform: slimVolumeAttachment },
   PodDisruptionBudget: { listPath: '/apis/policy/v1/poddisruptionbudgets', transform: slimPodDisruptionBudget },
+  DeviceClass: { listPath: '/apis/resource.k8s.io/v1/deviceclasses', transform: slimDeviceClass },
+  ResourceSlice: { listPath: '/apis/resource.k8s.io/v1/resourceslices', transform: slimResourceSlice },
+  ResourceClaim: { listPath: '/apis/resource.k8s.io/v1/resourceclaims', transform: slimResourceClaim },
 };
 
 /** Every kind the scheduler watches, in start order (nodes before pods, so pods land on known nodes). */
@@ -110,6 +120,9 @@ export const ALL_WATCH_KINDS: readonly WatchKind[] = [
   'PersistentVolume',
   'PersistentVolumeClaim',
   'VolumeAttachment',
+  'DeviceClass',
+  'ResourceSlice',
+  'ResourceClaim',
   'Service',
   'ReplicationController',
   'ReplicaSet',

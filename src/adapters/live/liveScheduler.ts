@@ -71,6 +71,12 @@ function eventFor(kind: string): ClusterEventKind {
       return 'CSIStorageCapacityChange';
     case 'VolumeAttachment':
       return 'VolumeAttachmentChange';
+    case 'DeviceClass':
+      return 'DeviceClassChange';
+    case 'ResourceSlice':
+      return 'ResourceSliceChange';
+    case 'ResourceClaim':
+      return 'ResourceClaimChange';
     default:
       return 'WorkloadChange';
   }
@@ -360,6 +366,9 @@ export class LiveScheduler {
         onUpdate: (_old, o) => cluster.upsertObject('PodDisruptionBudget', o),
         onDelete: (o) => cluster.removeObject('PodDisruptionBudget', o.metadata?.namespace, o.metadata?.name ?? ''),
       },
+      objectHandlers('DeviceClass'),
+      objectHandlers('ResourceSlice'),
+      objectHandlers('ResourceClaim'),
     ];
   }
 
@@ -433,8 +442,11 @@ function podSchedulingKey(pod: Pod): string {
   ]);
 }
 
-/** What scheduling reads of a pending pod: everything but status and resourceVersion. */
+/**
+ * What scheduling reads of a pending pod: everything but resourceVersion and the status, except the claims the
+ * resourceclaim controller generated for it (upstream's UpdatePodGeneratedResourceClaim event retries the pod).
+ */
 function pendingPodKey(pod: Pod): string {
   const meta = pod.metadata ?? {};
-  return JSON.stringify([meta.labels, meta.annotations, meta.deletionTimestamp, meta.ownerReferences, pod.spec]);
+  return JSON.stringify([meta.labels, meta.annotations, meta.deletionTimestamp, meta.ownerReferences, pod.spec, pod.status?.resourceClaimStatuses]);
 }

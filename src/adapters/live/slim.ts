@@ -27,6 +27,7 @@ import type {
   Volume,
   VolumeAttachment,
 } from '../../kube/api.js';
+import type { DeviceClass, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
 
 type Raw = Record<string, unknown>;
 
@@ -52,6 +53,8 @@ export const KEPT_ANNOTATIONS: readonly string[] = [
   'pv.kubernetes.io/bound-by-controller',
   'volume.beta.kubernetes.io/storage-class',
   'volume.kubernetes.io/selected-node',
+  // DynamicResources: the claim the scheduler created for a pod's DRA-backed extended resources.
+  'resource.kubernetes.io/extended-resource-claim',
 ];
 
 /**
@@ -84,6 +87,7 @@ const PV_SOURCES: ReadonlyArray<[string, string[]]> = [
 
 interface MetaOptions {
   ownerReferences?: boolean;
+  finalizers?: boolean;
   annotations?: boolean;
   timestamps?: boolean;
 }
@@ -109,6 +113,9 @@ function slimMeta(raw: unknown, o: MetaOptions = {}): ObjectMeta {
       }
       if (any) out.annotations = kept;
     }
+  }
+  if (o.finalizers && Array.isArray(m['finalizers'])) {
+    out.finalizers = (m['finalizers'] as unknown[]).filter((f): f is string => typeof f === 'string');
   }
   if (o.ownerReferences && Array.isArray(m['ownerReferences'])) {
     out.ownerReferences = (m['ownerReferences'] as unknown[]).map((r) =>
@@ -165,7 +172,7 @@ function slimContainerStatus(raw: unknown): ContainerStatus {
 /** What scheduling reads of a pod's status: phase, nomination, start time, kept conditions, resize accounting. */
 function slimPodStatus(raw: unknown): PodStatus {
   const st = asObj(raw) ?? {};
-  const status: PodStatus = pick(st, ['phase', 'nominatedNodeName', 'startTime', 'allocatedResources']);
+  const status: PodStatus = pick(st, ['phase', 'nominatedNodeName', 'startTime', 'allocatedResources', 'resourceClaimStatuses']);
   if (Array.isArray(st['conditions'])) {
     const kept = (st['conditions'] as unknown[])
       .filter((c) => KEPT_POD_CONDITIONS.has(asObj(c)?.['type'] as string))
@@ -344,6 +351,42 @@ export function slimPodDisruptionBudget(raw: unknown): PodDisruptionBudget {
 export function slimNamespace(raw: unknown): Namespace {
   const o = asObj(raw) ?? {};
   return { kind: 'Namespace', metadata: slimMeta(o['metadata']) };
+}
+
+/** DeviceClass: selectors, config (copied into allocations) and the extended resource it serves. */
+export function slimDeviceClass(raw: unknown): DeviceClass {
+  const o = asObj(raw) ?? {};
+  return { kind: 'DeviceClass', metadata: slimMeta(o['metadata']), spec: pick(o['spec'], ['selectors', 'config', 'extendedResourceName']) };
+}
+
+/** ResourceSlice: the whole spec (devices with attributes, capacity, counters, taints; pool; node selection). */
+export function slimResourceSlice(raw: unknown): ResourceSlice {
+  const o = asObj(raw) ?? {};
+  const spec = pick<NonNullable<ResourceSlice['spec']>>(o['spec'], [
+    'driver',
+    'pool',
+    'nodeName',
+    'nodeSelector',
+    'allNodes',
+    'perDeviceNodeSelection',
+    'devices',
+    'sharedCounters',
+  ]);
+  return { kind: 'ResourceSlice', metadata: slimMeta(o['metadata']), spec };
+}
+
+/** ResourceClaim: the device requests, and the status the allocator and PreBind read and write. */
+export function slimResourceClaim(raw: unknown): ResourceClaim {
+  const o = asObj(raw) ?? {};
+  const spec = asObj(o['spec']);
+  const out: ResourceClaim = {
+    kind: 'ResourceClaim',
+    metadata: slimMeta(o['metadata'], { annotations: true, ownerReferences: true, timestamps: true, finalizers: true }),
+    spec: spec ? pick(spec, ['devices']) : {},
+  };
+  const status = pick<NonNullable<ResourceClaim['status']>>(o['status'], ['allocation', 'reservedFor', 'devices']);
+  if (Object.keys(status).length > 0) out.status = status;
+  return out;
 }
 
 /** client-go's MetaNamespaceKeyFunc: "namespace/name", or "name" for cluster-scoped objects. */

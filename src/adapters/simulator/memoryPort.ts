@@ -2,7 +2,7 @@
  * The ClusterPort in memory: the simulator's stand-in for the API server and the watches that would report back.
  * A binding makes the pod bound in the cache; an evicted victim leaves it; status patches (nominations, the
  * PodScheduled condition) are kept per pod; events are recorded in order; object writes (PreBind's volume and
- * claim updates) are applied to the cache as the watch would deliver them. Each change tells the scheduler which
+ * claim updates, ResourceClaim allocations and reservations) are applied to the cache as the watch would deliver them. Each change tells the scheduler which
  * cluster event happened, as the live adapter's watch handlers do.
  *
  * The other half of the volume handshake is modelled as succeeding at once: a PV the scheduler pre-bound to a claim
@@ -43,6 +43,7 @@ const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 const WRITABLE_KINDS: ReadonlyMap<string, { event: ClusterEventKind; namespaced: boolean }> = new Map([
   ['v1/PersistentVolume', { event: 'PvChange', namespaced: false }],
   ['v1/PersistentVolumeClaim', { event: 'PvcChange', namespaced: true }],
+  ['resource.k8s.io/v1/ResourceClaim', { event: 'ResourceClaimChange', namespaced: true }],
 ]);
 
 export class MemoryPort implements ClusterPort {
@@ -119,7 +120,7 @@ export class MemoryPort implements ClusterPort {
     this.cluster.upsertObject(request.kind, object);
     this.notify({ kind: kind.event, ...(existing ? { oldObject: existing } : {}), newObject: object });
     if (request.kind === 'PersistentVolume') this.completeStaticBinding(object as PersistentVolume);
-    else this.provision(object as PersistentVolumeClaim);
+    else if (request.kind === 'PersistentVolumeClaim') this.provision(object as PersistentVolumeClaim);
     return { status: request.verb === 'create' ? 201 : 200, object };
   }
 
@@ -185,6 +186,7 @@ export class MemoryPort implements ClusterPort {
 
   private current(request: ObjectWrite, namespaced: boolean): unknown {
     if (request.kind === 'PersistentVolume') return this.cluster.persistentVolumes.get(request.name);
+    if (request.kind === 'ResourceClaim') return this.cluster.resourceClaims.get(`${request.namespace ?? 'default'}/${request.name}`);
     return namespaced ? this.cluster.getPersistentVolumeClaim(request.namespace ?? 'default', request.name) : undefined;
   }
 }

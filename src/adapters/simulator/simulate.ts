@@ -199,6 +199,12 @@ export async function simulate(
     clock.tick(1);
   }
   await run(scheduler, clock, options, Math.max(100, decisions.size * 20));
+  for (const q of scheduler.queue.gatedPods()) {
+    const decision = decisions.get(q.pod.uid);
+    if (decision && decision.node === null && decision.message === null) {
+      decision.message = q.gatingPlugin ? `not attempted: held back by the ${q.gatingPlugin} plugin's PreEnqueue` : 'not attempted: the pod has scheduling gates';
+    }
+  }
   if (options.explain) {
     for (const pod of pending) {
       const decision = decisions.get(pod.uid);

@@ -42,6 +42,9 @@ const OTHER_KINDS = new Set([
   'CSIStorageCapacity',
   'VolumeAttachment',
   'PodDisruptionBudget',
+  'DeviceClass',
+  'ResourceSlice',
+  'ResourceClaim',
 ]);
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -21,6 +21,7 @@ import type {
   StorageClass,
   VolumeAttachment,
 } from '../../kube/api.js';
+import type { DeviceClass, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
 import { NodeInfo } from './nodeInfo.js';
 import { Nominator } from '../queue/nominator.js';
 import { PodInfo } from './podInfo.js';
@@ -67,6 +68,10 @@ export interface ClusterView {
   readonly volumeAttachments: ReadonlyMap<string, VolumeAttachment>;
   /** PodDisruptionBudgets by "namespace/name" (DefaultPreemption). */
   readonly podDisruptionBudgets: ReadonlyMap<string, PodDisruptionBudget>;
+  /** Dynamic resource allocation: DeviceClasses and ResourceSlices by name, ResourceClaims by "namespace/name". */
+  readonly deviceClasses: ReadonlyMap<string, DeviceClass>;
+  readonly resourceSlices: ReadonlyMap<string, ResourceSlice>;
+  readonly resourceClaims: ReadonlyMap<string, ResourceClaim>;
   getPersistentVolumeClaim(namespace: string, name: string): PersistentVolumeClaim | undefined;
 }
 
@@ -106,6 +111,9 @@ export class ClusterState implements ClusterView {
   readonly csiStorageCapacities = new Map<string, CSIStorageCapacity>();
   readonly volumeAttachments = new Map<string, VolumeAttachment>();
   readonly podDisruptionBudgets = new Map<string, PodDisruptionBudget>();
+  readonly deviceClasses = new Map<string, DeviceClass>();
+  readonly resourceSlices = new Map<string, ResourceSlice>();
+  readonly resourceClaims = new Map<string, ResourceClaim>();
 
   // ---- nodes ----
 
@@ -324,6 +332,15 @@ export class ClusterState implements ClusterView {
       case 'PodDisruptionBudget':
         this.podDisruptionBudgets.set(key, obj as PodDisruptionBudget);
         return true;
+      case 'DeviceClass':
+        this.deviceClasses.set(name, obj as DeviceClass);
+        return true;
+      case 'ResourceSlice':
+        this.resourceSlices.set(name, obj as ResourceSlice);
+        return true;
+      case 'ResourceClaim':
+        this.resourceClaims.set(key, obj as ResourceClaim);
+        return true;
       default:
         return false;
     }
@@ -370,6 +387,15 @@ export class ClusterState implements ClusterView {
         break;
       case 'PodDisruptionBudget':
         this.podDisruptionBudgets.delete(key);
+        break;
+      case 'DeviceClass':
+        this.deviceClasses.delete(name);
+        break;
+      case 'ResourceSlice':
+        this.resourceSlices.delete(name);
+        break;
+      case 'ResourceClaim':
+        this.resourceClaims.delete(key);
         break;
       default:
         break;

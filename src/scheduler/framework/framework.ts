@@ -28,6 +28,7 @@ import {
   isPostBind,
   isPostFilter,
   isPreBind,
+  isPreEnqueue,
   isPreFilter,
   isPreScore,
   isReserve,
@@ -39,6 +40,7 @@ import {
   type PostFilterPlugin,
   type PreBindPlugin,
   type PreFilterOutcome,
+  type PreEnqueuePlugin,
   type PreFilterPlugin,
   type PreScorePlugin,
   type ReservePlugin,
@@ -123,6 +125,8 @@ export class Framework implements PluginLists {
   readonly profile: ProfileConfig;
   readonly handle: FrameworkHandle;
   readonly waitingPods: WaitingPods;
+  /** PreEnqueue plugins berth runs (names it carries out elsewhere, such as SchedulingGates, are left out). */
+  readonly preEnqueue: PreEnqueuePlugin[] = [];
   readonly preFilter: PreFilterPlugin[] = [];
   readonly filter: FilterPlugin[] = [];
   readonly postFilter: PostFilterPlugin[] = [];
@@ -168,6 +172,12 @@ export class Framework implements PluginLists {
         else throw new FrameworkError(`plugin ${name} is enabled at ${point} but berth has no ${point} implementation for it`);
       }
     };
+    // PreEnqueue is lenient: the queue carries out SchedulingGates itself, and DefaultPreemption's PreEnqueue (async
+    // preemption) has nothing to hold back in berth.
+    for (const { name } of profile.plugins.preEnqueue ?? []) {
+      const p = instance(name);
+      if (p && isPreEnqueue(p)) this.preEnqueue.push(p);
+    }
     collect('preFilter', isPreFilter, (p) => this.preFilter.push(p));
     collect('filter', isFilter, (p) => this.filter.push(p));
     collect('postFilter', isPostFilter, (p) => this.postFilter.push(p));
@@ -203,6 +213,21 @@ export class Framework implements PluginLists {
       throw new FrameworkError(`plugin ${task.plugin} registered a second background task in profile ${this.profile.schedulerName}; one per plugin`);
     }
     this.backgroundTasks.push(task);
+  }
+
+  /** Upstream RunPreEnqueuePlugins: the name of the first plugin that holds the pod back, or null. */
+  runPreEnqueue(pod: PodInfo): string | null {
+    for (const p of this.preEnqueue) {
+      let status: Status | null;
+      try {
+        status = p.preEnqueue(pod);
+      } catch {
+        // A plugin that throws holds nothing back: the scheduling cycle will report the problem.
+        status = null;
+      }
+      if (status !== null && status.code !== Code.Success) return p.name;
+    }
+    return null;
   }
 
   get schedulerName(): string {

@@ -207,6 +207,14 @@ export interface Plugin {
 /** A PreFilter outcome: success (null), a status (Skip, rejection, error), or a restriction to these node names. */
 export type PreFilterOutcome = Status | null | { nodeNames: ReadonlySet<string> };
 
+/**
+ * PreEnqueue: whether a pending pod may enter the active queue at all. A rejected pod waits, with no attempt and no
+ * FailedScheduling message, until one of the plugin's events (or a pod update) lets it be checked again.
+ */
+export interface PreEnqueuePlugin extends Plugin {
+  preEnqueue(pod: PodInfo): Status | null;
+}
+
 export interface PreFilterPlugin extends Plugin {
   preFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): PreFilterOutcome;
   /**
@@ -295,6 +303,9 @@ export interface PostBindPlugin extends Plugin {
   postBind(state: CycleState, pod: PodInfo, nodeName: string): void;
 }
 
+export function isPreEnqueue(p: Plugin): p is PreEnqueuePlugin {
+  return typeof (p as Partial<PreEnqueuePlugin>).preEnqueue === 'function';
+}
 export function isPreFilter(p: Plugin): p is PreFilterPlugin {
   return typeof (p as Partial<PreFilterPlugin>).preFilter === 'function';
 }

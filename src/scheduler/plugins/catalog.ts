@@ -40,6 +40,9 @@ export const CLUSTER_EVENT_KINDS = [
   'CSIDriverChange',
   'CSIStorageCapacityChange',
   'VolumeAttachmentChange',
+  'DeviceClassChange',
+  'ResourceSliceChange',
+  'ResourceClaimChange',
 ] as const;
 export type ClusterEventKind = (typeof CLUSTER_EVENT_KINDS)[number];
 

@@ -21,6 +21,8 @@ export interface QueuedPod {
   unschedulablePlugins: Set<string>;
   /** Scheduling cycle in which the pod was popped last. */
   cycle: number;
+  /** The PreEnqueue plugin holding the pod back (it waits with the gated pods until one of its events). */
+  gatingPlugin?: string;
 }
 
 export type QueueName = 'active' | 'backoff' | 'unschedulable' | 'gated';
@@ -37,6 +39,8 @@ export interface QueueOptions {
   maxInUnschedulableMs?: number;
   /** Called whenever a pod enters a queue (for scheduler_queue_incoming_pods_total). */
   onIncoming?: (queue: QueueName, event: string) => void;
+  /** Upstream's PreEnqueue plugins: the plugin that holds the pod back from the active queue, or null. */
+  preEnqueue?: (pod: PodInfo) => string | null;
 }
 
 export class SchedulingQueue {
@@ -82,10 +86,24 @@ export class SchedulingQueue {
 
   private enqueueNew(q: QueuedPod, event: string): void {
     if ((q.pod.pod.spec?.schedulingGates?.length ?? 0) > 0) {
+      delete q.gatingPlugin;
       this.gated.set(q.pod.uid, q);
       this.options.onIncoming?.('gated', event);
       return;
     }
+    this.toActive(q, event);
+  }
+
+  /** Into the active queue, unless a PreEnqueue plugin holds the pod back (then it waits with the gated pods). */
+  private toActive(q: QueuedPod, event: string): void {
+    const gate = this.options.preEnqueue?.(q.pod) ?? null;
+    if (gate !== null) {
+      q.gatingPlugin = gate;
+      this.gated.set(q.pod.uid, q);
+      this.options.onIncoming?.('gated', event);
+      return;
+    }
+    delete q.gatingPlugin;
     this.active.push(q);
     this.options.onIncoming?.('active', event);
   }
@@ -195,6 +213,12 @@ export class SchedulingQueue {
       this.unschedulable.delete(uid);
       this.requeue(q, change.kind);
     }
+    // A snapshot: a pod still held back is put back into the gated map while this loop runs.
+    for (const [uid, q] of [...this.gated]) {
+      if (q.gatingPlugin === undefined || !this.interested(q, q.gatingPlugin, change, true)) continue;
+      this.gated.delete(uid);
+      this.toActive(q, change.kind);
+    }
     this.lastEventCycle.set(change.kind, this.schedulingCycle);
   }
 
@@ -212,15 +236,17 @@ export class SchedulingQueue {
   private relevant(q: QueuedPod, change: ClusterEvent, askHints = true): boolean {
     if (q.unschedulablePlugins.size === 0) return true;
     for (const plugin of q.unschedulablePlugins) {
-      const interests = this.options.eventsOf(plugin);
-      // Unknown rejectors (should not happen) are treated as interested in everything rather than stranding pods.
-      if (!interests) return true;
-      for (const interest of interests) {
-        if (interest.event !== change.kind) continue;
-        if (!askHints || !interest.hint || hintSaysQueue(interest, q, change)) return true;
-      }
+      if (this.interested(q, plugin, change, askHints)) return true;
     }
     return false;
+  }
+
+  /** Whether the plugin waits for this change (and its hint, when asked, does not answer 'Skip'). */
+  private interested(q: QueuedPod, plugin: string, change: ClusterEvent, askHints: boolean): boolean {
+    const interests = this.options.eventsOf(plugin);
+    // Unknown plugins (should not happen) are treated as interested in everything rather than stranding pods.
+    if (!interests) return true;
+    return interests.some((i) => i.event === change.kind && (!askHints || !i.hint || hintSaysQueue(i, q, change)));
   }
 
   private requeue(q: QueuedPod, event: string): void {
@@ -228,8 +254,7 @@ export class SchedulingQueue {
       this.backoff.push(q);
       this.options.onIncoming?.('backoff', event);
     } else {
-      this.active.push(q);
-      this.options.onIncoming?.('active', event);
+      this.toActive(q, event);
     }
   }
 
@@ -251,8 +276,7 @@ export class SchedulingQueue {
       const head = this.backoff.peek();
       if (!head || this.backoffExpiry(head) > now) return;
       this.backoff.pop();
-      this.active.push(head);
-      this.options.onIncoming?.('active', 'BackoffComplete');
+      this.toActive(head, 'BackoffComplete');
     }
   }
 
@@ -282,6 +306,11 @@ export class SchedulingQueue {
 
   counts(): Record<QueueName, number> {
     return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size, gated: this.gated.size };
+  }
+
+  /** Pods held back by scheduling gates or a PreEnqueue plugin (the simulator reports them at the end). */
+  gatedPods(): QueuedPod[] {
+    return [...this.gated.values()];
   }
 
   /** Pods still waiting in the unschedulable pool (the simulator reports them at the end). */

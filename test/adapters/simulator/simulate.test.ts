@@ -322,6 +322,63 @@ spec:
   });
 });
 
+describe('dynamic resource allocation', () => {
+  it('places pods with ResourceClaims as kube-scheduler does (fidelity scenario dra-claim) and writes the allocation', async () => {
+    const snap = loadSnapshot([`${EXAMPLES}dra/cluster.yaml`]);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
+    const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
+    // Only n2's slice has a device of the class; the sharer follows the allocated claim.
+    expect(byPod.get('default/gpu-user')?.node).toBe('n2');
+    expect(byPod.get('default/gpu-sharer')?.node).toBe('n2');
+    const fpga = byPod.get('default/fpga-user');
+    expect(fpga?.node).toBeNull();
+    expect(fpga?.message).toBe(
+      '0/2 nodes are available: 2 cannot allocate all claims. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.',
+    );
+    const gpu = snap.cluster.resourceClaims.get('default/gpu');
+    expect(gpu?.status?.allocation?.devices?.results).toEqual([{ request: 'gpu', driver: 'gpu.example.com', pool: 'n2', device: 'gpu-0' }]);
+    expect(gpu?.status?.reservedFor?.map((r) => r.name)).toEqual(['gpu-user', 'gpu-sharer']);
+    expect(snap.cluster.resourceClaims.get('default/fpga')?.status?.allocation).toBeUndefined();
+  });
+
+  it('hand-written claims without uids are told apart: each gets its own device until none is left', async () => {
+    const pair = (n: string): string => `
+---
+kind: ResourceClaim
+metadata: {name: ${n}, namespace: default}
+spec: {devices: {requests: [{name: gpu, exactly: {deviceClassName: gpu}}]}}
+---
+kind: Pod
+metadata: {name: p-${n}, namespace: default, creationTimestamp: "2026-01-01T00:00:0${n.charCodeAt(0) - 96}Z"}
+spec:
+  resourceClaims: [{name: gpu, resourceClaimName: ${n}}]
+  containers: [{name: c, image: app:1, resources: {requests: {cpu: 100m}}}]
+`;
+    const snap = snapshotOf(`
+kind: DeviceClass
+metadata: {name: gpu}
+spec: {selectors: [{cel: {expression: 'device.driver == "d"'}}]}
+---
+kind: ResourceSlice
+metadata: {name: n1-gpus}
+spec: {driver: d, nodeName: n1, pool: {name: n1, generation: 1, resourceSliceCount: 1}, devices: [{name: g0}, {name: g1}]}
+---
+kind: Node
+metadata: {name: n1, labels: {kubernetes.io/hostname: n1}}
+status: {allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}
+${pair('a')}${pair('b')}${pair('c')}`);
+    expect(snap.cluster.resourceClaims.get('default/a')?.metadata?.uid).toBe('ResourceClaim/default/a');
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
+    expect(result.decisions.map((d) => [d.pod, d.node])).toEqual([
+      ['default/p-a', 'n1'],
+      ['default/p-b', 'n1'],
+      ['default/p-c', null],
+    ]);
+    const devices = ['a', 'b'].map((n) => snap.cluster.resourceClaims.get(`default/${n}`)?.status?.allocation?.devices?.results?.[0]?.device);
+    expect(devices.sort()).toEqual(['g0', 'g1']);
+  });
+});
+
 describe('simulate --explain: what each claim got', () => {
   it('the JupyterHub dynamic-storage example: a static local PV on its node, a volume provisioned on the chosen node', async () => {
     const snapshot = loadSnapshot([`${EXAMPLES}jupyterhub/dynamic-storage.yaml`]);

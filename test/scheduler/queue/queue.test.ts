@@ -291,3 +291,43 @@ describe('SchedulingQueue: gated pods and deletion', () => {
     expect(queue.counts()).toEqual({ active: 0, backoff: 0, unschedulable: 0, gated: 0 });
   });
 });
+
+describe('PreEnqueue gating', () => {
+  it('holds a pod a PreEnqueue plugin rejects with the gated pods and moves it on one of its events', () => {
+    let allow = false;
+    const q = new SchedulingQueue(() => 0, {
+      eventsOf: (plugin) => (plugin === 'Gate' ? [{ event: 'ResourceClaimChange' }] : []),
+      initialBackoffMs: 1000,
+      maxBackoffMs: 10_000,
+      preEnqueue: () => (allow ? null : 'Gate'),
+    });
+    q.add(new PodInfo({ metadata: { name: 'p', namespace: 'default', uid: 'u1' }, spec: { containers: [] } }));
+    expect(q.counts().gated).toBe(1);
+    expect(q.pop()).toBeUndefined();
+    q.onClusterEvent('NodeAdd');
+    expect(q.counts().gated).toBe(1);
+    q.onClusterEvent('ResourceClaimChange');
+    expect(q.counts().gated).toBe(1); // still rejected: stays gated
+    allow = true;
+    q.onClusterEvent('ResourceClaimChange');
+    expect(q.counts()).toMatchObject({ gated: 0, active: 1 });
+    expect(q.pop()?.pod.uid).toBe('u1');
+  });
+
+  it("asks the gating plugin's hint: a change it skips leaves the pod gated without running PreEnqueue", () => {
+    let checks = 0;
+    const q = new SchedulingQueue(() => 0, {
+      eventsOf: (plugin) =>
+        plugin === 'Gate' ? [{ event: 'ResourceClaimChange', hint: (_p, e) => (e.newObject === 'mine' ? 'Queue' : 'Skip') }] : [],
+      initialBackoffMs: 1000,
+      maxBackoffMs: 10_000,
+      preEnqueue: () => (++checks > 1 ? null : 'Gate'),
+    });
+    q.add(new PodInfo({ metadata: { name: 'p', namespace: 'default', uid: 'u1' }, spec: { containers: [] } }));
+    q.onClusterEvent({ kind: 'ResourceClaimChange', newObject: 'other' });
+    expect(checks).toBe(1);
+    expect(q.counts().gated).toBe(1);
+    q.onClusterEvent({ kind: 'ResourceClaimChange', newObject: 'mine' });
+    expect(q.counts()).toMatchObject({ gated: 0, active: 1 });
+  });
+});
