@@ -7,6 +7,7 @@
 import { Composer, LineCounter, Parser, type Document } from 'yaml';
 import type { Node, Pod } from '../../kube/api.js';
 import {
+  duplicateKeys,
   formatBytesLimit,
   InputFileError,
   MAX_REPORTED_ISSUES,
@@ -15,7 +16,7 @@ import {
   oversizedYamlDocument,
   readInputFile,
 } from '../../kube/input.js';
-import { describeValue, formatPath, validateObject, VALIDATED_KINDS } from '../../kube/validate.js';
+import { describeValue, formatPath, quote, validateObject, VALIDATED_KINDS } from '../../kube/validate.js';
 import { QuantityError } from '../../kube/quantity.js';
 import { ResourceParseError } from '../../kube/resources.js';
 import { NodeInfoError } from '../../scheduler/cache/nodeInfo.js';
@@ -178,7 +179,8 @@ function parseYaml(text: string, file: string, issues: IssueList, visit: (value:
   }
   const lines = new LineCounter();
   const parser = new Parser(lines.addNewLine);
-  const composer = new Composer({ merge: true });
+  // Repeated keys: duplicateKeys (linear) rather than the YAML library's uniqueKeys (quadratic in a mapping's size).
+  const composer = new Composer({ merge: true, uniqueKeys: false });
   let index = 0;
   const handle = (doc: Document.Parsed): void => {
     const d = index++;
@@ -186,6 +188,12 @@ function parseYaml(text: string, file: string, issues: IssueList, visit: (value:
     if (error !== undefined) {
       const at = lines.linePos(error.pos[0]);
       issues.add({ file, where: `line ${at.line}, column ${at.col}`, detail: `malformed YAML: ${error.message.split('\n')[0] ?? ''}`, hint: YAML_HINT });
+      return;
+    }
+    const duplicate = duplicateKeys(doc)[0];
+    if (duplicate !== undefined) {
+      const at = lines.linePos(duplicate.offset);
+      issues.add({ file, where: `line ${at.line}, column ${at.col}`, detail: `malformed YAML: Map keys must be unique (${quote(duplicate.key)} appears more than once)`, hint: 'remove the repeated key' });
       return;
     }
     try {
