@@ -15,6 +15,7 @@ import { LeaderElector, electorOptionsFromConfig, leaseApiFromRequester } from '
 import { LiveScheduler } from '../adapters/live/liveScheduler.js';
 import { createLogger, logDecision, type Logger } from '../observe/logging.js';
 import { SchedulerMetrics } from '../observe/metrics.js';
+import { catalogWith, cliGuardOptions, loadPluginModules } from './pluginModules.js';
 import { startServer, type RunningServer } from '../observe/server.js';
 
 export interface RunFlags {
@@ -26,6 +27,11 @@ export interface RunFlags {
   bindConcurrency: number;
   /** Overrides leaderElection.leaderElect from the config when set. */
   leaderElect?: boolean;
+  /** Plugin modules to load (--plugins): paths or package names. */
+  plugins?: readonly string[];
+  /** Budgets of loaded plugins: one synchronous call, one PreBind or Bind (milliseconds). */
+  pluginCallBudgetMs?: number;
+  pluginBindBudgetMs?: number;
 }
 
 export interface RunningBerth {
@@ -58,8 +64,16 @@ export async function startBerth(
   flags: RunFlags,
   config?: SchedulerConfig,
   logger: Logger = createLogger(flags.logLevel),
-  plugins: PluginCatalog = IN_TREE_CATALOG,
+  basePlugins: PluginCatalog = IN_TREE_CATALOG,
 ): Promise<RunningBerth> {
+  const metrics = new SchedulerMetrics();
+  const loaded = await loadPluginModules(flags.plugins ?? [], basePlugins);
+  const guard = cliGuardOptions({ callBudgetMs: flags.pluginCallBudgetMs, bindBudgetMs: flags.pluginBindBudgetMs }, (fault) => {
+    metrics.countPluginFault(fault.plugin, fault.point, fault.kind);
+    logger.warn({ plugin: fault.plugin, extensionPoint: fault.point, kind: fault.kind }, fault.message);
+  });
+  const plugins = catalogWith(basePlugins, loaded, guard);
+  if (loaded.length > 0) logger.info({ plugins: loaded.map((d) => d.name), modules: flags.plugins }, 'plugins loaded');
   config ??= loadSchedulerConfig(flags.config, plugins);
   const kc = loadKubeConfig(flags.kubeconfig ?? (config.clientConnection.kubeconfig || undefined));
   const client = createKubeClient(kc, {
@@ -67,7 +81,6 @@ export async function startBerth(
     burst: config.clientConnection.burst,
     userAgent: 'berth/0.1.0',
   });
-  const metrics = new SchedulerMetrics();
   const le = config.leaderElection;
   const leaderElect = flags.leaderElect ?? le.leaderElect;
   if (leaderElect && le.resourceName === 'kube-scheduler' && le.resourceNamespace === 'kube-system') {
@@ -162,8 +175,7 @@ export async function startBerth(
 /** The CLI entry: runs until SIGTERM/SIGINT. Returns the exit status. */
 export async function runBerth(flags: RunFlags): Promise<number> {
   const logger = createLogger(flags.logLevel);
-  const config = loadSchedulerConfig(flags.config, IN_TREE_CATALOG);
-  const berth = await startBerth(flags, config, logger);
+  const berth = await startBerth(flags, undefined, logger);
   const onSignal = (signal: NodeJS.Signals): void => {
     void berth.shutdown(signal);
   };
