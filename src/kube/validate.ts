@@ -143,6 +143,16 @@ function validatorFor(kind: string): ValidateFunction | undefined {
   return fn;
 }
 
+/**
+ * A checker for a schema of berth's own (a file format the OpenAPI spec does not cover, such as a kubeconfig): the
+ * same ajv, keywords (kubeStruct drops null fields) and located issues as the Kubernetes objects get.
+ */
+export function compileIssueChecker(schema: Record<string, unknown>): (value: unknown) => FieldIssue[] {
+  shared ??= { ajv: newAjv(), validators: new Map() };
+  const validate = shared.ajv.compile(schema);
+  return (value) => (validate(value) ? [] : (validate.errors ?? []).map(toIssue));
+}
+
 /** The kinds validateObject checks. */
 export const VALIDATED_KINDS: ReadonlySet<string> = new Set(Object.keys(KIND_DEFINITIONS));
 
