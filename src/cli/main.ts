@@ -20,7 +20,7 @@ import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
 import type { PluginFault } from '../scheduler/framework/pluginGuard.js';
 import { PluginError } from '../scheduler/framework/types.js';
 import { parseGoDuration } from '../kube/duration.js';
-import { runBerth } from './run.js';
+import { ListenError, runBerth } from './run.js';
 import { KubeconfigError } from '../adapters/live/kubeconfig.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
@@ -242,7 +242,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       process.stderr.write(`berth: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof KubeconfigError) {
+    if (err instanceof KubeconfigError || err instanceof ListenError) {
       process.stderr.write(`berth: ${err.message}\n`);
       return 2;
     }

@@ -44,6 +44,28 @@ export interface RunningBerth {
   done: Promise<void>;
 }
 
+/** The health and metrics server could not listen where the flags say: exit 2, naming the flags. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
+const LISTEN_HINTS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is taken; pass another --port, or --port 0 for any free one',
+  EADDRNOTAVAIL: 'no interface of this machine has that address; pass another --bind-address',
+  EACCES: 'ports below 1024 need privileges; pass a higher --port',
+};
+
+/** A listen failure the flags can fix becomes a ListenError; anything else is passed on as it is. */
+function listenError(err: unknown, flags: Pick<RunFlags, 'bindAddress' | 'port'>): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const hint = code === undefined ? undefined : LISTEN_HINTS[code];
+  if (hint === undefined) return err instanceof Error ? err : new Error(String(err));
+  return new ListenError(`--bind-address ${flags.bindAddress} --port ${flags.port}: cannot listen: ${code} (${hint})`);
+}
+
 /** Starts berth against a cluster; used by the CLI and by tests (which call shutdown themselves). */
 export async function startBerth(
   flags: RunFlags,
@@ -123,6 +145,9 @@ export async function startBerth(
         { name: 'shutdown', ok: !shuttingDown, ...(shuttingDown ? { reason: 'shutting down' } : {}) },
       ],
     },
+  }).catch((err: unknown) => {
+    client.close();
+    throw listenError(err, flags);
   });
   logger.info({ address: server.address, profiles: config.profiles.map((p) => p.schedulerName), identity: elector.identity }, 'berth started');
 

@@ -8,6 +8,7 @@
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
@@ -217,6 +218,19 @@ describe('command-line flags', () => {
     for (const [argv, message] of cases) expectLocated(await berth(...argv), message);
   });
 
+  it('a --port that is taken names the flags (was a raw "listen EADDRINUSE" with exit 1)', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = String((taken.address() as AddressInfo).port);
+    const kubeconfig = file(stringify({ clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443' } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }], 'current-context': 'x' }));
+    try {
+      const r = await berth('run', '-c', CONFIG, '--kubeconfig', kubeconfig, '--no-leader-elect', '--bind-address', '127.0.0.1', '--port', port);
+      expectLocated(r, `--bind-address 127.0.0.1 --port ${port}: cannot listen: EADDRINUSE (the port is taken; pass another --port, or --port 0 for any free one)`);
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+  });
+
   it('files named by flags that cannot be read or loaded', async () => {
     expectLocated(await berth('simulate', '--config', join(dir, 'nope.yaml')), /nope\.yaml.*ENOENT/);
     expectLocated(await berth('simulate', '--pods', join(dir, 'nope.yaml')), /nope\.yaml: file: cannot read: ENOENT/);
@@ -240,7 +254,7 @@ describe('kubeconfigs (berth run)', () => {
 
   it('a kubeconfig that cannot be read or parsed', async () => {
     expectLocated(await run(join(dir, 'missing-kubeconfig')), /missing-kubeconfig: cannot read: ENOENT \(check the path, or pass another --kubeconfig\)/);
-    expectLocated(await run(file('clusters: [\n')), /input-\d+\.yaml: malformed YAML at line 2/);
+    expectLocated(await run(file('clusters: [\n')), /input-\d+\.yaml: malformed YAML at line 2, column 1: Flow sequence in block collection must be sufficiently indented and end with a \]\n/);
     expectLocated(await run(file('')), /input-\d+\.yaml: the file is empty/);
   });
 

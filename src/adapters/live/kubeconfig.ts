@@ -122,7 +122,10 @@ export function checkKubeconfigFile(file: string): void {
   const doc = parseDocument(text, { merge: true });
   const syntax = doc.errors[0];
   if (syntax !== undefined) {
-    throw new KubeconfigError(file, [`malformed YAML at line ${syntax.linePos?.[0].line ?? '?'}: ${syntax.message.split('\n')[0] ?? ''}`]);
+    // The YAML library's message ends with its own " at line L, column C:"; the position is given once, in front.
+    const at = syntax.linePos?.[0];
+    const message = (syntax.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw new KubeconfigError(file, [`malformed YAML at line ${at?.line ?? '?'}, column ${at?.col ?? '?'}: ${message}`]);
   }
   let value: unknown;
   try {
