@@ -6,11 +6,11 @@
  *
  * The file is read with the same limits as snapshots and configurations, parsed with the same YAML reader, checked
  * against a JSON Schema of the clientcmd v1 fields client-node reads (the format is not in the OpenAPI spec), and the
- * files it names must be readable. Only then does client-node load it.
+ * files it names must be readable. client-node then loads the checked value, never the text.
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
 import { InputFileError, MAX_REPORTED_ISSUES, MAX_YAML_ALIASES, readInputFile } from '../../kube/input.js';
@@ -110,8 +110,12 @@ function issueLine(i: FieldIssue): string {
   return `${formatPath(i.path)}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`;
 }
 
-/** Reads, parses and checks one kubeconfig file; throws KubeconfigError listing what is wrong. */
-export function checkKubeconfigFile(file: string): void {
+/**
+ * Reads, parses and checks one kubeconfig file; throws KubeconfigError listing what is wrong. Returns the checked
+ * value with its null fields dropped (absent, as in Go), which is what client-node then loads: it must not parse the
+ * text again by itself, as a null that passed the check would reach it ("Cannot read properties of null").
+ */
+export function checkKubeconfigFile(file: string): unknown {
   let text: string;
   try {
     text = readInputFile(file);
@@ -137,6 +141,16 @@ export function checkKubeconfigFile(file: string): void {
   checkShape ??= compileIssueChecker(KUBECONFIG_SCHEMA);
   const issues = checkShape(value);
   if (issues.length > 0) throw new KubeconfigError(file, issues.map(issueLine));
+  return value;
+}
+
+/** One checked file loaded by client-node, with relative certificate paths resolved against its folder. */
+function loadChecked(file: string): KubeConfig {
+  const value = checkKubeconfigFile(file);
+  return load(file, (k) => {
+    k.loadFromString(JSON.stringify(value));
+    k.makePathsAbsolute(dirname(file));
+  });
 }
 
 /** The files client-node's loadFromDefault reads: $KUBECONFIG's list, else ~/.kube/config when it exists. */
@@ -177,7 +191,8 @@ function unreadableFiles(kc: KubeConfig): string[] {
   ];
   const out: string[] = [];
   for (const [field, path] of named) {
-    if (path === undefined || path === '') continue;
+    // client-node sets the fields of a user without a "user" mapping to null.
+    if (typeof path !== 'string' || path === '') continue;
     try {
       accessSync(path, constants.R_OK);
     } catch (err) {
@@ -213,9 +228,8 @@ export function loadKubeconfig(path: string | undefined): KubeConfig {
   let where: string;
   let kc: KubeConfig;
   if (path) {
-    checkKubeconfigFile(path);
     where = path;
-    kc = load(path, (k) => k.loadFromFile(path));
+    kc = loadChecked(path);
   } else if (process.env['KUBERNETES_SERVICE_HOST']) {
     where = 'in-cluster ServiceAccount';
     kc = load(where, (k) => k.loadFromCluster());
@@ -224,9 +238,11 @@ export function loadKubeconfig(path: string | undefined): KubeConfig {
     if (files.length === 0) {
       throw new KubeconfigError('berth run', ['no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod with a ServiceAccount']);
     }
-    for (const f of files) checkKubeconfigFile(f);
+    // As client-node's loadFromDefault: the first file, then the others merged into it.
     where = files.join(delimiter);
-    kc = load(where, (k) => k.loadFromDefault());
+    const [first, ...rest] = files.map(loadChecked);
+    kc = first as KubeConfig;
+    for (const other of rest) kc.mergeConfig(other, false);
   }
   const problems = [...clusterProblems(kc), ...unreadableFiles(kc)];
   if (problems.length > 0) throw new KubeconfigError(where, problems);
