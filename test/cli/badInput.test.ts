@@ -17,6 +17,9 @@ import { startBerth } from '../../src/cli/run.js';
 import { createLogger } from '../../src/observe/logging.js';
 import { FakeApiServer, waitFor, type FakeObject } from '../adapters/live/fakeApiServer.js';
 
+// Each test runs the whole CLI, often several times: on a busy 2-core machine that can take longer than 5 s.
+vi.setConfig({ testTimeout: 60_000 });
+
 const dir = mkdtempSync(join(tmpdir(), 'berth-bad-input-matrix-'));
 let fileCount = 0;
 function file(text: string, ext = 'yaml'): string {
@@ -126,12 +129,12 @@ describe('snapshots (berth simulate)', () => {
   });
 
   it('error lists are capped and long values cut', async () => {
-    const bad = Array.from({ length: 150 }, (_, i) => pod(`p${i}`, { schedulerName: 'y'.repeat(100_000 + i), priority: 'high' }));
+    const bad = Array.from({ length: 150 }, (_, i) => pod(`p${i}`, { schedulerName: 'y'.repeat(10_000 + i), priority: 'high' }));
     const r = await berth('simulate', snapshot(NODE, ...bad));
     expectLocated(r, '150 errors in the snapshot:');
     expect(r.stderr).toContain('… and 50 more');
     expect(r.stderr.length).toBeLessThan(30_000);
-  });
+  }, 60_000);
 
   it('YAML merge keys (kubectl accepts them) and more than 100 aliases are valid input', async () => {
     const aliases = Array.from({ length: 150 }, (_, i) => `- kind: Pod\n  metadata: {name: p${i}, namespace: jhub}\n  spec: *spec\n`).join('');
@@ -176,11 +179,10 @@ describe('configurations (berth config check, simulate --config)', () => {
     expect(r.stderr).toContain('leaderElection.renewDeadline: invalid duration "Infinityh"');
   });
 
-  it('20 000 unknown fields: capped output in well under the 12 s it took', async () => {
+  // Linear time is measured as a ratio in test/config/limits.test.ts: a wall-clock bound here would fail on a busy machine.
+  it('20 000 unknown fields: the first 100 listed, the rest counted', async () => {
     const text = `${CONFIG_HEAD}${Array.from({ length: 20_000 }, (_, i) => `unknownField${i}: ${i}`).join('\n')}\n`;
-    const start = performance.now();
     const r = await berth('config', 'check', file(text));
-    expect(performance.now() - start).toBeLessThan(6_000);
     expectLocated(r, '20000 errors in the scheduler configuration:');
     expect(r.stderr).toContain('… and 19900 more');
     expect(r.stderr.length).toBeLessThan(60_000);
