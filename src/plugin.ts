@@ -26,6 +26,10 @@ export type {
   QueueingHintFn,
 } from './scheduler/framework/plugin.js';
 
+// ---- background work (data a plugin fetches beside the cycles; the adapter runs it)
+export type { BackgroundIO, BackgroundReport, BackgroundTask, HttpRequestInit, HttpResponse } from './scheduler/framework/background.js';
+export { RUN_TIMEOUT_MS } from './scheduler/framework/background.js';
+
 // ---- extension point contracts, statuses, cycle state
 export {
   Code,
@@ -71,5 +75,6 @@ export type { ClusterPort, ObjectWrite, ObjectWriter, PodEvent, WriteResult } fr
 export type * from './kube/api.js';
 export { isQuantity, parseMilliQuantity, parseQuantity, QuantityError } from './kube/quantity.js';
 export { compileLabelSelector, compileNodeSelectorTerms, type LabelMatcher, type NodeMatcher } from './kube/selectors.js';
-export { CPU, EPHEMERAL_STORAGE, MEMORY, PODS, Resource, computePodRequests, type PodRequests } from './kube/resources.js';
+export { CPU, EPHEMERAL_STORAGE, MEMORY, PODS, Resource } from './kube/resources.js';
+export { computePodRequests, type PodRequests } from './kube/podRequests.js';
 export { formatGoDuration, parseGoDuration } from './kube/duration.js';

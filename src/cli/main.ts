@@ -137,6 +137,7 @@ export async function runSimulate(
     if (flags.explain) out(`${renderExplain(result)}\n`);
     out(`${renderTable(result)}\n`);
   }
+  for (const warning of result.warnings) err(`warning: ${warning}\n`);
   faults.print(err);
   return 0;
 }

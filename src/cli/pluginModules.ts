@@ -7,9 +7,9 @@
  * the configuration names them like any plugin.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, register } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { suggestionHint } from '../config/errors.js';
 import { CLUSTER_EVENT_KINDS, EXTENSION_POINTS } from '../scheduler/plugins/catalog.js';
 import type { PluginDescriptor } from '../scheduler/framework/plugin.js';
@@ -57,7 +57,28 @@ function moduleUrl(spec: string, cwd: string): string {
   }
 }
 
+let berthPluginHooked = false;
+
+/**
+ * Makes `import 'berth/plugin'` in every module loaded from now on resolve to this berth's own public entry: a
+ * plugin mounted from a ConfigMap (outside any node_modules holding berth) then finds it, and a plugin installed
+ * with its own copy of berth shares this one's classes (Status, CycleState) and module state. Only when berth runs
+ * from its build (dist/), where the entry is a JavaScript file; tests running the sources resolve it themselves.
+ */
+function resolveBerthPluginToThisBerth(): void {
+  if (berthPluginHooked) return;
+  berthPluginHooked = true;
+  const entry = new URL('../plugin.js', import.meta.url);
+  if (entry.protocol !== 'file:' || !existsSync(fileURLToPath(entry))) return;
+  const hook = `export async function resolve(specifier, context, next) {
+    if (specifier === 'berth/plugin') return { url: ${JSON.stringify(entry.href)}, shortCircuit: true };
+    return next(specifier, context);
+  }`;
+  register(`data:text/javascript,${encodeURIComponent(hook)}`);
+}
+
 async function importModule(spec: string, cwd: string): Promise<Record<string, unknown>> {
+  resolveBerthPluginToThisBerth();
   const url = moduleUrl(spec, cwd);
   try {
     return (await import(url)) as Record<string, unknown>;

@@ -102,10 +102,16 @@ export interface ContainerPort {
   protocol?: string;
 }
 
+/** Requests and limits, of a container or (PodLevelResources) of the whole pod. */
+export interface ResourceRequirements {
+  requests?: ResourceMap;
+  limits?: ResourceMap;
+}
+
 export interface Container {
   name?: string;
   image?: string;
-  resources?: { requests?: ResourceMap; limits?: ResourceMap };
+  resources?: ResourceRequirements;
   ports?: ContainerPort[];
   restartPolicy?: string;
 }
@@ -131,10 +137,40 @@ export interface PodSpec {
   containers?: Container[];
   initContainers?: Container[];
   overhead?: ResourceMap;
+  /** Pod-level requests and limits (PodLevelResources: cpu, memory and hugepages-* apply). */
+  resources?: ResourceRequirements;
   volumes?: Volume[];
   schedulingGates?: Array<{ name: string }>;
   /** Dynamic resource allocation claims (berth does not allocate devices; see DynamicResources). */
   resourceClaims?: Array<{ name: string; resourceClaimName?: string; resourceClaimTemplateName?: string }>;
+}
+
+/** A pod condition (PodScheduled, DisruptionTarget, PodResizePending, ...). */
+export interface PodCondition {
+  type?: string;
+  status?: string;
+  reason?: string;
+  message?: string;
+}
+
+/** What the kubelet reports of one container's resources (in-place resize): allocated and actually applied. */
+export interface ContainerStatus {
+  name?: string;
+  allocatedResources?: ResourceMap;
+  resources?: ResourceRequirements;
+}
+
+export interface PodStatus {
+  phase?: string;
+  nominatedNodeName?: string;
+  conditions?: unknown[];
+  startTime?: string;
+  containerStatuses?: ContainerStatus[];
+  initContainerStatuses?: ContainerStatus[];
+  /** Pod-level totals the node allocated (InPlacePodLevelResourcesVerticalScaling). */
+  allocatedResources?: ResourceMap;
+  /** Pod-level resources actually applied (InPlacePodLevelResourcesVerticalScaling). */
+  resources?: ResourceRequirements;
 }
 
 export interface Pod {
@@ -142,7 +178,7 @@ export interface Pod {
   kind?: string;
   metadata?: ObjectMeta;
   spec?: PodSpec;
-  status?: { phase?: string; nominatedNodeName?: string; conditions?: unknown[]; startTime?: string };
+  status?: PodStatus;
 }
 
 export interface NodeSpec {
@@ -155,9 +191,17 @@ export interface ContainerImage {
   sizeBytes?: number;
 }
 
+/** One of a node's addresses (type InternalIP, ExternalIP, Hostname, ...). */
+export interface NodeAddress {
+  type?: string;
+  address?: string;
+}
+
 export interface NodeStatus {
   allocatable?: ResourceMap;
   capacity?: ResourceMap;
+  /** Read by NodeUtilization, to match a metric's host label to its node. */
+  addresses?: NodeAddress[];
   images?: ContainerImage[];
   conditions?: Array<{ type?: string; status?: string }>;
 }
@@ -286,6 +330,15 @@ export interface StatefulSet {
   kind?: string;
   metadata?: ObjectMeta;
   spec?: { selector?: LabelSelector };
+}
+
+/** policy/v1 PodDisruptionBudget: what preemption reads (selector, allowed disruptions, pods already disrupted). */
+export interface PodDisruptionBudget {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: { selector?: LabelSelector | null };
+  status?: { disruptionsAllowed?: number; disruptedPods?: Record<string, string> };
 }
 
 export interface Namespace {

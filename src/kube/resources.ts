@@ -1,10 +1,8 @@
 /**
- * Resource vectors in the units the scheduler accounts in: CPU in milli-units, everything else in whole units.
- * Pod requests follow upstream's resource.PodRequests: regular containers and sidecars (restartable init
- * containers) run together; each ordinary init container runs alone beside the sidecars declared before it; the pod
- * needs the larger of the two, plus spec.overhead.
+ * Resource vectors in the units the scheduler accounts in: CPU in milli-units, everything else in whole units
+ * (upstream framework.Resource). A pod's requests are computed in podRequests.ts.
  */
-import type { Container, Pod, ResourceMap } from './api.js';
+import type { ResourceMap } from './api.js';
 import { parseMilliQuantity, parseQuantity } from './quantity.js';
 
 export const CPU = 'cpu';
@@ -139,81 +137,4 @@ export function parseResourceMap(map: ResourceMap | undefined, field: string): R
     }
   }
   return out;
-}
-
-/** A container's effective requests: requests, or limits where no request is given (API-server defaulting). */
-function containerRequests(container: Container, field: string): Resource {
-  const requests = container.resources?.requests;
-  const limits = container.resources?.limits;
-  if (!limits) return parseResourceMap(requests, `${field}.resources.requests`);
-  const merged: ResourceMap = { ...limits, ...(requests ?? {}) };
-  return parseResourceMap(merged, `${field}.resources`);
-}
-
-function withNonZeroDefaults(req: Resource, container: Container): Resource {
-  const names = new Set([
-    ...Object.keys(container.resources?.requests ?? {}),
-    ...Object.keys(container.resources?.limits ?? {}),
-  ]);
-  const out = new Resource();
-  out.milliCpu = names.has(CPU) ? req.milliCpu : DEFAULT_MILLI_CPU_REQUEST;
-  out.memory = names.has(MEMORY) ? req.memory : DEFAULT_MEMORY_REQUEST;
-  return out;
-}
-
-export interface PodRequests {
-  /** What NodeResourcesFit filters on and BalancedAllocation scores on. */
-  requests: Resource;
-  /** CPU and memory with upstream's defaults for missing container requests; Least/MostAllocated score on these. */
-  nonZero: Resource;
-}
-
-/** Computes a pod's requests as upstream does (containers, sidecars, init containers, overhead). */
-export function computePodRequests(pod: Pod, objectPath = ''): PodRequests {
-  const spec = pod.spec ?? {};
-  const prefix = objectPath ? `${objectPath}.` : '';
-  const sum = new Resource();
-  const sumNonZero = new Resource();
-  (spec.containers ?? []).forEach((c, i) => {
-    const req = containerRequests(c, `${prefix}spec.containers[${i}]`);
-    sum.accumulate(req, 1);
-    sumNonZero.accumulate(withNonZeroDefaults(req, c), 1);
-  });
-  const sidecars = new Resource();
-  const sidecarsNonZero = new Resource();
-  const initMax = new Resource();
-  const initMaxNonZero = new Resource();
-  (spec.initContainers ?? []).forEach((c, i) => {
-    const req = containerRequests(c, `${prefix}spec.initContainers[${i}]`);
-    const reqNonZero = withNonZeroDefaults(req, c);
-    if (c.restartPolicy === 'Always') {
-      sum.accumulate(req, 1);
-      sumNonZero.accumulate(reqNonZero, 1);
-      sidecars.accumulate(req, 1);
-      sidecarsNonZero.accumulate(reqNonZero, 1);
-      initMax.maxWith(sidecars);
-      initMaxNonZero.maxWith(sidecarsNonZero);
-    } else {
-      const whileRunning = req.clone();
-      whileRunning.accumulate(sidecars, 1);
-      const whileRunningNonZero = reqNonZero.clone();
-      whileRunningNonZero.accumulate(sidecarsNonZero, 1);
-      initMax.maxWith(whileRunning);
-      initMaxNonZero.maxWith(whileRunningNonZero);
-    }
-  });
-  sum.maxWith(initMax);
-  sumNonZero.maxWith(initMaxNonZero);
-  if (spec.overhead) {
-    const overhead = parseResourceMap(spec.overhead, `${prefix}spec.overhead`);
-    sum.accumulate(overhead, 1);
-    const overheadNonZero = new Resource();
-    overheadNonZero.milliCpu = overhead.milliCpu;
-    overheadNonZero.memory = overhead.memory;
-    sumNonZero.accumulate(overheadNonZero, 1);
-  }
-  const nonZero = new Resource();
-  nonZero.milliCpu = sumNonZero.milliCpu;
-  nonZero.memory = sumNonZero.memory;
-  return { requests: sum, nonZero };
 }

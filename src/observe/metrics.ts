@@ -95,6 +95,9 @@ export class SchedulerMetrics {
   readonly permitWaitDuration: Histogram<'result'>;
   readonly goroutines: Gauge<'operation'>;
   readonly pluginFaults: Counter<'plugin' | 'extension_point' | 'kind'>;
+  readonly pluginSourceUp: Gauge<'plugin' | 'profile'>;
+  readonly pluginSourceStaleNodes: Gauge<'plugin' | 'profile'>;
+  readonly pluginSourceRefreshes: Counter<'plugin' | 'profile' | 'result'>;
 
   constructor(options: SchedulerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -247,6 +250,25 @@ export class SchedulerMetrics {
       labelNames: ['plugin', 'extension_point', 'kind'],
       registers,
     });
+    // Plugins' background sources (a metrics server, Prometheus, a file), one series per plugin and profile.
+    this.pluginSourceUp = new Gauge({
+      name: 'berth_plugin_source_up',
+      help: "1 when the plugin's last background refresh read its source, 0 when the source was down (the plugin then takes no side).",
+      labelNames: ['plugin', 'profile'],
+      registers,
+    });
+    this.pluginSourceStaleNodes = new Gauge({
+      name: 'berth_plugin_source_stale_nodes',
+      help: "Nodes the plugin had no usable data for after its last background refresh (missing from the source's answer, or too old).",
+      labelNames: ['plugin', 'profile'],
+      registers,
+    });
+    this.pluginSourceRefreshes = new Counter({
+      name: 'berth_plugin_source_refreshes_total',
+      help: "Background refreshes of plugins' sources, by result: up (the source answered) or down.",
+      labelNames: ['plugin', 'profile', 'result'],
+      registers,
+    });
 
     if (options.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, ...(options.defaultMetricsPrefix ? { prefix: options.defaultMetricsPrefix } : {}) });
@@ -311,6 +333,13 @@ export class SchedulerMetrics {
   /** A loaded plugin failed (src/scheduler/framework/pluginGuard.ts). */
   countPluginFault(plugin: string, extensionPoint: string, kind: string): void {
     this.pluginFaults.inc({ plugin, extension_point: extensionPoint, kind });
+  }
+
+  /** A plugin's background refresh ended (src/adapters/background.ts). */
+  recordSourceReport(plugin: string, profile: string, report: { readonly sourceUp: boolean; readonly staleNodes: number }): void {
+    this.pluginSourceUp.set({ plugin, profile }, report.sourceUp ? 1 : 0);
+    this.pluginSourceStaleNodes.set({ plugin, profile }, report.staleNodes);
+    this.pluginSourceRefreshes.inc({ plugin, profile, result: report.sourceUp ? 'up' : 'down' });
   }
 
   private countAttempt(result: AttemptResult, profile: string, durationSeconds: number): void {

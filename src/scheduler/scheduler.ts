@@ -9,6 +9,7 @@ import type { SchedulerConfig } from '../config/types.js';
 import type { ClusterState } from './cache/clusterState.js';
 import type { PodInfo } from './cache/podInfo.js';
 import type { Clock } from './clock.js';
+import type { BackgroundTask } from './framework/background.js';
 import { Framework } from './framework/framework.js';
 import { PodScheduler, type ScheduleOptions } from './framework/schedulePod.js';
 import type { PluginCatalog } from './framework/pluginCatalog.js';
@@ -33,6 +34,12 @@ export interface SchedulerDeps {
   port: ClusterPort;
   observer?: SchedulerObserver;
   onQueueIncoming?: QueueOptions['onIncoming'];
+}
+
+/** A plugin's background task in one profile. */
+export interface ProfileTask {
+  readonly profile: string;
+  readonly task: BackgroundTask;
 }
 
 export class Scheduler {
@@ -127,6 +134,13 @@ export class Scheduler {
    */
   notify(event: ClusterEventKind | ClusterEvent): void {
     this.queue.onClusterEvent(event);
+  }
+
+  /** The plugins' background tasks with the profile each belongs to: the adapter runs them (background.ts). */
+  backgroundTasks(): ProfileTask[] {
+    const out: ProfileTask[] = [];
+    for (const [profile, { framework }] of this.profiles) for (const task of framework.backgroundTasks) out.push({ profile, task });
+    return out;
   }
 
   /** Binding cycles running now. */

@@ -44,7 +44,7 @@ describe('berth config check', () => {
       `${file}:7:13: profiles[0].plugins.score.enabled[0].name: unknown plugin "ImageLocalty"; did you mean "ImageLocality"? Known plugins: ` +
         'SchedulingGates, PrioritySort, NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit, ' +
         'VolumeRestrictions, NodeVolumeLimits, VolumeBinding, VolumeZone, PodTopologySpread, InterPodAffinity, DynamicResources, ' +
-        'DefaultPreemption, NodeResourcesBalancedAllocation, ImageLocality, DefaultBinder, NodeDeclaredFeatures\n',
+        'DefaultPreemption, NodeResourcesBalancedAllocation, ImageLocality, DefaultBinder, NodeDeclaredFeatures, NodeUtilization\n',
     );
   });
 });

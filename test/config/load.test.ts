@@ -213,6 +213,19 @@ describe('embedded default configuration', () => {
       VolumeBinding: { bindTimeoutSeconds: 600, shape: [{ utilization: 0, score: 10 }, { utilization: 100, score: 0 }] },
       // DynamicResources' args are validated only: they decode to nothing.
       DynamicResources: undefined,
+      // berth's own NodeUtilization (enabled by no default profile) carries its defaults like every plugin with args.
+      NodeUtilization: {
+        mode: 'TargetLoadPacking',
+        targetUtilization: 40,
+        safeVarianceMargin: 1,
+        safeVarianceSensitivity: 1,
+        variationWindow: 900,
+        filter: {},
+        source: undefined,
+        refreshInterval: 15,
+        maxSampleAge: 120,
+        placedPodWindow: 60,
+      },
     };
     expect(config.profiles[0]!.pluginArgs).toEqual(new Map(Object.entries(expected)));
   });

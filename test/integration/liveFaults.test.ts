@@ -214,6 +214,16 @@ describe('berth under API server faults (separate process, own control plane)', 
     expect(r.other.join('')).not.toMatch(/Error|uncaught|unhandled|FATAL/i);
     expect(r.lines.filter((l) => l.level === 'fatal')).toEqual([]);
 
+    // berth logs a decision after the Binding's answer, and its stdout reaches this process later still: the API can
+    // show a pod bound a few seconds (under load) before its line arrives. Wait, bounded, until every pod has a line
+    // naming the node the API holds (bound=true, or bound=false for a Binding whose answer was lost); a line that
+    // never comes fails below.
+    await waitFor('a decision line for every bound pod', 60_000, () => {
+      const lines = decisions(r);
+      const seen = new Set(lines.filter((l) => l.node === bound.get((l.pod ?? '').slice(ns.length + 1))).map((l) => l.pod));
+      return names.every((n) => seen.has(`${ns}/${n}`)) ? true : undefined;
+    }, 200).catch(() => undefined);
+
     // No pod bound twice. Berth logs one "scheduled" decision line per binding attempt, with bound=true|false.
     const scheduled = decisions(r);
     expect(scheduled.filter((l) => typeof l.bound !== 'boolean'), 'decision lines without a bound field').toEqual([]);
@@ -319,7 +329,7 @@ describe('berth under API server faults (separate process, own control plane)', 
     for (const pr of probes) expect(probed.get(pr.name)).toBe(pr.node);
     // ... and with every node's cpu now full, one more 100m pod must be unschedulable (a pod berth missed would leave room).
     await createPodSurvivingOutages(pod(ns, 'overflow', { schedulerName, cpu: '100m', memory: '1Mi' }), probeStats);
-    const overflow = await waitFor('the overflow pod to be found unschedulable', 30_000, () =>
+    const overflow = await waitFor('the overflow pod to be found unschedulable', 90_000, () =>
       r.lines.find((l) => l.decision === 'unschedulable' && l.pod === `${ns}/overflow`),
     );
     expect(overflow['message']).toMatch(new RegExp(`^0/${NODES} nodes are available: ${NODES} Insufficient cpu\\.`));

@@ -1,7 +1,7 @@
 // berth's VolumeBinding against the real other half of the handshake: upstream's PersistentVolume controller (a
 // kube-controller-manager started here) and the devcluster test provisioner (local-path style), on the shared
 // control plane with kwok nodes. A JupyterHub-shaped user pod with a dynamic WaitForFirstConsumer claim, a static
-// local PV, a provisioner that fails on the node berth chose, and a claim nothing can serve.
+// local PV, a provisioner that fails on the node berth chose, a claim nothing can serve, and CSINode volume limits.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +103,35 @@ function localPv(name: string, node: string): unknown {
   };
 }
 
+/** An attachable CSI driver whose CSINode objects allow one volume per node (NodeVolumeLimits). */
+const attachDriver = `attach-${sfx}.berth.dev`;
+const attachClass = `attach-${sfx}`;
+const attachPv = (i: number): string => `attach-${sfx}-${i}`;
+
+function csiPv(i: number): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: attachPv(i) },
+    spec: {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadWriteOnce'],
+      storageClassName: attachClass,
+      persistentVolumeReclaimPolicy: 'Retain',
+      csi: { driver: attachDriver, volumeHandle: `vol-${sfx}-${i}` },
+    },
+  };
+}
+
+function csiNode(node: string, count: number): unknown {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'CSINode',
+    metadata: { name: node },
+    spec: { drivers: [{ name: attachDriver, nodeID: node, allocatable: { count } }] },
+  };
+}
+
 async function startScheduler(): Promise<RunningBerth> {
   const configPath = join(tmp, 'config.yaml');
   writeFileSync(
@@ -152,7 +181,8 @@ afterAll(async () => {
     await cluster?.client.request('DELETE', claimPath());
     await cluster?.client.request('DELETE', `/apis/storage.k8s.io/v1/csidrivers/${provisionerName}`);
     for (const c of ['full-a', 'room-b']) await cluster?.client.request('DELETE', `/apis/storage.k8s.io/v1/namespaces/${ns}/csistoragecapacities/${c}`);
-    for (const name of [`static-${sfx}-a`, `static-${sfx}-b`]) await cluster?.client.request('DELETE', `/api/v1/persistentvolumes/${name}`);
+    for (const name of [`static-${sfx}-a`, `static-${sfx}-b`, ...[1, 2, 3].map(attachPv)]) await cluster?.client.request('DELETE', `/api/v1/persistentvolumes/${name}`);
+    for (const node of nodes) await cluster?.client.request('DELETE', `/apis/storage.k8s.io/v1/csinodes/${node}`);
   } finally {
     await provisioner?.stop();
     await kcm?.stop();
@@ -242,5 +272,34 @@ describe('VolumeBinding with the real PV controller and a provisioner', () => {
     expect(node).toBe(nodes[1]);
     expect(claimAtBind.status?.phase).toBe('Bound');
     provisioner?.failFor(undefined);
+  });
+
+  it('volume limits: a node whose CSINode allows no more volumes of the driver is rejected with upstream\'s reason', async () => {
+    for (const node of nodes) await cluster.req('POST', '/apis/storage.k8s.io/v1/csinodes', csiNode(node, 1));
+    // Three claims bound at once by the PV controller (their class has no StorageClass object: Immediate binding).
+    for (const i of [1, 2, 3]) {
+      await cluster.req('POST', '/api/v1/persistentvolumes', csiPv(i));
+      await createClaim(`attach-${i}`, attachClass, '1Gi');
+    }
+    await waitFor('the three claims Bound', WAIT_MS, async () => {
+      const phases = await Promise.all([1, 2, 3].map(async (i) => (await cluster.req<Claim>('GET', claimPath(`attach-${i}`))).status?.phase));
+      return phases.every((p) => p === 'Bound') ? true : undefined;
+    });
+    // Node a gets its one volume.
+    const first = userPod('attach-first', 'attach-1');
+    first.spec = { ...first.spec, nodeSelector: { ...selector, 'kubernetes.io/hostname': nodes[0] } };
+    await cluster.createPod(first);
+    await cluster.waitBound(ns, ['attach-first'], WAIT_MS);
+    // The next pod may go to either node by its selector: a is full, so b.
+    await cluster.createPod(userPod('attach-second', 'attach-2'));
+    expect((await cluster.waitBound(ns, ['attach-second'], WAIT_MS)).get('attach-second')).toBe(nodes[1]);
+    // Both full: the third waits, with upstream's reason for both nodes.
+    await cluster.createPod(userPod('attach-third', 'attach-3'));
+    const event = await waitFor('FailedScheduling', WAIT_MS, async () => (await podEvents('attach-third')).find((e) => e.reason === 'FailedScheduling'));
+    const n = nodesInMessage(event.note ?? '');
+    const others = n - nodes.length;
+    expect(event.note).toContain(`2 node(s) exceed max volume count`);
+    if (others > 0) expect(event.note).toContain(`${others} ${AFFINITY_MISMATCH}`);
+    expect((await cluster.getPod(ns, 'attach-third')).spec?.nodeName).toBeUndefined();
   });
 });

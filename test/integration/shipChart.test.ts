@@ -166,7 +166,48 @@ describe('helm lint and template', () => {
     expect(cfg.leaderElection).toMatchObject({ resourceName: 'full-berth', resourceNamespace: namespace, leaderElect: true });
   });
 
+  it('loads out-of-tree plugins from ConfigMaps and from the image, named by a full configuration', async () => {
+    const file = join(tmp, 'plugins.yaml');
+    writeFileSync(
+      file,
+      `plugins:
+  configMaps: [{name: prefer-node-label, file: prefer-node-label.js}]
+  modules: [berth-plugin-example]
+  callBudget: 500ms
+config:
+  apiVersion: kubescheduler.config.k8s.io/v1
+  kind: KubeSchedulerConfiguration
+  profiles:
+    - schedulerName: berth
+      plugins:
+        multiPoint:
+          enabled: [{name: PreferNodeLabel, weight: 5}]
+`,
+    );
+    const objs = await helmTemplate(binDir, 'plug', namespace, ['-f', file]);
+    const spec = findObject<DeploymentLike>(objs, 'Deployment').spec.template.spec;
+    const c = spec.containers[0]!;
+    expect(c.args?.slice(8)).toEqual([
+      '16',
+      '--plugins',
+      '/etc/berth-plugins/prefer-node-label/prefer-node-label.js',
+      '--plugins',
+      'berth-plugin-example',
+      '--plugin-call-budget',
+      '500ms',
+      '--plugin-bind-timeout',
+      '10m',
+    ]);
+    expect(c.volumeMounts).toContainEqual({ name: 'plugin-prefer-node-label', mountPath: '/etc/berth-plugins/prefer-node-label', readOnly: true });
+    expect(spec.volumes).toContainEqual({ name: 'plugin-prefer-node-label', configMap: { name: 'prefer-node-label' } });
+    // The API server accepts the Deployment (volume names, mounts) as rendered.
+    const dry = objs.map((o) => (o.kind.startsWith('Cluster') ? { ...o, metadata: { ...o.metadata, name: `${o.metadata.name}-${suffix}` } } : o));
+    const results = await createAll(client, dry, { dryRun: true });
+    expect(results.filter((r) => r.status !== 201)).toEqual([]);
+  });
+
   it.each([
+    ['a plugin ConfigMap without its file', ['--set-json', 'plugins.configMaps=[{"name":"x"}]'], /plugins\/configMaps\/0.*missing property 'file'/s],
     ['a weight of 0', ['--set', 'scoring.weights.ImageLocality=0'], /scoring\/weights\/ImageLocality.*minimum: got 0, want 1/s],
     ['a string weight', ['--set', 'scoring.weights.ImageLocality=high'], /scoring\/weights\/ImageLocality.*got string, want integer/s],
     ['an unknown strategy', ['--set', 'scoring.strategy=Packed'], /scoring\/strategy.*value must be one of 'LeastAllocated', 'MostAllocated'/s],

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../../src/kube/api.js';
 import {
-  computePodRequests,
   DEFAULT_MEMORY_REQUEST,
   DEFAULT_MILLI_CPU_REQUEST,
   isExtendedResourceName,
@@ -10,6 +9,7 @@ import {
   Resource,
   ResourceParseError,
 } from '../../src/kube/resources.js';
+import { computePodRequests } from '../../src/kube/podRequests.js';
 import { makePod } from '../helpers/builders.js';
 
 const Mi = 1024 * 1024;

@@ -305,3 +305,18 @@ describe('SchedulerMetrics', () => {
     expect(attemptsLabel(15)).toBe('15+');
   });
 });
+
+describe('plugin sources', () => {
+  it('each background refresh sets the source\'s up and stale gauges and counts the refresh by result', async () => {
+    const m = new SchedulerMetrics({ defaultMetrics: false });
+    const labels = { plugin: 'NodeUtilization', profile: 'berth' };
+    m.recordSourceReport('NodeUtilization', 'berth', { sourceUp: true, staleNodes: 1 });
+    m.recordSourceReport('NodeUtilization', 'berth', { sourceUp: false, staleNodes: 3 });
+    const f = parseProm(await m.text());
+    expect(get(f, 'berth_plugin_source_up').type).toBe('gauge');
+    expect(value(get(f, 'berth_plugin_source_up'), 'berth_plugin_source_up', labels)).toBe(0);
+    expect(value(get(f, 'berth_plugin_source_stale_nodes'), 'berth_plugin_source_stale_nodes', labels)).toBe(3);
+    const refreshes = get(f, 'berth_plugin_source_refreshes_total');
+    expect([value(refreshes, 'berth_plugin_source_refreshes_total', { ...labels, result: 'up' }), value(refreshes, 'berth_plugin_source_refreshes_total', { ...labels, result: 'down' })]).toEqual([1, 1]);
+  });
+});

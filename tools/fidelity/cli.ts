@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
- * `npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS]`
+ * `npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS] [--logs DIR] [--zero-score PLUGIN] [--plugins MODULE ...]`
  *
  * Runs each scenario through upstream kube-scheduler and berth on a real control plane and compares the decisions
- * pod by pod. Without arguments: every scenario in fidelity/scenarios/. Exit status 0 when everything agrees, 1 on
- * any difference, 2 on bad input.
+ * pod by pod. Without arguments: every scenario in fidelity/scenarios/. Exit status 0 when every pod agrees or is a
+ * tie shown by upstream's own scores, 1 on any difference, 2 on bad input.
  */
 import { existsSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,14 +12,42 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findRepoRoot } from '../devcluster/index.js';
 import { comparePods, renderComparison, type ScenarioComparison } from './compare.js';
-import { Harness, topScoringNodes, type HarnessOptions } from './harness.js';
+import { Harness, type HarnessOptions } from './harness.js';
 import { loadScenario, ScenarioError, type Scenario } from './scenario.js';
+import { scorePluginNames } from './zeroScore.js';
+import { IN_TREE_CATALOG } from '../../src/scheduler/plugins/inTree.js';
+import { PluginModuleError } from '../../src/cli/pluginModules.js';
+import { loadUserPlugins, type UserPlugins } from './userPlugins.js';
 
 export interface FidelityReport {
   scenarios: ScenarioComparison[];
   agreed: number;
+  tieAccepted: number;
+  differ: number;
   total: number;
+  /** Score plugin → "scenario: pod" it alone decided, by upstream's scores (coverage of the set). */
+  decidedBy: Record<string, string[]>;
   ok: boolean;
+}
+
+/** The score plugins (NodeResourcesFit per strategy) every public set must let decide at least one pod alone. */
+export const SCORE_PLUGINS_TO_COVER: readonly string[] = [
+  'TaintToleration',
+  'NodeAffinity',
+  'NodeResourcesFit/LeastAllocated',
+  'NodeResourcesFit/MostAllocated',
+  'NodeResourcesFit/RequestedToCapacityRatio',
+  'PodTopologySpread',
+  'InterPodAffinity',
+  'NodeResourcesBalancedAllocation',
+  'ImageLocality',
+  'VolumeBinding',
+];
+
+function mergeDecidedBy(comparisons: ScenarioComparison[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const c of comparisons) for (const [plugin, pods] of Object.entries(c.decidedBy)) (out[plugin] ??= []).push(...pods.map((p) => `${c.scenario}: ${p}`));
+  return out;
 }
 
 /** Expands directories into their *.yaml / *.yml files (sorted). */
@@ -51,14 +79,15 @@ export async function runFidelity(
   const harness = new Harness(opts);
   const comparisons: ScenarioComparison[] = [];
   try {
-    for (const s of scenarios) {
+    for (const [i, s] of scenarios.entries()) {
       let c: ScenarioComparison;
       try {
-        const [upstream, berth] = await harness.runScenario(s);
-        const objects = await harness.clusterObjects(s);
-        c = await comparePods(s, upstream!, berth!, (boundBefore, pod) => topScoringNodes(s, objects, boundBefore, pod));
+        const next = scenarios[i + 1];
+        const [upstream, berth] = await harness.runScenario(s, next ? { next } : {});
+        c = comparePods(s, upstream, berth);
       } catch (err) {
-        c = { scenario: s.name, file: s.file, pods: [], agreed: 0, total: s.pods.length, error: (err as Error).message };
+        const n = s.pods.length;
+        c = { scenario: s.name, file: s.file, pods: [], agreed: 0, tieAccepted: 0, differ: n, total: n, decidedBy: {}, error: (err as Error).message };
       }
       comparisons.push(c);
       opts.onScenario?.(c);
@@ -66,9 +95,28 @@ export async function runFidelity(
   } finally {
     await harness.close();
   }
-  const agreed = comparisons.reduce((n, c) => n + c.agreed, 0);
-  const total = comparisons.reduce((n, c) => n + c.total, 0);
-  return { scenarios: comparisons, agreed, total, ok: agreed === total && comparisons.every((c) => !c.error) };
+  const sum = (f: (c: ScenarioComparison) => number): number => comparisons.reduce((n, c) => n + f(c), 0);
+  const differ = sum((c) => c.differ);
+  return {
+    scenarios: comparisons,
+    agreed: sum((c) => c.agreed),
+    tieAccepted: sum((c) => c.tieAccepted),
+    differ,
+    total: sum((c) => c.total),
+    decidedBy: mergeDecidedBy(comparisons),
+    ok: differ === 0 && comparisons.every((c) => !c.error),
+  };
+}
+
+/** The closing lines: the totals, and which score plugins alone decided a pod by upstream's scores. */
+export function renderSummary(report: FidelityReport, seconds: number): string {
+  const failed = report.scenarios.filter((c) => c.error || c.differ > 0).length;
+  const covered = SCORE_PLUGINS_TO_COVER.map((p) => `${p} ${report.decidedBy[p]?.length ?? 0}`).join(', ');
+  return (
+    `\nTotal: ${report.agreed} agree, ${report.tieAccepted} tie-accepted (upstream's own scores tie), ${report.differ} differ, ` +
+    `of ${report.total} pods across ${report.scenarios.length} scenarios; ${failed} scenario(s) with differences; ${seconds.toFixed(0)} s\n` +
+    `Pods decided by one score plugin alone (upstream's scores): ${covered}\n`
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -82,6 +130,9 @@ async function main(argv: string[]): Promise<number> {
         fresh: { type: 'boolean', default: false },
         json: { type: 'string' },
         'pod-timeout': { type: 'string', default: '20000' },
+        'zero-score': { type: 'string' },
+        logs: { type: 'string' },
+        plugins: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -92,19 +143,30 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(
-      'usage: npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS]\n' +
+      'usage: npm run fidelity -- [FILE|DIR ...] [--verbose] [--fresh] [--json OUT] [--pod-timeout MS] [--logs DIR] [--zero-score PLUGIN] [--plugins MODULE ...]\n' +
         'Runs each scenario through upstream kube-scheduler and berth and compares decisions pod by pod.\n' +
-        'Default: fidelity/scenarios/. Exit 0: all agree; 1: a difference; 2: bad input.\n',
+        'Default: fidelity/scenarios/. Exit 0: no difference (ties only where upstream\'s own scores tie); 1: a difference; 2: bad input.\n' +
+        '--logs DIR keeps each run\'s scheduler configuration and log in DIR/<n>-<scenario>/.\n' +
+        '--zero-score PLUGIN (test only): berth runs with that score plugin scoring 0, to show the scenarios catch it.\n' +
+        '--plugins MODULE (repeatable): berth loads the plugin module (a path or a package) as with berth run --plugins;\n' +
+        '  upstream runs the configuration without those plugins, so the report shows what they change.\n',
     );
     return 0;
   }
+  const zero = values['zero-score'];
+  if (zero !== undefined && !scorePluginNames(IN_TREE_CATALOG).includes(zero)) {
+    process.stderr.write(`fidelity: --zero-score ${zero}: not one of berth's score plugins (${scorePluginNames(IN_TREE_CATALOG).join(', ')})\n`);
+    return 2;
+  }
   let files: string[];
+  let userPlugins: UserPlugins | undefined;
   try {
     files = scenarioFiles(positionals);
     for (const f of files) loadScenario(f);
+    if (values.plugins?.length) userPlugins = await loadUserPlugins(values.plugins);
   } catch (err) {
     process.stderr.write(`fidelity: ${(err as Error).message}\n`);
-    return err instanceof ScenarioError ? 2 : 1;
+    return err instanceof ScenarioError || err instanceof PluginModuleError ? 2 : 1;
   }
   const t0 = Date.now();
   const report = await runFidelity(files, {
@@ -112,12 +174,11 @@ async function main(argv: string[]): Promise<number> {
     freshControlPlane: values.fresh,
     log: (l) => process.stderr.write(`[fidelity] ${l}\n`),
     onScenario: (c) => process.stdout.write(`${renderComparison(c, values.verbose)}\n`),
+    ...(zero !== undefined ? { zeroScorePlugin: zero } : {}),
+    ...(values.logs !== undefined ? { logDir: resolve(values.logs) } : {}),
+    ...(userPlugins ? { userPlugins } : {}),
   });
-  const failed = report.scenarios.filter((c) => c.error || c.agreed !== c.total).length;
-  process.stdout.write(
-    `\nTotal: ${report.agreed}/${report.total} pods agree (${((report.agreed * 100) / Math.max(1, report.total)).toFixed(1)}%) ` +
-      `across ${report.scenarios.length} scenarios; ${failed} scenario(s) with differences; ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
-  );
+  process.stdout.write(renderSummary(report, (Date.now() - t0) / 1000));
   if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
   return report.ok ? 0 : 1;
 }

@@ -1,28 +1,35 @@
 /**
  * The fidelity harness: runs a scenario through upstream kube-scheduler and through berth on a real control plane
  * and records, per pod, its first outcome (bound to a node, or the PodScheduled=False condition with its reason and
- * message) and its final placement.
+ * message) and its final placement. Upstream runs first, with its score logging on (upstreamScores.ts): its log is
+ * the only evidence of a tie.
  *
  * One control plane serves a whole invocation: before each scenario every node, pod and object of the previous
  * one is deleted, so the cluster holds exactly the scenario's nodes (FailedScheduling messages count all nodes).
- * Each scheduler runs as a fresh process, in turn, against the same nodes; between the two runs every pod is
- * force-deleted and the existing pods are created again, so both start from the same state.
+ * Each scheduler runs as a fresh process, in turn, against the same nodes; before each run every pod, every
+ * scenario object and every volume or claim a run may have changed is deleted and created again, so both start
+ * from the same state.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { parseSchedulerConfig } from '../../src/config/index.js';
 import type { Node, Pod } from '../../src/kube/api.js';
-import { IN_TREE_CATALOG } from '../../src/scheduler/plugins/inTree.js';
-import { ensureBinaries, startControlPlane, type ControlPlane, type ControlPlaneBinaries, type LogFn } from '../devcluster/index.js';
 import { createKubeClient, type KubeClient } from '../../src/adapters/live/kubeClient.js';
-import { simulate } from '../../src/adapters/simulator/simulate.js';
-import { buildSnapshot, type SnapshotObject } from '../../src/adapters/simulator/snapshot.js';
-import { createObject, deleteAllPods, deleteObject, ensureNamespace, listItems, must } from './kube.js';
+import {
+  ensureBinaries,
+  startControlPlane,
+  startControllerManager,
+  startProvisioner,
+  type ControlPlane,
+  type ControlPlaneBinaries,
+  type LogFn,
+} from '../devcluster/index.js';
+import { createObject, deleteAllPods, deleteObject, deleteRunMutated, ensureNamespace, listItems, must } from './kube.js';
 import { PodWatch, podKey } from './podWatch.js';
 import { nodeObject, scenarioNamespaces, type Scenario } from './scenario.js';
-import { effectiveConfig, startScheduler, type SchedulerKind } from './schedulers.js';
+import { spawnScheduler, startScheduler, type SchedulerKind, type SpawnedScheduler } from './schedulers.js';
+import { bindingAttempt, judgeTie, parseUpstreamScores, type UpstreamScores } from './upstreamScores.js';
+import { withoutPlugins, type UserPlugins } from './userPlugins.js';
 
 export interface PodOutcome {
   pod: string;
@@ -32,16 +39,22 @@ export interface PodOutcome {
   reason: string | null;
   message: string | null;
   timedOut: boolean;
+  /** status.nominatedNodeName written with the first failure (a preemption), or null. */
+  nominatedNode: string | null;
   /** Node after the scenario settled (a failed pod may be bound later). */
   finalNode: string | null;
-  /** Pods bound in the cluster just before this pod was created (for the tie check). */
-  boundBefore: Pod[];
+  /** berth only: after a tie accepted from upstream's scores, the harness moved the pod here (upstream's node). */
+  realignedTo?: string;
+  /** berth only: why an accepted tie was not realigned (the runs' states then differ). */
+  notRealigned?: string;
 }
 
 export interface RunResult {
   scheduler: SchedulerKind;
   schedulerName: string;
   outcomes: PodOutcome[];
+  /** Upstream only: its attempts and scores, parsed from its log. */
+  scores?: UpstreamScores;
 }
 
 export interface HarnessOptions {
@@ -51,9 +64,29 @@ export interface HarnessOptions {
   /** Start a new control plane for each scenario instead of cleaning the shared one. */
   freshControlPlane?: boolean;
   binaries?: ControlPlaneBinaries;
+  /** Keep the schedulers' configurations and logs here (one directory per run) instead of a removed temp dir. */
+  logDir?: string;
+  /** Test only: berth runs with this score plugin's scores zeroed (tools/fidelity/zeroScore.ts). */
+  zeroScorePlugin?: string;
+  /** berth loads these plugin modules; upstream runs the configuration without them (tools/fidelity/userPlugins.ts). */
+  userPlugins?: UserPlugins;
 }
 
 export const SCHEDULER_NAMES: Record<SchedulerKind, string> = { upstream: 'fidelity-upstream', berth: 'fidelity-berth' };
+
+/** How long a pod marked expectPending is watched for an outcome it should not reach. */
+export const EXPECT_PENDING_WINDOW_MS = 5000;
+
+/** Decides, in berth's run, whether pod i's outcome is an accepted tie: then the node to move it to. */
+type RealignPolicy = (index: number, outcome: PodOutcome) => string | undefined;
+
+interface RunOptions {
+  realign?: RealignPolicy;
+  /** A scheduler already spawned (held berth), released when the run starts. */
+  spawned?: SpawnedScheduler;
+}
+
+const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 function podScheduledCondition(p: Pod): { status?: string; reason?: string; message?: string } | undefined {
   return (p.status?.conditions as Array<{ type?: string; status?: string; reason?: string; message?: string }> | undefined)?.find(
@@ -61,16 +94,45 @@ function podScheduledCondition(p: Pod): { status?: string; reason?: string; mess
   );
 }
 
-/** A control plane plus the bookkeeping to reset it between scenarios. */
+/** Marked for deletion by a scheduler's preemption (DisruptionTarget=True, PreemptionByScheduler), as both do. */
+export function isPreemptionVictim(p: Pod): boolean {
+  return (p.status?.conditions as Array<{ type?: string; status?: string; reason?: string }> | undefined)?.some(
+    (c) => c.type === 'DisruptionTarget' && c.status === 'True' && c.reason === 'PreemptionByScheduler',
+  ) ?? false;
+}
+
+/** A pod whose binding also bound volumes or claims: moving it elsewhere would leave them on the old node. */
+function realignBlocker(pod: Pod): string | undefined {
+  const spec = pod.spec as { volumes?: Array<{ persistentVolumeClaim?: unknown; ephemeral?: unknown }>; resourceClaims?: unknown[] } | undefined;
+  if (spec?.volumes?.some((v) => v.persistentVolumeClaim !== undefined || v.ephemeral !== undefined)) {
+    return 'the pod has volume claims whose binding follows its node';
+  }
+  if ((spec?.resourceClaims ?? []).length > 0) return 'the pod has resource claims allocated for its node';
+  return undefined;
+}
+
+/** The policy for berth's run: a tie by upstream's scores moves berth's pod to upstream's node. */
+function realignFromUpstream(upstream: RunResult): RealignPolicy {
+  return (i, o) => {
+    const u = upstream.outcomes[i];
+    if (!u?.node || !o.node || u.node === o.node || !upstream.scores) return undefined;
+    return judgeTie(bindingAttempt(upstream.scores, u.pod, u.node), u.node, o.node).tie ? u.node : undefined;
+  };
+}
+
+/** A control plane plus the bookkeeping to reset it between scenarios and runs. */
 export class Harness {
   private cp: ControlPlane | undefined;
   private client: KubeClient | undefined;
   private dir = '';
+  private runCount = 0;
   private binaries: ControlPlaneBinaries | undefined;
   private readonly log: LogFn;
-  /** Objects the current scenario created (deleted before the next). */
+  /** Objects the current scenario created (deleted before the next run). */
   private created: Array<{ kind: string; name: string; namespace?: string }> = [];
   private namespacesUsed = new Set<string>();
+  /** A held berth loaded for the scenario expected next. */
+  private prefetched: { scenario: Scenario; zero: string | undefined; spawned: SpawnedScheduler } | undefined;
 
   constructor(private readonly opts: HarnessOptions = {}) {
     this.log = opts.log ?? (() => {});
@@ -79,7 +141,7 @@ export class Harness {
   private async ensureControlPlane(): Promise<{ cp: ControlPlane; client: KubeClient }> {
     if (this.cp && this.client) return { cp: this.cp, client: this.client };
     this.binaries ??= this.opts.binaries ?? (await ensureBinaries({ log: this.log }));
-    this.dir ||= await mkdtemp(join(tmpdir(), 'berth-fidelity-'));
+    this.dir ||= this.opts.logDir ?? (await mkdtemp(join(tmpdir(), 'berth-fidelity-')));
     this.cp = await startControlPlane({ binaries: this.binaries, log: this.log });
     this.client = createKubeClient(this.cp.kubeConfig, { qps: 0, burst: 0, userAgent: 'berth-fidelity' });
     this.created = [];
@@ -94,122 +156,249 @@ export class Harness {
     this.client = undefined;
   }
 
-  /** Deletes the previous scenario's pods, objects and nodes. */
-  private async reset(client: KubeClient): Promise<void> {
+  /** Deletes every pod, the scenario's objects and whatever a run changed or created (provisioned PVs, claims). */
+  private async deleteRunState(client: KubeClient): Promise<void> {
     await deleteAllPods(client, [...this.namespacesUsed]);
     for (const o of this.created.reverse()) await deleteObject(client, o.kind, o.name, o.namespace);
     this.created = [];
-    const nodes = await listItems<Node>(client, '/api/v1/nodes');
-    for (const n of nodes) await deleteObject(client, 'Node', n.metadata?.name ?? '');
+    await deleteRunMutated(client, [...this.namespacesUsed]);
   }
 
-  async runScenario(s: Scenario): Promise<RunResult[]> {
+  /** The state every run starts from: the scenario's objects, then its existing pods. */
+  private async prepareRun(client: KubeClient, s: Scenario): Promise<void> {
+    await this.deleteRunState(client);
+    for (const o of s.objects) {
+      const meta = o['metadata'] as { name: string; namespace?: string };
+      this.created.push({ kind: String(o['kind']), name: meta.name, ...(meta.namespace ? { namespace: meta.namespace } : {}) });
+      await createObject(client, o);
+    }
+    for (const p of s.existingPods) await createObject(client, p as unknown as Record<string, unknown>);
+  }
+
+  /**
+   * Runs upstream, then berth; `zeroScorePlugin` overrides the harness option for this scenario (test only), and
+   * `next` (the scenario that will run next) lets its berth load meanwhile.
+   */
+  async runScenario(s: Scenario, overrides: { zeroScorePlugin?: string; next?: Scenario } = {}): Promise<[RunResult, RunResult]> {
     if (this.opts.freshControlPlane) await this.stopControlPlane();
     const { cp, client } = await this.ensureControlPlane();
-    await this.reset(client);
-    const namespaces = scenarioNamespaces(s);
-    for (const ns of namespaces) {
+    await this.deleteRunState(client);
+    for (const n of await listItems<Node>(client, '/api/v1/nodes')) await deleteObject(client, 'Node', n.metadata?.name ?? '');
+    for (const ns of scenarioNamespaces(s)) {
       await ensureNamespace(client, ns.name, ns.labels);
       this.namespacesUsed.add(ns.name);
     }
-    for (const n of s.nodes) {
-      const obj = nodeObject(n) as unknown as Record<string, unknown>;
-      await createObject(client, obj);
+    for (const n of s.nodes) await createObject(client, nodeObject(n) as unknown as Record<string, unknown>);
+    const zero = overrides.zeroScorePlugin ?? this.opts.zeroScorePlugin;
+    const berthProc = await this.takeHeldBerth(s, cp, zero);
+    let prefetch: Promise<SpawnedScheduler | undefined> | undefined;
+    try {
+      const upstream = await this.runWithControllers(s, 'upstream', cp, client);
+      // The next scenario's berth loads while this one's berth runs (it must not start before it is released).
+      const next = overrides.next;
+      if (next && !this.opts.freshControlPlane) {
+        prefetch = this.holdBerth(next, cp, zero).catch((err: unknown) => {
+          this.log(`loading berth for ${next.name} ahead failed (it is loaded again then): ${(err as Error).message}`);
+          return undefined;
+        });
+      }
+      const berth = await this.runWithControllers(s, 'berth', cp, client, { realign: realignFromUpstream(upstream), spawned: berthProc });
+      const spawned = await prefetch;
+      prefetch = undefined;
+      if (next && spawned) this.prefetched = { scenario: next, zero, spawned };
+      return [upstream, berth];
+    } finally {
+      await berthProc.stop();
+      await (await prefetch)?.stop();
     }
-    for (const o of s.objects) {
-      await createObject(client, o);
-      const meta = o['metadata'] as { name: string; namespace?: string };
-      this.created.push({ kind: String(o['kind']), name: meta.name, ...(meta.namespace ? { namespace: meta.namespace } : {}) });
-    }
-    const results: RunResult[] = [];
-    for (const kind of ['upstream', 'berth'] as const) {
-      await deleteAllPods(client, [...this.namespacesUsed]);
-      for (const p of s.existingPods) await createObject(client, p as unknown as Record<string, unknown>);
-      results.push(await this.runOne(s, kind, cp, client));
-    }
-    return results;
   }
 
-  private async runOne(s: Scenario, kind: SchedulerKind, cp: ControlPlane, client: KubeClient): Promise<RunResult> {
-    const schedulerName = SCHEDULER_NAMES[kind];
-    const watch = await PodWatch.start(client);
-    const sched = await startScheduler({ kind, config: s.config, schedulerName, kubeconfigPath: cp.kubeconfigPath, binaries: cp.binaries, dir: this.dir });
-    const outcomes: PodOutcome[] = [];
+  /**
+   * A berth process for `s`, loaded but held (berthEntry.ts): loading takes seconds of CPU on a busy machine, so it
+   * happens while something else runs; berth touches the cluster only once released by its run.
+   */
+  private async holdBerth(s: Scenario, cp: ControlPlane, zeroScorePlugin: string | undefined): Promise<SpawnedScheduler> {
+    return spawnScheduler({
+      kind: 'berth',
+      config: s.config,
+      schedulerName: SCHEDULER_NAMES.berth,
+      kubeconfigPath: cp.kubeconfigPath,
+      binaries: cp.binaries,
+      dir: await this.runDir(s),
+      hold: true,
+      ...(zeroScorePlugin ? { zeroScorePlugin } : {}),
+      ...(this.opts.userPlugins ? { plugins: this.opts.userPlugins.modules } : {}),
+    });
+  }
+
+  /** The berth prefetched for `s` by the previous scenario, else a new held one. */
+  private async takeHeldBerth(s: Scenario, cp: ControlPlane, zero: string | undefined): Promise<SpawnedScheduler> {
+    const p = this.prefetched;
+    this.prefetched = undefined;
+    if (p && p.scenario === s && p.zero === zero && !p.spawned.process.hasExited()) return p.spawned;
+    await p?.spawned.stop();
+    return this.holdBerth(s, cp, zero);
+  }
+
+  /** Upstream never sees the loaded plugins: they exist only in berth. */
+  private configFor(s: Scenario, kind: SchedulerKind): Record<string, unknown> {
+    const names = this.opts.userPlugins?.names;
+    return kind === 'upstream' && names ? withoutPlugins(s.config, names) : s.config;
+  }
+
+  /** A fresh directory for one scheduler run's configuration and log. */
+  private async runDir(s: Scenario): Promise<string> {
+    const dir = join(this.dir, `${++this.runCount}-${s.name}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  private async runWithControllers(s: Scenario, kind: SchedulerKind, cp: ControlPlane, client: KubeClient, run: RunOptions = {}): Promise<RunResult> {
+    const t0 = Date.now();
+    await this.prepareRun(client, s);
+    const stops: Array<() => Promise<void>> = [];
+    const t1 = Date.now();
     try {
-      for (const manifest of s.pods) {
-        const pod = structuredClone(manifest);
-        pod.spec = { ...pod.spec, schedulerName };
-        const key = podKey(pod);
-        // List items carry no kind; the snapshot reader needs it.
-        const boundBefore = [...watch.pods.values()].filter((p) => p.spec?.nodeName).map((p) => ({ ...structuredClone(p), kind: 'Pod', apiVersion: 'v1' }));
-        const created = await createObject(client, pod as unknown as Record<string, unknown>);
-        const uid = (created['metadata'] as { uid?: string }).uid;
-        let outcome: PodOutcome;
-        try {
-          outcome = await watch.waitFor(`${key} (${kind})`, this.opts.podTimeoutMs ?? 20_000, () => {
-            const p = watch.pods.get(key);
-            if (!p || p.metadata?.uid !== uid) return undefined;
-            if (p.spec?.nodeName) return { pod: key, node: p.spec.nodeName, reason: null, message: null, timedOut: false, finalNode: null, boundBefore };
-            const c = podScheduledCondition(p);
-            if (c && c.status === 'False') {
-              return { pod: key, node: null, reason: c.reason ?? '', message: c.message ?? '', timedOut: false, finalNode: null, boundBefore };
-            }
-            return undefined;
-          });
-        } catch {
-          outcome = { pod: key, node: null, reason: null, message: null, timedOut: true, finalNode: null, boundBefore };
+      if (s.volumeControllers) {
+        // Fresh for each run: neither the PV controller nor the provisioner carries the other run's claims over.
+        const kcm = await startControllerManager(cp, { log: this.log, binaries: cp.binaries });
+        stops.push(() => kcm.stop());
+        const provisioner = await startProvisioner(cp, { log: this.log });
+        stops.push(() => provisioner.stop());
+      }
+      const t2 = Date.now();
+      const result = await this.runOne(s, kind, cp, client, run);
+      this.log(`${s.name} (${kind}): reset ${secs(t1 - t0)}, controllers ${secs(t2 - t1)}, run ${secs(Date.now() - t2)}`);
+      return result;
+    } finally {
+      for (const stop of stops.reverse()) await stop();
+    }
+  }
+
+  private async runOne(s: Scenario, kind: SchedulerKind, cp: ControlPlane, client: KubeClient, run: RunOptions): Promise<RunResult> {
+    const schedulerName = SCHEDULER_NAMES[kind];
+    const startedAt = Date.now();
+    const sched = run.spawned
+      ? await run.spawned.ready()
+      : await startScheduler({ kind, config: this.configFor(s, kind), schedulerName, kubeconfigPath: cp.kubeconfigPath, binaries: cp.binaries, dir: await this.runDir(s), scoreLog: kind === 'upstream' });
+    const watch = await PodWatch.start(client).catch(async (err: unknown) => {
+      await sched.stop();
+      throw err;
+    });
+    const outcomes: PodOutcome[] = [];
+    const ready = Date.now();
+    try {
+      for (const [i, manifest] of s.pods.entries()) {
+        const outcome = await this.schedulePod(watch, client, manifest, kind, s.expectPending.has(podKey(manifest)));
+        if (outcome.nominatedNode !== null) await this.awaitPreemption(watch, outcome.pod, kind);
+        const target = run.realign?.(i, outcome);
+        if (target !== undefined) {
+          const blocker = realignBlocker(manifest);
+          if (blocker) {
+            outcome.notRealigned = blocker;
+          } else {
+            await this.realignPod(watch, client, manifest, schedulerName, target);
+            outcome.realignedTo = target;
+          }
         }
         outcomes.push(outcome);
       }
       if (s.settleSeconds > 0) await new Promise((r) => setTimeout(r, s.settleSeconds * 1000));
       for (const o of outcomes) o.finalNode = watch.pods.get(o.pod)?.spec?.nodeName ?? null;
     } finally {
+      const stopping = Date.now();
+      if (kind === 'upstream') await this.awaitBindingLog(sched.logFile, outcomes);
       await sched.stop();
       await watch.stop();
+      this.log(`${s.name} (${kind}): scheduler ready in ${secs(ready - startedAt)}, pods ${secs(stopping - ready)}, stop ${secs(Date.now() - stopping)}`);
     }
-    return { scheduler: kind, schedulerName, outcomes };
+    const result: RunResult = { scheduler: kind, schedulerName, outcomes };
+    if (kind === 'upstream') result.scores = parseUpstreamScores(await readFile(sched.logFile, 'utf8'), true);
+    return result;
   }
 
-  /** Namespaces and objects as the API server holds them (for the tie check's snapshot). */
-  async clusterObjects(s: Scenario): Promise<Array<Record<string, unknown>>> {
-    const { client } = await this.ensureControlPlane();
-    const out: Array<Record<string, unknown>> = [];
-    for (const ns of scenarioNamespaces(s)) {
-      out.push({ ...(await must<Record<string, unknown>>(`get namespace ${ns.name}`, client.request('GET', `/api/v1/namespaces/${ns.name}`))), kind: 'Namespace' });
+  /**
+   * The watch can show a binding before kube-scheduler has read the API server's answer: stopped then, it logs
+   * "Failed to bind pod" (context canceled) instead of "Successfully bound pod to node", and the attempt that bound
+   * the pod would be unknown. Wait (bounded) until its log confirms every binding the run saw.
+   */
+  private async awaitBindingLog(logFile: string, outcomes: readonly PodOutcome[]): Promise<void> {
+    const bound = outcomes.filter((o) => o.node !== null || o.finalNode !== null).map((o) => o.pod);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const scores = parseUpstreamScores(await readFile(logFile, 'utf8'));
+      const missing = bound.filter((pod) => !(scores.get(pod) ?? []).some((a) => a.boundNode !== undefined));
+      if (missing.length === 0) return;
+      if (Date.now() > deadline) {
+        this.log(`upstream's log confirms no binding of ${missing.join(', ')}: no tie can be shown for them`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    for (const n of s.nodes) out.push(nodeObject(n) as unknown as Record<string, unknown>);
-    for (const o of s.objects) out.push(o);
-    return out;
+  }
+
+  /** Creates one pod and waits for its first outcome: bound, PodScheduled=False, or nothing within the timeout. */
+  private async schedulePod(watch: PodWatch, client: KubeClient, manifest: Pod, kind: SchedulerKind, expectPending: boolean): Promise<PodOutcome> {
+    const pod = structuredClone(manifest);
+    pod.spec = { ...pod.spec, schedulerName: SCHEDULER_NAMES[kind] };
+    const key = podKey(pod);
+    const created = await createObject(client, pod as unknown as Record<string, unknown>);
+    const uid = (created['metadata'] as { uid?: string }).uid;
+    const base = { pod: key, node: null, reason: null, message: null, timedOut: false, nominatedNode: null, finalNode: null };
+    const timeoutMs = this.opts.podTimeoutMs ?? 20_000;
+    try {
+      return await watch.waitFor(`${key} (${kind})`, expectPending ? Math.min(timeoutMs, EXPECT_PENDING_WINDOW_MS) : timeoutMs, () => {
+        const p = watch.pods.get(key);
+        if (!p || p.metadata?.uid !== uid) return undefined;
+        if (p.spec?.nodeName) return { ...base, node: p.spec.nodeName };
+        const c = podScheduledCondition(p);
+        if (c?.status !== 'False') return undefined;
+        return { ...base, reason: c.reason ?? '', message: c.message ?? '', nominatedNode: p.status?.nominatedNodeName || null };
+      });
+    } catch {
+      return { ...base, timedOut: true };
+    }
+  }
+
+  /**
+   * A preemptor was nominated: before the next pod is created, wait until it is bound (its scheduler retries it
+   * only once its victims are gone) and no pod marked as a preemption victim remains. Otherwise the next pod would
+   * race the preemptor for the freed room, in each scheduler differently.
+   */
+  private async awaitPreemption(watch: PodWatch, key: string, kind: SchedulerKind): Promise<void> {
+    const timeoutMs = this.opts.podTimeoutMs ?? 20_000;
+    try {
+      await watch.waitFor(`${key} bound after its preemption (${kind})`, timeoutMs, () => (watch.pods.get(key)?.spec?.nodeName ? true : undefined));
+    } catch (err) {
+      this.log(`${(err as Error).message}: going on once its victims are gone`);
+    }
+    try {
+      await watch.waitFor(`preemption victims of ${key} deleted (${kind})`, timeoutMs, () =>
+        [...watch.pods.values()].some(isPreemptionVictim) ? undefined : true,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}: a victim of the preemption was never deleted`);
+    }
+  }
+
+  /** Moves berth's pod to `node`: deleted, then created bound there, both seen before the next pod is created. */
+  private async realignPod(watch: PodWatch, client: KubeClient, manifest: Pod, schedulerName: string, node: string): Promise<void> {
+    const key = podKey(manifest);
+    const ns = manifest.metadata?.namespace ?? 'default';
+    const oldUid = watch.pods.get(key)?.metadata?.uid;
+    await must(`delete pod ${key} to realign it`, client.request('DELETE', `/api/v1/namespaces/${ns}/pods/${manifest.metadata?.name}`, { query: { gracePeriodSeconds: 0 } }), [404]);
+    await watch.waitFor(`${key} deleted for realignment`, 30_000, () => (watch.pods.get(key)?.metadata?.uid === oldUid ? undefined : true));
+    const pod = structuredClone(manifest);
+    pod.spec = { ...pod.spec, schedulerName, nodeName: node };
+    const created = await createObject(client, pod as unknown as Record<string, unknown>);
+    const uid = (created['metadata'] as { uid?: string }).uid;
+    await watch.waitFor(`${key} recreated on ${node}`, 30_000, () => (watch.pods.get(key)?.metadata?.uid === uid ? true : undefined));
   }
 
   async close(): Promise<void> {
+    await this.prefetched?.spawned.stop();
+    this.prefetched = undefined;
     await this.stopControlPlane();
-    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    if (this.dir && this.dir !== this.opts.logDir) await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-/**
- * berth's view of a tie: the nodes sharing the top total score for `pod` given the pods bound before it, computed
- * with berth's scheduler core in explain mode. Empty when the pod is unschedulable there.
- */
-export async function topScoringNodes(s: Scenario, objects: Array<Record<string, unknown>>, boundBefore: Pod[], pod: Pod): Promise<string[]> {
-  const name = 'fidelity-sim';
-  const config = parseSchedulerConfig(stringify(effectiveConfig(s.config, name, '/dev/null')), `${s.name} config`);
-  const pending = structuredClone(pod);
-  pending.spec = { ...pending.spec, schedulerName: name };
-  delete pending.spec.nodeName;
-  if (pending.metadata) delete pending.metadata.uid;
-  const all: SnapshotObject[] = [...objects, ...boundBefore, pending].map((obj, i) => ({
-    file: s.file,
-    where: `object ${i}`,
-    obj: structuredClone(obj) as Record<string, unknown>,
-  }));
-  const result = await simulate(buildSnapshot(all), config, IN_TREE_CATALOG, { explain: true, maxAttempts: 1 });
-  const explanation = result.decisions[0]?.explanation ?? [];
-  let best = -Infinity;
-  for (const e of explanation) if (e.verdict === 'feasible' && e.total !== undefined && e.total > best) best = e.total;
-  const top = explanation.filter((e) => e.verdict === 'feasible' && e.total === best).map((e) => e.node);
-  // One feasible node is chosen without scoring: the explanation may carry no totals.
-  if (top.length === 0) return explanation.filter((e) => e.verdict === 'feasible').map((e) => e.node);
-  return top;
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { Node, Pod } from '../../src/kube/api.js';
+import { SUPPORTED_KINDS } from './kube.js';
 
 export class ScenarioError extends Error {
   constructor(
@@ -42,12 +43,19 @@ export interface Scenario {
   config: Record<string, unknown>;
   namespaces: ScenarioNamespace[];
   nodes: ScenarioNode[];
-  /** Other objects created before any pod: Services, ReplicaSets, StatefulSets, PVs, PVCs, StorageClasses. */
+  /** Other objects created before any pod, again for each scheduler (SUPPORTED_KINDS in kube.ts). */
   objects: Array<Record<string, unknown>>;
-  /** Pods bound up front (spec.nodeName set). */
+  /** Pods bound up front (spec.nodeName set); a `status` is written through the status subresource. */
   existingPods: Pod[];
   /** Pods scheduled in order; each waits for its first outcome before the next is created. */
   pods: Pod[];
+  /** Keys ("namespace/name") of pods expected to reach no outcome at all (neither bound nor PodScheduled=False). */
+  expectPending: ReadonlySet<string>;
+  /**
+   * Run kube-controller-manager's PersistentVolume controllers and the test provisioner (berth.dev/local-path) with
+   * each scheduler: the other half of the volume-binding handshake (WaitForFirstConsumer provisioning, binding).
+   */
+  volumeControllers: boolean;
   /** Seconds to wait after the last pod before reading final placements (pods retried after a failure). */
   settleSeconds: number;
 }
@@ -141,6 +149,25 @@ function normalizePod(file: string, field: string, v: unknown): Pod {
   return pod as Pod;
 }
 
+/** Takes the harness's own `expectPending` key off a pod entry (it is no Pod field). */
+function takeExpectPending(file: string, field: string, v: unknown): { entry: unknown; expectPending: boolean } {
+  if (!isRecord(v) || v['expectPending'] === undefined) return { entry: v, expectPending: false };
+  if (typeof v['expectPending'] !== 'boolean') throw new ScenarioError(file, `${field}.expectPending`, 'expected true or false');
+  const { expectPending, ...entry } = v;
+  return { entry, expectPending: expectPending === true };
+}
+
+function parseObject(file: string, field: string, o: unknown): Record<string, unknown> {
+  if (!isRecord(o) || typeof o['kind'] !== 'string' || !isRecord(o['metadata']) || typeof o['metadata']['name'] !== 'string') {
+    throw new ScenarioError(file, field, 'expected a Kubernetes object with kind and metadata.name');
+  }
+  if (!SUPPORTED_KINDS.includes(o['kind']) || ['Pod', 'Node', 'Namespace'].includes(o['kind'])) {
+    const kinds = SUPPORTED_KINDS.filter((k) => !['Pod', 'Node', 'Namespace'].includes(k));
+    throw new ScenarioError(file, `${field}.kind`, `${o['kind']} is not supported here (objects: ${kinds.join(', ')}; pods, nodes and namespaces have their own lists)`);
+  }
+  return o;
+}
+
 /** Loads and validates one scenario file (any path). */
 export function loadScenario(path: string): Scenario {
   const file = resolve(path);
@@ -157,7 +184,7 @@ export function loadScenario(path: string): Scenario {
     throw new ScenarioError(path, 'YAML', (err as Error).message.split('\n')[0] ?? 'malformed');
   }
   if (!isRecord(doc)) throw new ScenarioError(path, 'document', 'expected a mapping');
-  const known = new Set(['name', 'description', 'config', 'configFile', 'namespaces', 'nodes', 'objects', 'existingPods', 'pods', 'settleSeconds']);
+  const known = new Set(['name', 'description', 'config', 'configFile', 'namespaces', 'nodes', 'objects', 'existingPods', 'pods', 'settleSeconds', 'volumeControllers']);
   for (const k of Object.keys(doc)) {
     if (!known.has(k)) throw new ScenarioError(path, k, `unknown field (known: ${[...known].join(', ')})`);
   }
@@ -192,9 +219,13 @@ export function loadScenario(path: string): Scenario {
     }
     return pod;
   });
+  const expectPending = new Set<string>();
   const pods = list(path, 'pods', doc['pods']).map((p, i) => {
-    const pod = normalizePod(path, `pods[${i}]`, p);
+    const { entry, expectPending: pending } = takeExpectPending(path, `pods[${i}]`, p);
+    const pod = normalizePod(path, `pods[${i}]`, entry);
     if (pod.spec?.nodeName) throw new ScenarioError(path, `pods[${i}].spec.nodeName`, 'pods to schedule must not be bound (use existingPods)');
+    if (pod.status !== undefined) throw new ScenarioError(path, `pods[${i}].status`, 'only existing pods may carry a status');
+    if (pending) expectPending.add(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
     return pod;
   });
   if (pods.length === 0) throw new ScenarioError(path, 'pods', 'at least one pod to schedule is required');
@@ -208,14 +239,11 @@ export function loadScenario(path: string): Scenario {
     if (!isRecord(n) || typeof n['name'] !== 'string') throw new ScenarioError(path, `namespaces[${i}]`, 'expected {name, labels?}');
     return { name: n['name'], labels: stringMap(path, `namespaces[${i}].labels`, n['labels']) };
   });
-  const objects = list(path, 'objects', doc['objects']).map((o, i) => {
-    if (!isRecord(o) || typeof o['kind'] !== 'string' || !isRecord(o['metadata'])) {
-      throw new ScenarioError(path, `objects[${i}]`, 'expected a Kubernetes object with kind and metadata');
-    }
-    return o;
-  });
+  const objects = list(path, 'objects', doc['objects']).map((o, i) => parseObject(path, `objects[${i}]`, o));
   const settle = doc['settleSeconds'] ?? 0;
   if (typeof settle !== 'number' || settle < 0) throw new ScenarioError(path, 'settleSeconds', 'expected a number ≥ 0');
+  const volumeControllers = doc['volumeControllers'] ?? false;
+  if (typeof volumeControllers !== 'boolean') throw new ScenarioError(path, 'volumeControllers', 'expected true or false');
   return {
     file,
     name: typeof doc['name'] === 'string' ? doc['name'] : basename(file).replace(/\.ya?ml$/, ''),
@@ -226,6 +254,8 @@ export function loadScenario(path: string): Scenario {
     objects,
     existingPods,
     pods,
+    expectPending,
+    volumeControllers,
     settleSeconds: settle,
   };
 }

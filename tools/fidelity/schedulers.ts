@@ -10,6 +10,9 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { findRepoRoot, getFreePort, spawnManaged, type ControlPlaneBinaries, type ManagedProcess } from '../devcluster/index.js';
+import { UPSTREAM_SCORE_LOG_FLAGS } from './upstreamScores.js';
+import { HELD_MARKER, HOLD_ENV } from './berthEntry.js';
+import { ZERO_SCORE_ENV } from './zeroScore.js';
 
 export type SchedulerKind = 'upstream' | 'berth';
 
@@ -40,11 +43,25 @@ export interface StartSchedulerOptions {
   /** berth's --bind-concurrency (default berth's own, 128). */
   bindConcurrency?: number;
   readyTimeoutMs?: number;
+  /**
+   * Upstream only: log what pkg/scheduler/schedule_one.go logs up to V(10), i.e. every plugin's and the total score
+   * of every node for every attempt (the fidelity harness's tie evidence). Off for benchmarks: it costs time.
+   */
+  scoreLog?: boolean;
+  /** berth only: a test-only score plugin to zero (tools/fidelity/zeroScore.ts); proves a scenario needs it. */
+  zeroScorePlugin?: string;
+  /** berth only: plugin modules it loads (--plugins), as tools/fidelity/userPlugins.ts resolved them. */
+  plugins?: readonly string[];
 }
 
 /** berth's CLI entry, built by `npm run build`. */
 export function berthMainPath(): string {
   return join(findRepoRoot(), 'dist', 'src', 'cli', 'main.js');
+}
+
+/** The harness's berth entry (held start, zeroed score plugin; built by `npm run build:tools`). */
+export function berthEntryPath(): string {
+  return join(findRepoRoot(), 'dist', 'tools', 'fidelity', 'berthEntry.js');
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -103,8 +120,51 @@ function tail(file: string, lines = 30): string {
   }
 }
 
-/** Starts one scheduler and waits until its /readyz answers 200. */
-export async function startScheduler(opts: StartSchedulerOptions): Promise<SchedulerProcess> {
+/** A spawned scheduler process that may not be ready (or, held, not even started) yet. */
+export interface SpawnedScheduler {
+  readonly process: ManagedProcess;
+  readonly configPath: string;
+  readonly logFile: string;
+  /** Releases a held berth, then waits until /readyz answers 200. */
+  ready(): Promise<SchedulerProcess>;
+  stop(): Promise<void>;
+}
+
+function berthArgs(opts: StartSchedulerOptions, configPath: string, port: number): string[] {
+  return [
+    'run',
+    '--config',
+    configPath,
+    '--no-leader-elect',
+    '--kubeconfig',
+    opts.kubeconfigPath,
+    '--bind-address',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'warn',
+    ...(opts.bindConcurrency !== undefined ? ['--bind-concurrency', String(opts.bindConcurrency)] : []),
+    ...(opts.plugins ?? []).flatMap((m) => ['--plugins', m]),
+  ];
+}
+
+/** berth through the harness entry (held and/or with a zeroed plugin), else through its own CLI entry. */
+function spawnBerth(opts: StartSchedulerOptions & { hold?: boolean }, configPath: string, port: number, logFile: string): ManagedProcess {
+  const viaEntry = opts.hold === true || opts.zeroScorePlugin !== undefined;
+  const main = viaEntry ? berthEntryPath() : berthMainPath();
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build:tools first`);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (opts.hold) env[HOLD_ENV] = '1';
+  if (opts.zeroScorePlugin) env[ZERO_SCORE_ENV] = opts.zeroScorePlugin;
+  return spawnManaged('berth', process.execPath, [...(opts.nodeArgs ?? []), main, ...berthArgs(opts, configPath, port)], logFile, { env });
+}
+
+/**
+ * Spawns one scheduler. With `hold` (berth only), berth loads but waits for ready() before it touches the cluster:
+ * the harness overlaps berth's slow module loading with upstream's run.
+ */
+export async function spawnScheduler(opts: StartSchedulerOptions & { hold?: boolean }): Promise<SpawnedScheduler> {
   const cfg = effectiveConfig(opts.config, opts.schedulerName, opts.kubeconfigPath, {
     ...(opts.qps !== undefined ? { qps: opts.qps } : {}),
     ...(opts.burst !== undefined ? { burst: opts.burst } : {}),
@@ -119,37 +179,43 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Sched
     proc = spawnManaged(
       'kube-scheduler',
       opts.binaries.kubeScheduler,
-      [`--config=${configPath}`, `--secure-port=${port}`, '--bind-address=127.0.0.1', '--v=1'],
+      [`--config=${configPath}`, `--secure-port=${port}`, '--bind-address=127.0.0.1', ...(opts.scoreLog ? UPSTREAM_SCORE_LOG_FLAGS : ['--v=1'])],
       logFile,
     );
     readyUrl = `https://127.0.0.1:${port}/readyz`;
   } else {
-    const main = berthMainPath();
-    if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-    proc = spawnManaged(
-      'berth',
-      process.execPath,
-      [
-        ...(opts.nodeArgs ?? []),
-        main,
-        'run',
-        '--config',
-        configPath,
-        '--no-leader-elect',
-        '--kubeconfig',
-        opts.kubeconfigPath,
-        '--bind-address',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--log-level',
-        'warn',
-        ...(opts.bindConcurrency !== undefined ? ['--bind-concurrency', String(opts.bindConcurrency)] : []),
-      ],
-      logFile,
-    );
+    proc = spawnBerth(opts, configPath, port, logFile);
     readyUrl = `http://127.0.0.1:${port}/readyz`;
   }
+  const stop = (): Promise<void> => proc.stop(10_000);
+  const ready = async (): Promise<SchedulerProcess> => {
+    if (opts.hold) await releaseHeld(proc, logFile, opts.readyTimeoutMs ?? 60_000);
+    await waitReady(opts, proc, readyUrl, logFile);
+    return { kind: opts.kind, schedulerName: opts.schedulerName, process: proc, configPath, logFile, stop };
+  };
+  return { process: proc, configPath, logFile, ready, stop };
+}
+
+/** Starts one scheduler and waits until its /readyz answers 200. */
+export async function startScheduler(opts: StartSchedulerOptions): Promise<SchedulerProcess> {
+  return (await spawnScheduler(opts)).ready();
+}
+
+/** Waits until a held berth has loaded (its marker is in the log), then lets it start. */
+async function releaseHeld(proc: ManagedProcess, logFile: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!readFileSync(logFile, 'utf8').includes(HELD_MARKER)) {
+    if (proc.hasExited()) throw new Error(`berth exited while loading (exit ${await proc.exited}):\n${tail(logFile)}`);
+    if (Date.now() > deadline) {
+      await proc.stop();
+      throw new Error(`berth not loaded after ${timeoutMs} ms:\n${tail(logFile)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  process.kill(proc.pid, 'SIGUSR2');
+}
+
+async function waitReady(opts: StartSchedulerOptions, proc: ManagedProcess, readyUrl: string, logFile: string): Promise<void> {
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
     if (proc.hasExited()) {
@@ -157,7 +223,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Sched
     }
     try {
       const status = opts.kind === 'upstream' ? await httpsStatus(readyUrl) : await httpStatus(readyUrl);
-      if (status === 200) break;
+      if (status === 200) return;
     } catch {
       // not listening yet
     }
@@ -167,14 +233,6 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Sched
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return {
-    kind: opts.kind,
-    schedulerName: opts.schedulerName,
-    process: proc,
-    configPath,
-    logFile,
-    stop: () => proc.stop(10_000),
-  };
 }
 
 /** CPU seconds (utime + stime) of a live process, from /proc/<pid>/stat. */

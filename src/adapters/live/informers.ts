@@ -11,6 +11,7 @@ import type {
   PersistentVolume,
   PersistentVolumeClaim,
   Pod,
+  PodDisruptionBudget,
   ReplicaSet,
   ReplicationController,
   Service,
@@ -30,6 +31,7 @@ import {
   slimPersistentVolume,
   slimPersistentVolumeClaim,
   slimPod,
+  slimPodDisruptionBudget,
   slimReplicaSet,
   slimReplicationController,
   slimService,
@@ -55,6 +57,7 @@ export interface WatchedKinds {
   CSINode: CSINode;
   CSIStorageCapacity: CSIStorageCapacity;
   VolumeAttachment: VolumeAttachment;
+  PodDisruptionBudget: PodDisruptionBudget;
 }
 
 export type WatchKind = keyof WatchedKinds;
@@ -94,6 +97,7 @@ export const KIND_SPECS: { readonly [K in WatchKind]: KindSpec<K> } = {
   CSINode: { listPath: '/apis/storage.k8s.io/v1/csinodes', transform: slimCSINode },
   CSIStorageCapacity: { listPath: '/apis/storage.k8s.io/v1/csistoragecapacities', transform: slimCSIStorageCapacity },
   VolumeAttachment: { listPath: '/apis/storage.k8s.io/v1/volumeattachments', transform: slimVolumeAttachment },
+  PodDisruptionBudget: { listPath: '/apis/policy/v1/poddisruptionbudgets', transform: slimPodDisruptionBudget },
 };
 
 /** Every kind the scheduler watches, in start order (nodes before pods, so pods land on known nodes). */
@@ -111,6 +115,7 @@ export const ALL_WATCH_KINDS: readonly WatchKind[] = [
   'ReplicationController',
   'ReplicaSet',
   'StatefulSet',
+  'PodDisruptionBudget',
   'Pod',
 ];
 

@@ -19,6 +19,10 @@ import type { Random } from '../../scheduler/random.js';
 import { type AttemptEnd, type CycleOutcome, Scheduler, type SchedulerObserver } from '../../scheduler/scheduler.js';
 import type { SchedulerMetrics } from '../../observe/metrics.js';
 import { realClock } from '../realClock.js';
+import { BackgroundRunner } from '../background.js';
+import type { BackgroundReport } from '../../scheduler/framework/background.js';
+import type { ProfileTask } from '../../scheduler/scheduler.js';
+import { liveBackgroundIO } from './backgroundIO.js';
 import { type AnyKindHandlers, type ClusterWatches, type ClusterWatchOptions, startClusterWatches, type WatchKind } from './informers.js';
 import type { KubeClient } from './kubeClient.js';
 import type { LeaderElector } from './leaderElection.js';
@@ -85,6 +89,10 @@ export class LiveScheduler {
   private loopDone: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly stats = { scheduled: 0, unschedulable: 0, errors: 0, bindFailures: 0 };
+  /** Plugins' background refreshes (NodeUtilization's metrics source, ...), run from sync to stop. */
+  private background: BackgroundRunner | undefined;
+  /** Each task's last logged state, so that a source is logged when it changes, not on every refresh. */
+  private readonly sourceStates = new Map<string, string>();
 
   constructor(private readonly options: LiveSchedulerOptions) {
     this.bindConcurrency = options.bindConcurrency ?? 128;
@@ -124,6 +132,20 @@ export class LiveScheduler {
       },
       problem: (message, pod) => logger.warn({ pod: pod.key, err: message }, 'scheduling framework problem'),
     };
+  }
+
+  /** A background refresh ended: its metrics always, a log line when the source's state changed. */
+  private sourceReported(entry: ProfileTask, report: BackgroundReport): void {
+    const plugin = entry.task.plugin;
+    this.options.metrics?.recordSourceReport(plugin, entry.profile, report);
+    const key = `${entry.profile}\u0000${plugin}`;
+    const state = JSON.stringify([report.sourceUp, report.message ?? '']);
+    if (this.sourceStates.get(key) === state) return;
+    this.sourceStates.set(key, state);
+    const fields = { plugin, profile: entry.profile, staleNodes: report.staleNodes, ...(report.message ? { err: report.message } : {}) };
+    if (!report.sourceUp) this.options.logger.warn(fields, 'plugin source down');
+    else if (report.message) this.options.logger.warn(fields, 'plugin source incomplete');
+    else this.options.logger.info(fields, 'plugin source up');
   }
 
   private attemptEnded(outcome: CycleOutcome, end: AttemptEnd): void {
@@ -169,6 +191,9 @@ export class LiveScheduler {
       this.poke();
     }, 1000);
     this.flushTimer.unref();
+    // Followers refresh too (their caches are warm as well): a replica that becomes leader scores with data at once.
+    this.background = new BackgroundRunner(this.scheduler.backgroundTasks(), liveBackgroundIO(this.options.client), realClock, (t, r) => this.sourceReported(t, r));
+    this.background.start();
     this.options.logger.info({ nodes: this.cluster.nodeCount, pods: this.cluster.podCount }, 'caches synced; scheduling');
     this.loopDone = this.loop();
   }
@@ -183,7 +208,7 @@ export class LiveScheduler {
     this.phase = 'stopping';
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.poke();
-    await this.loopDone;
+    await Promise.all([this.loopDone, this.background?.stop()]);
     this.scheduler.rejectWaitingPods('scheduler stopping');
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_BINDINGS_GRACE_MS)));
@@ -303,7 +328,7 @@ export class LiveScheduler {
           safe(`pod ${p.metadata?.namespace}/${p.metadata?.name}`, () => {
             if (old.metadata?.uid && old.metadata.uid !== p.metadata?.uid) this.podDelete(old);
             else if (p.spec?.nodeName && podSchedulingKey(old) === podSchedulingKey(p) && this.cluster.getPod(p.metadata?.uid ?? '')) {
-              // A status-only change of a bound pod (phase, conditions): nothing scheduling reads changed.
+              // A status change of a bound pod that scheduling does not read (phase, readiness, restarts).
               return;
             } else if (!p.spec?.nodeName && pendingPodKey(old) === pendingPodKey(p)) {
               // A status-only change of a pending pod (e.g. our own PodScheduled condition): keep its queue position,
@@ -327,6 +352,14 @@ export class LiveScheduler {
       objectHandlers('CSINode'),
       objectHandlers('CSIStorageCapacity'),
       objectHandlers('VolumeAttachment'),
+      // Cached for DefaultPreemption only: no plugin waits on PodDisruptionBudgets (upstream registers no event for
+      // them), so a change moves no pod in the queue.
+      {
+        kind: 'PodDisruptionBudget',
+        onAdd: (o) => cluster.upsertObject('PodDisruptionBudget', o),
+        onUpdate: (_old, o) => cluster.upsertObject('PodDisruptionBudget', o),
+        onDelete: (o) => cluster.removeObject('PodDisruptionBudget', o.metadata?.namespace, o.metadata?.name ?? ''),
+      },
     ];
   }
 
@@ -368,20 +401,35 @@ function nodeSchedulingKey(node: Node): string {
     node.spec?.taints,
     node.spec?.unschedulable,
     node.status?.allocatable ?? node.status?.capacity,
+    // NodeUtilization reads capacity (what measurements are fractions of) and addresses (to match metrics).
+    node.status?.capacity,
+    node.status?.addresses,
     node.status?.images,
   ]);
 }
 
-/** The pod fields scheduling reads about an assigned pod. */
+/**
+ * The pod fields scheduling reads about an assigned pod: its spec's placement and resources, and the status fields
+ * that change what it holds (in-place resize: allocated and applied resources, PodResizePending) or how preemption
+ * treats it (start time, DisruptionTarget).
+ */
 function podSchedulingKey(pod: Pod): string {
   const spec = pod.spec;
+  const status = pod.status;
   return JSON.stringify([
     spec?.nodeName,
     pod.metadata?.labels,
     pod.metadata?.deletionTimestamp,
-    spec?.containers?.map((c) => [c.resources, c.ports, c.image]),
-    spec?.initContainers?.map((c) => [c.resources, c.ports, c.restartPolicy]),
+    spec?.containers?.map((c) => [c.name, c.resources, c.ports, c.image]),
+    spec?.initContainers?.map((c) => [c.name, c.resources, c.ports, c.restartPolicy]),
     spec?.overhead,
+    spec?.resources,
+    status?.startTime,
+    status?.conditions,
+    status?.containerStatuses,
+    status?.initContainerStatuses,
+    status?.allocatedResources,
+    status?.resources,
   ]);
 }
 

@@ -1,11 +1,12 @@
 /**
  * Transforms that keep only what scheduling reads (src/kube/api.ts): berth must not hold whole API objects
- * (managedFields, annotations, env, command, volumeMounts, container statuses, ... are dropped).
+ * (managedFields, annotations, env, command, volumeMounts, container states, ... are dropped).
  * Every function takes the raw JSON object from a list or watch and returns a new, small object.
  */
 import type {
   Affinity,
   Container,
+  ContainerStatus,
   CSIDriver,
   CSINode,
   CSIStorageCapacity,
@@ -15,7 +16,9 @@ import type {
   PersistentVolume,
   PersistentVolumeClaim,
   Pod,
+  PodDisruptionBudget,
   PodSpec,
+  PodStatus,
   ReplicaSet,
   ReplicationController,
   Service,
@@ -147,6 +150,39 @@ function slimVolume(raw: unknown): Volume | undefined {
   return undefined;
 }
 
+/** Pod conditions scheduling reads: PodScheduled (its own writes), DisruptionTarget (preemption), PodResizePending (resize). */
+const KEPT_POD_CONDITIONS: ReadonlySet<string> = new Set(['PodScheduled', 'DisruptionTarget', 'PodResizePending']);
+
+/** A container's status as in-place resize accounting reads it: allocated and actually applied requests. */
+function slimContainerStatus(raw: unknown): ContainerStatus {
+  const c = asObj(raw) ?? {};
+  const out: ContainerStatus = pick<ContainerStatus>(c, ['name', 'allocatedResources']);
+  const requests = asObj(c['resources'])?.['requests'];
+  if (asObj(requests)) out.resources = { requests: requests as Record<string, string> };
+  return out;
+}
+
+/** What scheduling reads of a pod's status: phase, nomination, start time, kept conditions, resize accounting. */
+function slimPodStatus(raw: unknown): PodStatus {
+  const st = asObj(raw) ?? {};
+  const status: PodStatus = pick(st, ['phase', 'nominatedNodeName', 'startTime', 'allocatedResources']);
+  if (Array.isArray(st['conditions'])) {
+    const kept = (st['conditions'] as unknown[])
+      .filter((c) => KEPT_POD_CONDITIONS.has(asObj(c)?.['type'] as string))
+      .map((c) => pick(c, ['type', 'status', 'reason']));
+    if (kept.length > 0) status.conditions = kept;
+  }
+  for (const key of ['containerStatuses', 'initContainerStatuses'] as const) {
+    if (!Array.isArray(st[key])) continue;
+    // Only statuses that report resources matter; the others (state, readiness, restarts) are dropped whole.
+    const kept = (st[key] as unknown[]).map(slimContainerStatus).filter((c) => c.allocatedResources !== undefined || c.resources !== undefined);
+    if (kept.length > 0) status[key] = kept;
+  }
+  const requests = asObj(st['resources'])?.['requests'];
+  if (asObj(st['resources'])) status.resources = asObj(requests) ? { requests: requests as Record<string, string> } : {};
+  return status;
+}
+
 export function slimPod(raw: unknown): Pod {
   const p = asObj(raw) ?? {};
   const s = asObj(p['spec']) ?? {};
@@ -164,25 +200,18 @@ export function slimPod(raw: unknown): Pod {
     'resourceClaims',
   ]);
   if (asObj(s['affinity'])) spec.affinity = pick<Affinity>(s['affinity'], ['nodeAffinity', 'podAffinity', 'podAntiAffinity']);
+  if (asObj(s['resources'])) spec.resources = pick<NonNullable<PodSpec['resources']>>(s['resources'], ['requests', 'limits']);
   if (Array.isArray(s['containers'])) spec.containers = (s['containers'] as unknown[]).map(slimContainer);
   if (Array.isArray(s['initContainers'])) spec.initContainers = (s['initContainers'] as unknown[]).map(slimContainer);
   if (Array.isArray(s['volumes'])) {
     const vols = (s['volumes'] as unknown[]).map(slimVolume).filter((v): v is Volume => v !== undefined);
     if (vols.length > 0) spec.volumes = vols;
   }
-  const st = asObj(p['status']) ?? {};
-  const status: NonNullable<Pod['status']> = pick(st, ['phase', 'nominatedNodeName']);
-  if (Array.isArray(st['conditions'])) {
-    const sched = (st['conditions'] as unknown[])
-      .filter((c) => asObj(c)?.['type'] === 'PodScheduled')
-      .map((c) => pick(c, ['type', 'status', 'reason']));
-    if (sched.length > 0) status.conditions = sched;
-  }
   return {
     kind: 'Pod',
     metadata: slimMeta(p['metadata'], { ownerReferences: true, timestamps: true }),
     spec,
-    status,
+    status: slimPodStatus(p['status']),
   };
 }
 
@@ -193,6 +222,9 @@ export function slimNode(raw: unknown): Node {
   const status: NonNullable<Node['status']> = pick(st, ['allocatable', 'capacity']);
   if (Array.isArray(st['images'])) {
     status.images = (st['images'] as unknown[]).map((i) => pick(i, ['names', 'sizeBytes']));
+  }
+  if (Array.isArray(st['addresses'])) {
+    status.addresses = (st['addresses'] as unknown[]).map((a) => pick<{ type?: string; address?: string }>(a, ['type', 'address']));
   }
   if (Array.isArray(st['conditions'])) {
     const ready = (st['conditions'] as unknown[]).filter((c) => asObj(c)?.['type'] === 'Ready').map((c) => pick<{ type?: string; status?: string }>(c, ['type', 'status']));
@@ -296,6 +328,17 @@ export function slimReplicaSet(raw: unknown): ReplicaSet {
 export function slimStatefulSet(raw: unknown): StatefulSet {
   const o = asObj(raw) ?? {};
   return { kind: 'StatefulSet', metadata: slimMeta(o['metadata'], { ownerReferences: true }), spec: pick(o['spec'], ['selector']) };
+}
+
+/** policy/v1 PodDisruptionBudget: the selector, how many disruptions are allowed, the pods already being disrupted. */
+export function slimPodDisruptionBudget(raw: unknown): PodDisruptionBudget {
+  const o = asObj(raw) ?? {};
+  return {
+    kind: 'PodDisruptionBudget',
+    metadata: slimMeta(o['metadata']),
+    spec: pick(o['spec'], ['selector']),
+    status: pick(o['status'], ['disruptionsAllowed', 'disruptedPods']),
+  };
 }
 
 export function slimNamespace(raw: unknown): Namespace {

@@ -4,6 +4,7 @@
  */
 import { formatBytes, formatMilliCpu } from '../../kube/quantity.js';
 import type { NodeUsage, PodDecision, SimulationResult } from './simulate.js';
+import { describeClaimOutcome } from './claimOutcomes.js';
 
 function table(rows: string[][]): string {
   const widths: number[] = [];
@@ -95,6 +96,10 @@ export function renderExplain(result: SimulationResult): string {
       out.push(table([header, ...rows]));
     } else if (d.node && d.feasibleNodes === 1) {
       out.push('  Only one node passed the filters: chosen without scoring.');
+    }
+    if (d.volumes) {
+      out.push('  Volumes:');
+      for (const v of d.volumes) out.push(`    ${describeClaimOutcome(v, d.node)}`);
     }
     out.push('');
   }

@@ -10,9 +10,13 @@ import type { PluginCatalog } from '../../scheduler/framework/pluginCatalog.js';
 import type { NodeInfo } from '../../scheduler/cache/nodeInfo.js';
 import { SeededRandom } from '../../scheduler/random.js';
 import { type AttemptEnd, type CycleOutcome, Scheduler } from '../../scheduler/scheduler.js';
+import { boundClaims, type ClaimOutcome, claimOutcomes } from './claimOutcomes.js';
 import { MemoryPort, type RecordedEvent } from './memoryPort.js';
 import type { Snapshot } from './snapshot.js';
 import { VirtualClock } from './virtualClock.js';
+import { hostBackgroundIO, runTaskOnce } from '../background.js';
+import type { BackgroundIO } from '../../scheduler/framework/background.js';
+import { realClock } from '../realClock.js';
 
 export interface PodDecision {
   pod: string;
@@ -29,6 +33,8 @@ export interface PodDecision {
   /** Set when the pod was placed by evicting others (preemption). */
   preempted: string[];
   explanation?: NodeExplanation[];
+  /** With explain, for a placed pod with claims: the PV each claim got (already bound, static, provisioned). */
+  volumes?: ClaimOutcome[];
 }
 
 export interface NodeUsage {
@@ -46,6 +52,8 @@ export interface SimulationResult {
   evicted: string[];
   /** The events berth wrote, in order (Scheduled, FailedScheduling, Preempted). */
   events: RecordedEvent[];
+  /** Plugins' sources that were down or incomplete when read before the first pod, e.g. NodeUtilization's. */
+  warnings: string[];
 }
 
 export interface SimulateOptions {
@@ -53,6 +61,24 @@ export interface SimulateOptions {
   seed?: number;
   /** Upper bound on attempts (guards against a pathological retry loop). */
   maxAttempts?: number;
+  /** The I/O plugins' background tasks read their sources with (tests hand in fakes); default: fetch and files. */
+  backgroundIO?: BackgroundIO;
+}
+
+/** A simulation has no API server: a source behind it (metrics.k8s.io) cannot be read. */
+const noApiServer: BackgroundIO['apiGet'] = () => Promise.reject(new Error('berth simulate has no API server to ask; use a prometheus or file source'));
+
+/**
+ * Runs each plugin's background task once, before the first pod, so the cycles read what its source says now.
+ * The runs do real I/O: their time limits are on the wall clock, not the simulation's.
+ */
+async function readSources(scheduler: Scheduler, io: BackgroundIO): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const { profile, task } of scheduler.backgroundTasks()) {
+    const report = await runTaskOnce(task, io, realClock);
+    if (!report.sourceUp || report.message) warnings.push(`${task.plugin} (profile ${profile}): ${report.message ?? 'its source is down'}`);
+  }
+  return warnings;
 }
 
 function percent(part: number, whole: number): number {
@@ -158,7 +184,9 @@ export async function simulate(
     },
   });
   port.attach((event) => scheduler.notify(event));
+  const warnings = await readSources(scheduler, options.backgroundIO ?? hostBackgroundIO(noApiServer));
   const skipped: SimulationResult['skipped'] = [];
+  const claimsBefore = options.explain ? boundClaims(snapshot.cluster) : new Map<string, string>();
   // Pods enter the queue in creation order, so the queue's tie-break (enqueue time) follows creation time.
   const pending = [...snapshot.pendingPods].sort((a, b) => a.creationTime - b.creationTime || a.key.localeCompare(b.key));
   for (const pod of pending) {
@@ -171,11 +199,19 @@ export async function simulate(
     clock.tick(1);
   }
   await run(scheduler, clock, options, Math.max(100, decisions.size * 20));
+  if (options.explain) {
+    for (const pod of pending) {
+      const decision = decisions.get(pod.uid);
+      if (!decision?.node) continue;
+      const volumes = claimOutcomes(pod, snapshot.cluster, claimsBefore);
+      if (volumes.length > 0) decision.volumes = volumes;
+    }
+  }
   const nodes = snapshot.cluster
     .nodes()
     .map(nodeUsage)
     .sort((a, b) => a.node.localeCompare(b.node));
-  return { decisions: [...decisions.values()], nodes, skipped, evicted, events: port.events };
+  return { decisions: [...decisions.values()], nodes, skipped, evicted, events: port.events, warnings };
 }
 
 /**

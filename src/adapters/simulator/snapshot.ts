@@ -115,6 +115,7 @@ const OTHER_KINDS = new Set([
   'CSINode',
   'CSIStorageCapacity',
   'VolumeAttachment',
+  'PodDisruptionBudget',
 ]);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -348,6 +349,16 @@ function addPod(o: SnapshotObject, s: BuildState): void {
   });
 }
 
+function addOther(o: SnapshotObject, kind: string, s: BuildState): void {
+  const obj = o.obj as { metadata?: { name?: string; namespace?: string; uid?: string } };
+  // As for pods: a stand-in uid, unique here. A claim needs one, or the PV a scheduler binds to it has a
+  // claimRef without uid, which the PV controller (and VolumeBinding's check) treat as reset.
+  if (isRecord(obj.metadata) && typeof obj.metadata.name === 'string' && !obj.metadata.uid) {
+    obj.metadata.uid = `${kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+  }
+  s.cluster.upsertObject(kind, obj);
+}
+
 /** Builds the cluster state and pending pods from the parsed objects; throws SnapshotError listing the bad input. */
 export function buildSnapshot(objects: SnapshotObject[]): Snapshot {
   const s: BuildState = {
@@ -369,7 +380,7 @@ export function buildSnapshot(objects: SnapshotObject[]): Snapshot {
     if (!validated(o, kind, s.issues)) continue;
     if (kind === 'Node') addNode(o, s);
     else if (kind === 'Pod') addPod(o, s);
-    else if (OTHER_KINDS.has(kind)) s.cluster.upsertObject(kind, o.obj as { metadata?: { name?: string; namespace?: string } });
+    else if (OTHER_KINDS.has(kind)) addOther(o, kind, s);
     // Other kinds (Deployments, Events, ...) carry nothing the scheduler reads: skipped.
   }
   for (const { o, pod } of s.assigned) guarded(o, s.issues, () => s.cluster.upsertAssignedPod(pod));

@@ -13,6 +13,7 @@ import type {
   PersistentVolume,
   PersistentVolumeClaim,
   Pod,
+  PodDisruptionBudget,
   ReplicaSet,
   ReplicationController,
   Service,
@@ -64,6 +65,8 @@ export interface ClusterView {
   /** CSIStorageCapacity objects by "namespace/name". */
   readonly csiStorageCapacities: ReadonlyMap<string, CSIStorageCapacity>;
   readonly volumeAttachments: ReadonlyMap<string, VolumeAttachment>;
+  /** PodDisruptionBudgets by "namespace/name" (DefaultPreemption). */
+  readonly podDisruptionBudgets: ReadonlyMap<string, PodDisruptionBudget>;
   getPersistentVolumeClaim(namespace: string, name: string): PersistentVolumeClaim | undefined;
 }
 
@@ -102,6 +105,7 @@ export class ClusterState implements ClusterView {
   readonly csiNodes = new Map<string, CSINode>();
   readonly csiStorageCapacities = new Map<string, CSIStorageCapacity>();
   readonly volumeAttachments = new Map<string, VolumeAttachment>();
+  readonly podDisruptionBudgets = new Map<string, PodDisruptionBudget>();
 
   // ---- nodes ----
 
@@ -317,6 +321,9 @@ export class ClusterState implements ClusterView {
       case 'VolumeAttachment':
         this.volumeAttachments.set(name, obj as VolumeAttachment);
         return true;
+      case 'PodDisruptionBudget':
+        this.podDisruptionBudgets.set(key, obj as PodDisruptionBudget);
+        return true;
       default:
         return false;
     }
@@ -360,6 +367,9 @@ export class ClusterState implements ClusterView {
         break;
       case 'VolumeAttachment':
         this.volumeAttachments.delete(name);
+        break;
+      case 'PodDisruptionBudget':
+        this.podDisruptionBudgets.delete(key);
         break;
       default:
         break;

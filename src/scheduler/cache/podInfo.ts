@@ -3,7 +3,8 @@
  * queue timestamp) so that filter and score loops over thousands of nodes do no parsing.
  */
 import type { Pod, Affinity, Labels, Toleration, TopologySpreadConstraint } from '../../kube/api.js';
-import { computePodRequests, type Resource } from '../../kube/resources.js';
+import { computePodRequests } from '../../kube/podRequests.js';
+import type { Resource } from '../../kube/resources.js';
 
 export interface HostPort {
   protocol: string;
@@ -41,8 +42,17 @@ export class PodInfo {
   readonly priority: number;
   /** Milliseconds since the epoch: creation time, the queue's tie-break after priority. */
   readonly creationTime: number;
+  /**
+   * What the pod holds on a node (upstream CalculateResource: pod-level resources, in-place resize status): the
+   * NodeInfo totals, and BalancedAllocation's view of the pod.
+   */
   readonly requests: Resource;
+  /** cpu and memory of `requests` with the non-zero defaults: NodeInfo's non-zero totals. */
   readonly nonZeroRequests: Resource;
+  /** The spec alone, without status: what NodeResourcesFit's filter checks for the incoming pod. */
+  readonly specRequests: Resource;
+  /** NodeResourcesFit's scoring view of the incoming pod (container level, non-zero cpu/memory; see podRequests.ts). */
+  readonly fitScoreRequests: Resource;
   readonly hostPorts: HostPort[];
   /** Normalized image names of init and regular containers, one entry per container. */
   readonly images: string[];
@@ -77,9 +87,11 @@ export class PodInfo {
     }
     this.creationTime = created;
     try {
-      const { requests, nonZero } = computePodRequests(pod);
-      this.requests = requests;
-      this.nonZeroRequests = nonZero;
+      const computed = computePodRequests(pod);
+      this.requests = computed.requests;
+      this.nonZeroRequests = computed.nonZero;
+      this.specRequests = computed.specRequests;
+      this.fitScoreRequests = computed.fitScoreRequests;
     } catch (err) {
       throw new PodInfoError(path, (err as { field?: string }).field ?? 'spec', (err as { detail?: string }).detail ?? (err as Error).message);
     }

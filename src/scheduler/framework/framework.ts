@@ -11,6 +11,7 @@ import type { PodInfo } from '../cache/podInfo.js';
 import type { Clock } from '../clock.js';
 import type { ExtensionPoint } from '../plugins/catalog.js';
 import type { ClusterPort } from '../ports.js';
+import type { BackgroundTask } from './background.js';
 import type { PluginCatalog } from './pluginCatalog.js';
 import type { PluginTimer } from './pluginTimer.js';
 import {
@@ -134,6 +135,8 @@ export class Framework implements PluginLists {
   readonly postBind: PostBindPlugin[] = [];
   /** Enabled plugin names that berth accepts but that have no effect in its environment (documented). */
   readonly inert: string[] = [];
+  /** Work the plugins registered to be run beside the cycles, by the adapter (background.ts). */
+  readonly backgroundTasks: BackgroundTask[] = [];
   /** PreFilter plugins with AddPod/RemovePod extensions (the what-if passes run only these). */
   private readonly preFilterExtensions: PreFilterPlugin[] = [];
 
@@ -185,6 +188,7 @@ export class Framework implements PluginLists {
       profile: this.profile,
       clock: deps.clock,
       api: deps.api,
+      runInBackground: (task) => this.addBackgroundTask(task),
       getWaitingPod: (uid) => waiting.get(uid),
       iterateWaitingPods: (visit) => waiting.iterate(visit),
       rejectWaitingPod: (uid, plugin, message) => waiting.get(uid)?.reject(plugin, message) ?? false,
@@ -192,6 +196,13 @@ export class Framework implements PluginLists {
       runPreFilterExtensionAddPod: (state, pod, other, node) => this.runPreFilterExtension('addPod', state, pod, other, node),
       runPreFilterExtensionRemovePod: (state, pod, other, node) => this.runPreFilterExtension('removePod', state, pod, other, node),
     };
+  }
+
+  private addBackgroundTask(task: BackgroundTask): void {
+    if (this.backgroundTasks.some((t) => t.plugin === task.plugin)) {
+      throw new FrameworkError(`plugin ${task.plugin} registered a second background task in profile ${this.profile.schedulerName}; one per plugin`);
+    }
+    this.backgroundTasks.push(task);
   }
 
   get schedulerName(): string {

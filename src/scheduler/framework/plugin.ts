@@ -26,6 +26,8 @@ export interface ArgsDecoder {
   object(value: unknown, path: FieldPath, known: readonly string[], what?: string): Record<string, unknown> | undefined;
   array(value: unknown, path: FieldPath): unknown[] | undefined;
   string(value: unknown, path: FieldPath): string | undefined;
+  /** A finite number (a Go float64 field such as a margin). */
+  number(value: unknown, path: FieldPath): number | undefined;
   /** An integer within Go's int32 (default) or int64 range. */
   integer(value: unknown, path: FieldPath, bits?: 32 | 64): number | undefined;
   boolean(value: unknown, path: FieldPath): boolean | undefined;

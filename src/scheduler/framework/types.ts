@@ -14,6 +14,7 @@ import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import type { Clock } from '../clock.js';
 import type { ClusterPort } from '../ports.js';
+import type { BackgroundTask } from './background.js';
 
 export enum Code {
   Success = 0,
@@ -174,6 +175,11 @@ export interface FrameworkHandle {
    * the adapter (upstream's ClientSet and EventRecorder).
    */
   readonly api: ClusterPort;
+  /**
+   * Registers work the adapter runs beside the scheduling cycles (fetching data the plugin's cycles read from
+   * memory; see background.ts). Called from a descriptor's create; one task per plugin and profile.
+   */
+  runInBackground(task: BackgroundTask): void;
   getWaitingPod(uid: string): WaitingPod | undefined;
   iterateWaitingPods(visit: (pod: WaitingPod) => void): void;
   /** Rejects a waiting pod (preemption of a pod that waits at Permit); false when none waits under that uid. */

@@ -12,14 +12,18 @@
  * - SelectVictimsOnNode: on clones of the node and of the cycle state, every pod with lower priority is removed
  *   (the PreFilter RemovePod extensions keep topology spread and inter-pod affinity counts right), the filters run
  *   with the node's nominated pods; then victims are reprieved one at a time, most important first (priority, then
- *   earlier start time). The cache itself is never changed.
+ *   earlier start time): first those whose eviction would violate a PodDisruptionBudget, then the others
+ *   (filterPodsWithPDBViolation, disruptionBudgets.ts). Each violating victim that stays a victim counts one PDB
+ *   violation for the node. The cache itself is never changed.
+ * - DryRunPreemption keeps candidates without PDB violations apart from those with, each list capped at the number
+ *   of candidates wanted, and stops once it has one without violations and enough in all; the candidates without
+ *   violations come first.
  * - The best candidate: fewest PDB violations, lowest highest-victim priority, smallest sum of (priority + 2^31),
  *   fewest victims, latest start time of the highest-priority victims, then the first.
  * - Messages carry upstream's "preemption: " prefix; with no candidate the message is the fit-error text over the
  *   per-node preemption statuses.
  *
  * Deviations (documented):
- * - PodDisruptionBudgets are not watched by berth: no victim counts as violating a PDB (NumPDBViolations is 0).
  * - The dry run starts at offset 0 (upstream picks a random offset) and checks nodes sequentially in the cluster's
  *   node order, stopping once minCandidateNodesPercentage/minCandidateNodesAbsolute candidates were found. Among
  *   fully tied candidates the first in that order wins (upstream iterates a Go map: effectively random).
@@ -41,6 +45,7 @@ import {
   Status,
 } from '../framework/types.js';
 import type { PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
+import { type BudgetsByNamespace, budgetsByNamespace, filterPodsWithPDBViolation } from './disruptionBudgets.js';
 
 export const NAME = 'DefaultPreemption';
 
@@ -171,7 +176,7 @@ function statusOf(diagnosis: Diagnosis, node: string): Status {
   return diagnosis.nodeToStatus.get(node)?.status ?? diagnosis.absentNodesStatus ?? DEFAULT_ABSENT;
 }
 
-type VictimSelection = { victims: PodInfo[]; status?: undefined } | { victims?: undefined; status: Status };
+type VictimSelection = { victims: PodInfo[]; numPDBViolations: number; status?: undefined } | { victims?: undefined; status: Status };
 
 export class DefaultPreemption implements PostFilterPlugin {
   readonly name = NAME;
@@ -194,23 +199,8 @@ export class DefaultPreemption implements PostFilterPlugin {
       if (statusOf(diagnosis, node.name).code === Code.Unschedulable) potential.push(node);
     }
     const nodeStatuses = new Map<string, { plugin: string; status: Status }>();
-    const candidates: PreemptionCandidate[] = [];
     const errors: string[] = [];
-    if (potential.length > 0) {
-      const args = this.args;
-      const wanted = numCandidates(potential.length, args.minCandidateNodesPercentage, args.minCandidateNodesAbsolute);
-      // Offset 0 (upstream: random); sequential, stopping as soon as enough candidates were found.
-      for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
-        const node = potential[i] as NodeInfo;
-        const selection = this.selectVictimsOnNode(state, pod, node);
-        if (selection.victims) {
-          candidates.push({ node: node.name, victims: selection.victims, numPDBViolations: 0 });
-          continue;
-        }
-        if (selection.status.code === Code.Error) errors.push(selection.status.message);
-        nodeStatuses.set(node.name, { plugin: NAME, status: selection.status });
-      }
-    }
+    const candidates = potential.length > 0 ? this.dryRunPreemption(state, pod, potential, nodeStatuses, errors) : [];
 
     if (candidates.length === 0) {
       if (errors.length > 0) {
@@ -238,6 +228,36 @@ export class DefaultPreemption implements PostFilterPlugin {
     return { status: new Status(Code.Success, message), nominatedNodeName: best.node, victims: best.victims };
   }
 
+  /**
+   * Upstream DryRunPreemption, sequential from offset 0: candidates without PDB violations and with them are kept
+   * apart (each list capped at the number wanted), and the search stops once there is one without violations and
+   * enough in all. Nodes without a candidate get their status in `nodeStatuses`; errors are collected.
+   */
+  private dryRunPreemption(
+    state: CycleState,
+    pod: PodInfo,
+    potential: readonly NodeInfo[],
+    nodeStatuses: Map<string, { plugin: string; status: Status }>,
+    errors: string[],
+  ): PreemptionCandidate[] {
+    const wanted = numCandidates(potential.length, this.args.minCandidateNodesPercentage, this.args.minCandidateNodesAbsolute);
+    const budgets = budgetsByNamespace(this.handle.cluster);
+    const nonViolating: PreemptionCandidate[] = [];
+    const violating: PreemptionCandidate[] = [];
+    for (const node of potential) {
+      const selection = this.selectVictimsOnNode(state, pod, node, budgets);
+      if (selection.victims) {
+        const list = selection.numPDBViolations === 0 ? nonViolating : violating;
+        if (list.length < wanted) list.push({ node: node.name, victims: selection.victims, numPDBViolations: selection.numPDBViolations });
+        if (nonViolating.length > 0 && nonViolating.length + violating.length >= wanted) break;
+        continue;
+      }
+      if (selection.status.code === Code.Error) errors.push(selection.status.message);
+      nodeStatuses.set(node.name, { plugin: NAME, status: selection.status });
+    }
+    return [...nonViolating, ...violating];
+  }
+
   /** Upstream PodEligibleToPreemptOthers; null when eligible. */
   private notEligibleReason(pod: PodInfo, diagnosis: Diagnosis): string | null {
     if (pod.pod.spec?.preemptionPolicy === 'Never') return MSG_PREEMPTION_POLICY_NEVER;
@@ -259,7 +279,7 @@ export class DefaultPreemption implements PostFilterPlugin {
    * lower-priority pods are taken out (telling PreFilter state through its RemovePod extensions), the pod is
    * checked with the node's nominated pods, and the most important victims are put back while the pod still fits.
    */
-  private selectVictimsOnNode(cycleState: CycleState, pod: PodInfo, original: NodeInfo): VictimSelection {
+  private selectVictimsOnNode(cycleState: CycleState, pod: PodInfo, original: NodeInfo, budgets: BudgetsByNamespace): VictimSelection {
     const potential = original.pods.filter((p) => p.priority < pod.priority);
     if (potential.length === 0) return { status: NO_VICTIMS };
     const node = original.clone();
@@ -269,10 +289,6 @@ export class DefaultPreemption implements PostFilterPlugin {
       node.removePod(victim);
       return handle.runPreFilterExtensionRemovePod(state, pod, victim, node);
     };
-    const add = (victim: PodInfo): Status | null => {
-      node.addPod(victim);
-      return handle.runPreFilterExtensionAddPod(state, pod, victim, node);
-    };
     for (const v of potential) {
       const failed = remove(v);
       if (failed) return { status: failed };
@@ -280,19 +296,35 @@ export class DefaultPreemption implements PostFilterPlugin {
     const fit = handle.runFilterPluginsWithNominatedPods(state, pod, node);
     if (fit !== null) return { status: fit.status };
     potential.sort(compareImportance);
+    // Reprieve the victims whose eviction would violate a PodDisruptionBudget first, then the others.
+    const { violating, nonViolating } = filterPodsWithPDBViolation(potential, budgets);
     const victims: PodInfo[] = [];
-    for (const v of potential) {
-      const failed = add(v);
-      if (failed) return { status: failed };
-      if (handle.runFilterPluginsWithNominatedPods(state, pod, node) === null) continue;
+    const reprieve = (v: PodInfo): Status | 'reprieved' | 'victim' => {
+      node.addPod(v);
+      const added = handle.runPreFilterExtensionAddPod(state, pod, v, node);
+      if (added) return added;
+      if (handle.runFilterPluginsWithNominatedPods(state, pod, node) === null) return 'reprieved';
       const removed = remove(v);
-      if (removed) return { status: removed };
+      if (removed) return removed;
       victims.push(v);
+      return 'victim';
+    };
+    let numPDBViolations = 0;
+    for (const v of violating) {
+      const outcome = reprieve(v);
+      if (outcome instanceof Status) return { status: outcome };
+      if (outcome === 'victim') numPDBViolations++;
+    }
+    for (const v of nonViolating) {
+      const outcome = reprieve(v);
+      if (outcome instanceof Status) return { status: outcome };
     }
     if (victims.length === 0) {
       return { status: Status.error(`expected at least one victim pod on node ${JSON.stringify(original.name)}`) };
     }
-    return { victims };
+    // Victims stay most important first, whichever group they came from.
+    if (violating.length > 0 && nonViolating.length > 0) victims.sort(compareImportance);
+    return { victims, numPDBViolations };
   }
 }
 

@@ -161,7 +161,8 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   }
 
   private computePreFilterState(pod: PodInfo): PreFilterState {
-    const req = pod.requests;
+    // Upstream computePodResourceRequest: pod-level resources count, the status does not (the pod is not running).
+    const req = pod.specRequests;
     const names: string[] = [];
     const quantities: number[] = [];
     const reasons: string[] = [];

@@ -3,6 +3,9 @@
  * "Known plugins" lists them in messages). The configuration loader, the framework and the queue read every fact
  * about a plugin from IN_TREE_CATALOG unless given another catalog.
  *
+ * NodeUtilization (nodeUtilization/) is berth's own: load-aware scoring from measured node use, written against
+ * the public plugin API only, enabled by no default profile.
+ *
  * Names berth accepts in a configuration but runs elsewhere or not at all have descriptors without `create`
  * (see each module): PrioritySort and SchedulingGates (the queue does them), NodeDeclaredFeatures (no effect in
  * berth's environment). DynamicResources is built for its visible behaviour on pods without claims (see
@@ -22,6 +25,7 @@ import * as NodePorts from './NodePorts.js';
 import * as NodeResourcesBalancedAllocation from './NodeResourcesBalancedAllocation.js';
 import * as NodeResourcesFit from './NodeResourcesFit.js';
 import * as NodeUnschedulable from './NodeUnschedulable.js';
+import * as NodeUtilization from './nodeUtilization/index.js';
 import * as NodeVolumeLimits from './NodeVolumeLimits.js';
 import * as PodTopologySpread from './PodTopologySpread.js';
 import * as PrioritySort from './PrioritySort.js';
@@ -52,6 +56,8 @@ export const IN_TREE_PLUGINS: readonly PluginDescriptor<unknown>[] = [
   ImageLocality.descriptor,
   DefaultBinder.descriptor,
   NodeDeclaredFeatures.descriptor,
+  // berth's own, after upstream's; in no default profile (operators enable it with its args).
+  NodeUtilization.descriptor,
 ];
 
 export const IN_TREE_CATALOG = new PluginCatalog(IN_TREE_PLUGINS);

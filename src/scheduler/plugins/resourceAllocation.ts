@@ -92,16 +92,15 @@ export class ResourceVectors {
     return this.names.length;
   }
 
-  /** Upstream calculatePodResourceRequestList: the pod's request per configured resource. */
+  /**
+   * Upstream calculatePodResourceRequestList: the pod's request per configured resource. BalancedAllocation reads the
+   * pod's real requests (pod-level resources and status included); NodeResourcesFit's scorer is built without
+   * upstream's feature flags, so it reads the container-level requests with the non-zero cpu/memory defaults.
+   */
   podRequests(pod: PodInfo): Float64Array {
+    const source = this.useRequested ? pod.requests : pod.fitScoreRequests;
     const out = new Float64Array(this.names.length);
-    for (let i = 0; i < out.length; i++) {
-      const kind = this.kinds[i] as number;
-      const name = this.names[i] as string;
-      if (kind === KIND_CPU) out[i] = this.useRequested ? pod.requests.milliCpu : pod.nonZeroRequests.milliCpu;
-      else if (kind === KIND_MEMORY) out[i] = this.useRequested ? pod.requests.memory : pod.nonZeroRequests.memory;
-      else out[i] = pod.requests.get(name);
-    }
+    for (let i = 0; i < out.length; i++) out[i] = source.get(this.names[i] as string);
     return out;
   }
 

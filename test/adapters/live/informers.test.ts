@@ -31,7 +31,7 @@ afterEach(async () => {
 describe('startClusterWatches', () => {
   it('watches every kind at its API path (pods with the phase field selector) and reports allSynced', async () => {
     const log: string[] = [];
-    server.upsert('/api/v1/nodes', { metadata: { name: 'n1' }, status: { allocatable: { cpu: '4' }, addresses: [] } });
+    server.upsert('/api/v1/nodes', { metadata: { name: 'n1' }, status: { allocatable: { cpu: '4' }, daemonEndpoints: { kubeletEndpoint: { Port: 10250 } } } });
     server.upsert('/api/v1/pods', { metadata: { name: 'p', namespace: 'ns' }, spec: { nodeName: 'n1' } });
     server.upsert('/apis/apps/v1/replicasets', { metadata: { name: 'rs', namespace: 'ns' }, spec: { selector: { matchLabels: { a: 'b' } }, replicas: 2 } });
     const handlers: AnyKindHandlers[] = ALL_WATCH_KINDS.map(
@@ -65,6 +65,7 @@ describe('startClusterWatches', () => {
         '/api/v1/replicationcontrollers',
         '/apis/apps/v1/replicasets',
         '/apis/apps/v1/statefulsets',
+        '/apis/policy/v1/poddisruptionbudgets',
         '/api/v1/namespaces',
       ].sort(),
     );
@@ -75,7 +76,8 @@ describe('startClusterWatches', () => {
     // Slimmed objects reach typed handlers; a watch event flows through.
     const node = watches.reflector('Node')!.items().get('n1')!;
     expect(node.status?.allocatable).toEqual({ cpu: '4' });
-    expect(JSON.stringify(node)).not.toContain('addresses');
+    // Fields no plugin reads are dropped (addresses stay: NodeUtilization matches metrics to nodes by them).
+    expect(JSON.stringify(node)).not.toContain('daemonEndpoints');
     await waitFor('pod watch', () => server.openWatchCount('/api/v1/pods') === 1);
     server.delete('/api/v1/pods', 'p', 'ns');
     await waitFor('delete', () => log.includes('Pod delete p'));

@@ -6,6 +6,7 @@ import { createKubeClient, type KubeClient } from '../../../src/adapters/live/ku
 import type { LeaderElector } from '../../../src/adapters/live/leaderElection.js';
 import { LiveScheduler } from '../../../src/adapters/live/liveScheduler.js';
 import { parseSchedulerConfig } from '../../../src/config/index.js';
+import type { PodDisruptionBudget } from '../../../src/kube/api.js';
 import { IN_TREE_CATALOG } from '../../../src/scheduler/plugins/inTree.js';
 import { SeededRandom } from '../../../src/scheduler/random.js';
 import type { AttemptEnd, CycleOutcome } from '../../../src/scheduler/scheduler.js';
@@ -200,5 +201,56 @@ describe('LiveScheduler', () => {
     expect(writes()).toContain('event Scheduled Binding: Successfully assigned ns/a to n1');
     const res = await client.request('GET', '/api/v1/namespaces/ns/pods/a');
     expect(res.status).toBe(200);
+  });
+
+  it('re-accounts a bound pod when its resize status changes, and ignores status changes that hold no resources', async () => {
+    server.upsert(NODES, node('n1'));
+    const running = (cpu: string, status: Record<string, unknown>): FakeObject => ({
+      ...pod('r', cpu),
+      spec: { ...(pod('r', cpu).spec as object), nodeName: 'n1' },
+      status: { phase: 'Running', startTime: '2026-01-01T00:00:05Z', ...status },
+    });
+    const allocated = (cpu: string, ready: boolean): Record<string, unknown> => ({
+      containerStatuses: [{ name: 'c', ready, restartCount: 0, allocatedResources: { cpu }, resources: { requests: { cpu } } }],
+    });
+    server.upsert(PODS, running('1', allocated('1', false)));
+    server.upsert('/apis/policy/v1/poddisruptionbudgets', { metadata: { name: 'budget', namespace: 'ns' }, spec: { selector: { matchLabels: { app: 'r' } } }, status: { disruptionsAllowed: 0 } });
+    const s = start();
+    await waitFor('synced', () => s.synced);
+    const requested = (): number => s.cluster.getNode('n1')!.requested.milliCpu;
+    expect(requested()).toBe(1000);
+    expect(s.cluster.podDisruptionBudgets.get('ns/budget')?.status?.disruptionsAllowed).toBe(0);
+    const before = s.cluster.getPod('uid-r');
+    expect(before?.pod.status?.startTime).toBe('2026-01-01T00:00:05Z');
+    // Readiness flips: nothing scheduling reads changed, the PodInfo stays.
+    server.upsert(PODS, running('1', allocated('1', true)));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.cluster.getPod('uid-r')).toBe(before);
+    // A resize to 3 cpu the kubelet defers: upstream charges the new spec at once.
+    const deferred = { type: 'PodResizePending', status: 'True', reason: 'Deferred', message: 'Node did not have enough capacity' };
+    server.upsert(PODS, running('3', { ...allocated('1', true), conditions: [deferred] }));
+    await waitFor('the deferred resize counted', () => requested() === 3000);
+    // Marked Infeasible: back to what the kubelet allocated.
+    server.upsert(PODS, running('3', { ...allocated('1', true), conditions: [{ ...deferred, reason: 'Infeasible' }] }));
+    await waitFor('the infeasible resize dropped', () => requested() === 1000);
+  });
+
+  it('keeps PodDisruptionBudgets in the cache through updates and deletes', async () => {
+    const PDBS = '/apis/policy/v1/poddisruptionbudgets';
+    const budget = (allowed: number): FakeObject => ({
+      metadata: { name: 'budget', namespace: 'ns' },
+      spec: { selector: { matchLabels: { app: 'r' } } },
+      status: { disruptionsAllowed: allowed, currentHealthy: 3 },
+    });
+    server.upsert(PDBS, budget(0));
+    const s = start();
+    await waitFor('synced', () => s.synced);
+    const cached = (): PodDisruptionBudget | undefined => s.cluster.podDisruptionBudgets.get('ns/budget');
+    // Slimmed to what preemption reads.
+    expect(cached()?.status).toEqual({ disruptionsAllowed: 0 });
+    server.upsert(PDBS, budget(2));
+    await waitFor('the update cached', () => cached()?.status?.disruptionsAllowed === 2);
+    server.delete(PDBS, 'budget', 'ns');
+    await waitFor('the delete applied', () => cached() === undefined);
   });
 });

@@ -6,6 +6,7 @@ import {
   slimPersistentVolume,
   slimPersistentVolumeClaim,
   slimPod,
+  slimPodDisruptionBudget,
   slimReplicaSet,
   slimReplicationController,
   slimService,
@@ -163,6 +164,49 @@ describe('slimPod', () => {
     expect(text).not.toContain(field);
   });
 
+  it('keeps pod-level resources and what in-place resize and preemption read of a running pod', () => {
+    const running = slimPod({
+      metadata: { name: 'r', namespace: 'ns' },
+      spec: {
+        nodeName: 'n1',
+        resources: { requests: { cpu: '1' }, limits: { cpu: '2' }, claims: [{ name: 'x' }] },
+        containers: [{ name: 'app', resources: { requests: { cpu: '1' } } }, { name: 'log' }],
+        initContainers: [{ name: 'proxy', restartPolicy: 'Always' }],
+      },
+      status: {
+        phase: 'Running',
+        startTime: '2026-01-01T00:00:00Z',
+        qosClass: 'Burstable',
+        conditions: [
+          { type: 'Ready', status: 'True' },
+          { type: 'PodResizePending', status: 'True', reason: 'Deferred', message: 'not now', lastTransitionTime: 't' },
+          { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', message: 'x' },
+        ],
+        containerStatuses: [
+          { name: 'app', ready: true, restartCount: 3, state: { running: {} }, allocatedResources: { cpu: '1' }, resources: { requests: { cpu: '500m' }, limits: { cpu: '1' } } },
+          { name: 'log', ready: true, restartCount: 0 },
+        ],
+        initContainerStatuses: [{ name: 'proxy', ready: true, allocatedResources: { cpu: '100m' } }],
+        allocatedResources: { cpu: '1100m' },
+        resources: { requests: { cpu: '600m' }, limits: { cpu: '2' } },
+      },
+    });
+    expect(running.spec?.resources).toEqual({ requests: { cpu: '1' }, limits: { cpu: '2' } });
+    expect(running.status).toEqual({
+      phase: 'Running',
+      startTime: '2026-01-01T00:00:00Z',
+      allocatedResources: { cpu: '1100m' },
+      conditions: [
+        { type: 'PodResizePending', status: 'True', reason: 'Deferred' },
+        { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' },
+      ],
+      // Statuses without resources (log) are dropped; of the others, the allocated and applied requests stay.
+      containerStatuses: [{ name: 'app', allocatedResources: { cpu: '1' }, resources: { requests: { cpu: '500m' } } }],
+      initContainerStatuses: [{ name: 'proxy', allocatedResources: { cpu: '100m' } }],
+      resources: { requests: { cpu: '600m' } },
+    });
+  });
+
   it('does not share structure it filtered, and tolerates a bare object', () => {
     expect(slimPod({})).toEqual({ kind: 'Pod', metadata: {}, spec: {}, status: {} });
     expect(slimPod({ metadata: { name: 'x', namespace: 'y' }, spec: { containers: [{}] } }).spec?.containers).toEqual([{}]);
@@ -212,12 +256,12 @@ describe('slimNode', () => {
         { type: 'MemoryPressure', status: 'False', lastHeartbeatTime: 't' },
         { type: 'Ready', status: 'True', lastHeartbeatTime: 't', message: 'kubelet is posting ready status' },
       ],
-      addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
+      addresses: [{ type: 'InternalIP', address: '10.0.0.1' }, { type: 'Hostname', address: 'n1' }],
       nodeInfo: { kubeletVersion: 'v1' },
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
     },
   };
-  it('keeps labels, taints, unschedulable, allocatable/capacity, images and Ready only', () => {
+  it('keeps labels, taints, unschedulable, allocatable/capacity, addresses, images and Ready only', () => {
     expect(slimNode(node)).toEqual({
       kind: 'Node',
       metadata: { name: 'n1', uid: 'nu', resourceVersion: '7', labels: { zone: 'a' } },
@@ -225,6 +269,7 @@ describe('slimNode', () => {
       status: {
         allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
         capacity: { cpu: '8', memory: '32Gi', pods: '110' },
+        addresses: [{ type: 'InternalIP', address: '10.0.0.1' }, { type: 'Hostname', address: 'n1' }],
         images: [{ names: ['nginx:1', 'nginx@sha256:abc'], sizeBytes: 1000 }],
         conditions: [{ type: 'Ready', status: 'True' }],
       },
@@ -337,6 +382,22 @@ describe('slimming the other kinds', () => {
     expect(slimNamespace({ metadata: { name: 'ns', labels: { team: 'a' }, managedFields }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } })).toEqual({
       kind: 'Namespace',
       metadata: { name: 'ns', labels: { team: 'a' } },
+    });
+  });
+
+  it('PodDisruptionBudget keeps its selector, allowed disruptions and disrupted pods', () => {
+    const pdb = slimPodDisruptionBudget({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web', namespace: 'shop', uid: 'p1', resourceVersion: '7', generation: 2, managedFields },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: 'web' } }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+      status: { currentHealthy: 3, desiredHealthy: 2, expectedPods: 3, disruptionsAllowed: 1, disruptedPods: { 'web-0': '2026-01-01T00:00:00Z' }, observedGeneration: 2, conditions: [] },
+    });
+    expect(pdb).toEqual({
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web', namespace: 'shop', uid: 'p1', resourceVersion: '7' },
+      spec: { selector: { matchLabels: { app: 'web' } } },
+      status: { disruptionsAllowed: 1, disruptedPods: { 'web-0': '2026-01-01T00:00:00Z' } },
     });
   });
 

@@ -321,3 +321,46 @@ spec:
     expect(taker?.node).toBe('n1');
   });
 });
+
+describe('simulate --explain: what each claim got', () => {
+  it('the JupyterHub dynamic-storage example: a static local PV on its node, a volume provisioned on the chosen node', async () => {
+    const snapshot = loadSnapshot([`${EXAMPLES}jupyterhub/dynamic-storage.yaml`]);
+    const config = loadSchedulerConfig(`${EXAMPLES}jupyterhub/user-scheduler.yaml`);
+    const result = await simulate(snapshot, config, IN_TREE_CATALOG, { explain: true });
+    const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
+    const ada = byPod.get('jhub/jupyter-ada')!;
+    // The only PV for ada's claim is on hub-2: bound at the first attempt (no "ClaimRef got reset" retry).
+    expect([ada.node, ada.attempts]).toEqual(['hub-2', 1]);
+    expect(ada.volumes).toEqual([{ claim: 'jhub/claim-ada', kind: 'static', volume: 'ada-home' }]);
+    const grace = byPod.get('jhub/jupyter-grace')!;
+    expect(grace.volumes).toEqual([
+      { claim: 'jhub/claim-grace', kind: 'provisioned', volume: expect.any(String), provisioner: 'rancher.io/local-path' },
+    ]);
+    const text = renderExplain(result);
+    expect(text).toContain('jhub/claim-ada: bound to the static PV ada-home');
+    expect(text).toMatch(new RegExp(`jhub/claim-grace: provisioned by rancher\\.io/local-path on ${grace.node} \\(PV \\S+\\)`));
+    // Without --explain the decisions carry no volume report.
+    const plain = await simulate(loadSnapshot([`${EXAMPLES}jupyterhub/dynamic-storage.yaml`]), config, IN_TREE_CATALOG);
+    expect(plain.decisions.every((d) => d.volumes === undefined)).toBe(true);
+  });
+
+  it('a claim bound before the simulation is reported as already bound', async () => {
+    const snapshot = snapshotOf(`${TWO_NODES}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-1}
+spec: {capacity: {storage: 1Gi}, accessModes: [ReadWriteOnce], storageClassName: "", claimRef: {namespace: default, name: data, uid: u1}}
+status: {phase: Bound}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: default, uid: u1, annotations: {pv.kubernetes.io/bind-completed: "yes"}}
+spec: {accessModes: [ReadWriteOnce], storageClassName: "", volumeName: pv-1, resources: {requests: {storage: 1Gi}}}
+status: {phase: Bound}
+${pendingPod('user', '100m', 'volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]')}`);
+    const result = await simulate(snapshot, defaultSchedulerConfig(), IN_TREE_CATALOG, { explain: true });
+    expect(result.decisions[0]!.message).toBeNull();
+    expect(result.decisions[0]!.volumes).toEqual([{ claim: 'default/data', kind: 'already-bound', volume: 'pv-1' }]);
+  });
+});

@@ -70,8 +70,11 @@ export class Replica {
     return this.exitInfo === undefined;
   }
 
-  /** The elector identity and server address from the "berth started" line. */
-  async started(timeoutMs = 20_000): Promise<{ identity: string; address: string }> {
+  /**
+   * The elector identity and server address from the "berth started" line. A generous bound: loading berth's
+   * modules alone took over 20 s on the 2-core machine under a load average of 20 (4 of 5 runs timed out at 20 s).
+   */
+  async started(timeoutMs = 90_000): Promise<{ identity: string; address: string }> {
     return waitFor(`${this.label} to start`, timeoutMs, () => {
       if (!this.alive) throw new Error(`${this.label} exited early: ${JSON.stringify(this.exitInfo)} ${this.other.join('')}`);
       const l = this.lines.find((x) => x.msg === 'berth started');

@@ -158,5 +158,9 @@ describe('ClusterState: other objects', () => {
     expect(cluster.upsertObject('ConfigMap', { metadata: { name: 'x' } })).toBe(false);
     cluster.removeObject('PersistentVolumeClaim', 'ns', 'c');
     expect(cluster.getPersistentVolumeClaim('ns', 'c')).toBeUndefined();
+    expect(cluster.upsertObject('PodDisruptionBudget', { metadata: { name: 'b', namespace: 'ns' } })).toBe(true);
+    expect([...cluster.podDisruptionBudgets.keys()]).toEqual(['ns/b']);
+    cluster.removeObject('PodDisruptionBudget', 'ns', 'b');
+    expect(cluster.podDisruptionBudgets.size).toBe(0);
   });
 });

@@ -86,7 +86,7 @@ describe('a plugin defined as one descriptor', () => {
 
   it('is a known plugin name only in a catalog that holds it', () => {
     const typo = HEADER + 'profiles:\n  - plugins:\n      filter:\n        enabled:\n          - name: RequireLabl\n';
-    expectIssue(errorWith(typo), 'profiles[0].plugins.filter.enabled[0].name', 'unknown plugin "RequireLabl"', /did you mean "RequireLabel"\?.*NodeDeclaredFeatures, RequireLabel$/);
+    expectIssue(errorWith(typo), 'profiles[0].plugins.filter.enabled[0].name', 'unknown plugin "RequireLabl"', /did you mean "RequireLabel"\?.*NodeDeclaredFeatures, NodeUtilization, RequireLabel$/);
     expectIssue(configError(config('          label: x\n')), 'profiles[0].plugins.multiPoint.enabled[0].name', 'unknown plugin "RequireLabel"', /Known plugins/);
   });
 
