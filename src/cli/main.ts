@@ -4,6 +4,7 @@
  * Input errors end with exit status 2 and a message naming the file, the field and the fix; never a stack trace.
  */
 import { existsSync, realpathSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -19,7 +20,8 @@ import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
 import type { PluginFault } from '../scheduler/framework/pluginGuard.js';
 import { PluginError } from '../scheduler/framework/types.js';
 import { parseGoDuration } from '../kube/duration.js';
-import { runBerth } from './run.js';
+import { ListenError, runBerth } from './run.js';
+import { KubeconfigError } from '../adapters/live/kubeconfig.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -39,6 +41,25 @@ function parseInteger(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer');
   return n;
+}
+
+/** A TCP port, as upstream's --secure-port takes it (0: any free port). */
+function parsePort(value: string): number {
+  const n = parseInteger(value);
+  if (n < 0 || n > 65535) throw new InvalidArgumentError('expected a port from 0 to 65535');
+  return n;
+}
+
+function parsePositiveInteger(value: string): number {
+  const n = parseInteger(value);
+  if (n < 1) throw new InvalidArgumentError('expected an integer of at least 1');
+  return n;
+}
+
+/** An IP address, as upstream's --bind-address takes it (a host name would be resolved, maybe to another address). */
+function parseIp(value: string): string {
+  if (isIP(value) === 0) throw new InvalidArgumentError('expected an IP address such as 0.0.0.0, 127.0.0.1 or ::');
+  return value;
 }
 
 interface SimulateFlags {
@@ -100,19 +121,15 @@ export async function runSimulate(
   out: (s: string) => void,
   err: (s: string) => void = (s) => process.stderr.write(s),
 ): Promise<number> {
-  let snapshotFiles = files;
-  let configPath = flags.config;
-  if (snapshotFiles.length === 0) {
-    snapshotFiles = [DEFAULT_SNAPSHOT];
-    configPath ??= DEFAULT_CONFIG;
-    if (flags.output === 'table') {
-      out(`No snapshot given: simulating the bundled example ${DEFAULT_SNAPSHOT}\nwith ${configPath}\n\n`);
-    }
-  }
+  const bundled = files.length === 0;
+  const snapshotFiles = bundled ? [DEFAULT_SNAPSHOT] : files;
+  const configPath = flags.config ?? (bundled ? DEFAULT_CONFIG : undefined);
   const faults = new FaultReport();
   const plugins = await pluginCatalog(flags, faults.onFault);
   const config: SchedulerConfig = configPath ? loadSchedulerConfig(configPath, plugins) : defaultSchedulerConfig(plugins);
   const snapshot = loadSnapshot([...snapshotFiles, ...(flags.pods ?? [])]);
+  // Only after every input was read: bad input prints nothing on stdout, only its error on stderr.
+  if (bundled && flags.output === 'table') out(`No snapshot given: simulating the bundled example ${DEFAULT_SNAPSHOT}\nwith ${configPath}\n\n`);
   const result = await simulate(snapshot, config, plugins, { explain: flags.explain === true, seed: flags.seed });
   if (flags.output === 'json') {
     out(`${renderJson(result)}\n`);
@@ -169,10 +186,10 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     )
     .requiredOption('-c, --config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)')
     .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster ServiceAccount, then $KUBECONFIG / ~/.kube/config)')
-    .option('--bind-address <ip>', 'address for the health and metrics server', '0.0.0.0')
-    .option('--port <n>', 'port for the health and metrics server (0: any free port)', parseInteger, 10259)
+    .option('--bind-address <ip>', 'address for the health and metrics server', parseIp, '0.0.0.0')
+    .option('--port <n>', 'port for the health and metrics server (0: any free port)', parsePort, 10259)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
-    .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parseInteger, 128)
+    .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parsePositiveInteger, 128)
     .option('--no-leader-elect', 'schedule without leader election (one replica only)');
   addPluginOptions(run).action(
     async (flags: {
@@ -223,6 +240,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       return 2;
     }
     if (err instanceof PluginModuleError || err instanceof PluginError) {
+      process.stderr.write(`berth: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof KubeconfigError || err instanceof ListenError) {
       process.stderr.write(`berth: ${err.message}\n`);
       return 2;
     }

@@ -4,13 +4,13 @@
  * it leads. SIGTERM/SIGINT: stop taking pods, finish the bindings in flight, release the Lease, exit 0.
  */
 import { randomInt } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import { loadSchedulerConfig } from '../config/index.js';
 import type { SchedulerConfig } from '../config/types.js';
 import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
 import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
 import { SeededRandom } from '../scheduler/random.js';
 import { createKubeClient } from '../adapters/live/kubeClient.js';
+import { loadKubeconfig } from '../adapters/live/kubeconfig.js';
 import { LeaderElector, electorOptionsFromConfig, leaseApiFromRequester } from '../adapters/live/leaderElection.js';
 import { LiveScheduler } from '../adapters/live/liveScheduler.js';
 import { createLogger, logDecision, type Logger } from '../observe/logging.js';
@@ -44,19 +44,26 @@ export interface RunningBerth {
   done: Promise<void>;
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else if (process.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) {
-    throw new Error(
-      path
-        ? `${path}: the kubeconfig has no current cluster; set current-context or pass another --kubeconfig`
-        : 'no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod with a ServiceAccount',
-    );
+/** The health and metrics server could not listen where the flags say: exit 2, naming the flags. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
   }
-  return kc;
+}
+
+const LISTEN_HINTS: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is taken; pass another --port, or --port 0 for any free one',
+  EADDRNOTAVAIL: 'no interface of this machine has that address; pass another --bind-address',
+  EACCES: 'ports below 1024 need privileges; pass a higher --port',
+};
+
+/** A listen failure the flags can fix becomes a ListenError; anything else is passed on as it is. */
+function listenError(err: unknown, flags: Pick<RunFlags, 'bindAddress' | 'port'>): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const hint = code === undefined ? undefined : LISTEN_HINTS[code];
+  if (hint === undefined) return err instanceof Error ? err : new Error(String(err));
+  return new ListenError(`--bind-address ${flags.bindAddress} --port ${flags.port}: cannot listen: ${code} (${hint})`);
 }
 
 /** Starts berth against a cluster; used by the CLI and by tests (which call shutdown themselves). */
@@ -75,7 +82,7 @@ export async function startBerth(
   const plugins = catalogWith(basePlugins, loaded, guard);
   if (loaded.length > 0) logger.info({ plugins: loaded.map((d) => d.name), modules: flags.plugins }, 'plugins loaded');
   config ??= loadSchedulerConfig(flags.config, plugins);
-  const kc = loadKubeConfig(flags.kubeconfig ?? (config.clientConnection.kubeconfig || undefined));
+  const kc = loadKubeconfig(flags.kubeconfig ?? (config.clientConnection.kubeconfig || undefined));
   const client = createKubeClient(kc, {
     qps: config.clientConnection.qps,
     burst: config.clientConnection.burst,
@@ -138,6 +145,9 @@ export async function startBerth(
         { name: 'shutdown', ok: !shuttingDown, ...(shuttingDown ? { reason: 'shutting down' } : {}) },
       ],
     },
+  }).catch((err: unknown) => {
+    client.close();
+    throw listenError(err, flags);
   });
   logger.info({ address: server.address, profiles: config.profiles.map((p) => p.schedulerName), identity: elector.identity }, 'berth started');
 

@@ -2,9 +2,10 @@
  * Strict decoding helpers: read plain YAML/JSON values into typed fields, reporting unknown fields and type mismatches
  * with their field path (as upstream's strict decoding of KubeSchedulerConfiguration does) instead of stopping.
  */
-import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type LineCounter, type Node as YamlNode, type Pair, type YAMLMap } from 'yaml';
 import { suggestionHint, type ConfigIssue } from './errors.js';
-import { parseGoDuration } from '../kube/duration.js';
+import { parseGoDurationNanos } from '../kube/duration.js';
+import { describeValue, MAX_QUOTED, quote } from '../kube/validate.js';
 import type { ArgsDecoder, FieldPath } from '../scheduler/framework/plugin.js';
 
 export type { FieldPath } from '../scheduler/framework/plugin.js';
@@ -13,15 +14,42 @@ export function pathString(path: FieldPath): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? seg : `.${seg}`;
+    else {
+      // A key may be anything a file holds, megabytes included: name it by its start.
+      const key = seg.length > MAX_QUOTED ? `${seg.slice(0, MAX_QUOTED - 1)}…` : seg;
+      out += out === '' ? key : `.${key}`;
+    }
   }
   return out;
 }
 
+/** Quoted runs longer than MAX_QUOTED in a message, cut short: values from the file may be megabytes long. */
+function clipQuoted(text: string): string {
+  return text.replace(new RegExp(`"([^"]{${MAX_QUOTED},})"`, 'g'), (_m, inner: string) => `"${inner.slice(0, MAX_QUOTED - 1)}…"`);
+}
+
 export type Locator = (path: FieldPath) => { line: number; column: number } | undefined;
 
-/** Finds the position of a field in a parsed YAML document: the key of a map entry, or the item of a sequence. */
+/**
+ * Finds the position of a field in a parsed YAML document: the key of a map entry, or the item of a sequence. Each
+ * mapping's keys are indexed on first use, so locating thousands of fields stays linear in their number.
+ */
 export function yamlLocator(doc: Document, lineCounter: LineCounter): Locator {
+  const index = new WeakMap<object, Map<string, Pair>>();
+  const pairOf = (map: YAMLMap, key: string): Pair | undefined => {
+    let byKey = index.get(map);
+    if (byKey === undefined) {
+      byKey = new Map();
+      for (const p of map.items) {
+        if (isScalar(p.key)) {
+          const k = String(p.key.value);
+          if (!byKey.has(k)) byKey.set(k, p as Pair);
+        }
+      }
+      index.set(map, byKey);
+    }
+    return byKey.get(key);
+  };
   return (path) => {
     let node: unknown = doc.contents;
     let offset: number | undefined = (doc.contents as YamlNode | null)?.range?.[0];
@@ -32,7 +60,7 @@ export function yamlLocator(doc: Document, lineCounter: LineCounter): Locator {
         node = item;
         offset = (item as YamlNode | null)?.range?.[0] ?? offset;
       } else if (typeof seg === 'string' && isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
+        const pair = pairOf(node as YAMLMap, seg);
         if (pair === undefined) break;
         offset = (pair.key as YamlNode | null)?.range?.[0] ?? offset;
         node = pair.value;
@@ -56,8 +84,9 @@ export class Decoder implements ArgsDecoder {
     private readonly locate: Locator = () => undefined,
   ) {}
 
-  error(path: FieldPath, message: string, hint = ''): void {
+  error(path: FieldPath, rawMessage: string, hint = ''): void {
     const fieldPath = pathString(path);
+    const message = clipQuoted(rawMessage);
     const key = `${fieldPath}\u0000${message}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
@@ -89,7 +118,7 @@ export class Decoder implements ArgsDecoder {
       if (!known.includes(key)) {
         this.error(
           [...path, key],
-          `unknown field "${key}"`,
+          `unknown field ${quote(key)}`,
           suggestionHint(key, known, `fields allowed here (kube-scheduler decodes strictly)`),
         );
       }
@@ -156,19 +185,21 @@ export class Decoder implements ArgsDecoder {
       this.error(path, `expected a duration string such as "15s", got ${describe(value)}`, 'write a Go duration with a unit, e.g. "15s", "1m30s", "500ms"');
       return undefined;
     }
-    const seconds = parseGoDuration(value);
-    if (seconds === undefined) {
-      this.error(path, `invalid duration "${value}"`, 'write a Go duration with a unit, e.g. "15s", "1m30s", "500ms" (units: ns, us, ms, s, m, h)');
+    const ns = parseGoDurationNanos(value);
+    if (ns === 'syntax') {
+      this.error(path, `invalid duration ${quote(value)}`, 'write a Go duration with a unit, e.g. "15s", "1m30s", "500ms" (units: ns, us, ms, s, m, h)');
       return undefined;
     }
-    return seconds;
+    if (ns === 'range') {
+      // Upstream's metav1.Duration decoding fails here too (time.ParseDuration: invalid duration).
+      this.error(path, `duration ${quote(value)} is out of range`, 'Go durations reach ±2562047h47m16.854775807s (about 292 years)');
+      return undefined;
+    }
+    return Number(ns) / 1e9;
   }
 }
 
+/** A value as messages name it, cut short (see describeValue). */
 export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return `"${value}" (a string)`;
-  if (typeof value === 'object') return 'a mapping';
-  return `${String(value)} (a ${typeof value})`;
+  return describeValue(value);
 }

@@ -3,6 +3,8 @@
  * known, field path such as `profiles[0].plugins.score.enabled[2].weight`), what is wrong, and what to do about it.
  * Loading collects all problems it can find and throws one ConfigError holding the list.
  */
+import { MAX_REPORTED_ISSUES } from '../kube/input.js';
+
 
 export interface ConfigIssue {
   /** The file (or other source name) the configuration came from. */
@@ -28,13 +30,23 @@ export function formatIssue(issue: ConfigIssue): string {
   return `${parts.join(': ')}: ${text}`;
 }
 
+/** Issues listed in full by format() and the message; the rest are counted (a file can hold thousands). */
+export const MAX_LISTED_ISSUES = MAX_REPORTED_ISSUES;
+
+/** The first MAX_LISTED_ISSUES issues formatted, then "… and N more". */
+function listIssues(issues: readonly ConfigIssue[]): string[] {
+  const lines = issues.slice(0, MAX_LISTED_ISSUES).map(formatIssue);
+  if (issues.length > lines.length) lines.push(`… and ${issues.length - lines.length} more`);
+  return lines;
+}
+
 export class ConfigError extends Error {
   /** Every problem found, in document order of discovery (at least one). */
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: ConfigIssue[]) {
     if (issues.length === 0) throw new Error('ConfigError needs at least one issue');
-    super(issues.map(formatIssue).join('\n'));
+    super(listIssues(issues).join('\n'));
     this.name = 'ConfigError';
     this.issues = issues;
   }
@@ -61,9 +73,9 @@ export class ConfigError extends Error {
 
   /** One line per issue; a count header when there are several. */
   format(): string {
-    const lines = this.issues.map(formatIssue);
-    if (lines.length === 1) return lines[0]!;
-    return [`${this.file}: ${lines.length} errors in the scheduler configuration:`, ...lines.map((l) => `  ${l}`)].join('\n');
+    if (this.issues.length === 1) return formatIssue(this.issues[0]!);
+    const lines = listIssues(this.issues);
+    return [`${this.file}: ${this.issues.length} errors in the scheduler configuration:`, ...lines.map((l) => `  ${l}`)].join('\n');
   }
 }
 
@@ -86,16 +98,18 @@ export function editDistance(a: string, b: string): number {
 /** The closest candidate to `name` if it is plausibly a typo of it (distance at most max(2, len/3)), else undefined. */
 export function closestMatch(name: string, candidates: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
+  const limit = Math.max(2, Math.floor(name.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {
+    // The distance is at least the difference in length: skip the quadratic computation for hopeless candidates.
+    if (Math.abs(c.length - lower.length) > limit) continue;
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestDistance) {
       bestDistance = d;
       best = c;
     }
   }
-  const limit = Math.max(2, Math.floor(name.length / 3));
   if (bestDistance <= limit) return best;
   // A longer or shorter spelling of a valid name ("leaseDurationSeconds" for "leaseDuration").
   return candidates.find((c) => {

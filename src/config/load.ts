@@ -4,8 +4,17 @@
  * validation (validation.go, validation_pluginargs.go) and the framework's plugin expansion (framework.go).
  * All problems found are reported together in one ConfigError.
  */
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
+import {
+  duplicateKeys,
+  formatBytesLimit,
+  InputFileError,
+  MAX_YAML_ALIASES,
+  MAX_YAML_DOCUMENT_BYTES,
+  oversizedYamlDocument,
+  readInputFile,
+} from '../kube/input.js';
+import { quote } from '../kube/validate.js';
 import { EXTENSION_POINTS } from '../scheduler/plugins/catalog.js';
 import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
 import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
@@ -78,20 +87,32 @@ const LEADER_ELECTION_JITTER = 1.2;
 export function loadSchedulerConfig(path: string, plugins: PluginCatalog = IN_TREE_CATALOG): SchedulerConfig {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path);
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new ConfigError([
-      { file: path, fieldPath: '', message: `cannot read the configuration file: ${reason}`, hint: 'check the path given to --config' },
-    ]);
+    if (!(err instanceof InputFileError)) throw err;
+    const unreadable = err.detail.startsWith('cannot read: ');
+    const message = unreadable ? `cannot read the configuration file: ${err.detail.slice('cannot read: '.length)}` : `the configuration file is ${err.detail}`;
+    throw new ConfigError([{ file: path, fieldPath: '', message, hint: unreadable ? 'check the path given to --config' : err.hint }]);
   }
   return parseSchedulerConfig(text, path, plugins);
 }
 
 /** Parses, defaults and validates configuration text (YAML or JSON); `source` names it in messages. */
 export function parseSchedulerConfig(text: string, source: string, plugins: PluginCatalog = IN_TREE_CATALOG): SchedulerConfig {
+  const over = oversizedYamlDocument(text);
+  if (over !== undefined) {
+    throw new ConfigError([
+      { file: source, fieldPath: '', line: over.line, message: `a YAML document of ${formatBytesLimit(over.bytes)}, more than the ${formatBytesLimit(MAX_YAML_DOCUMENT_BYTES)} berth parses`, hint: 'a scheduler configuration is a few kilobytes: check that this is the right file' },
+    ]);
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  // Merge keys (<<: *anchor), as kube-scheduler's YAML decoding accepts them.
+  // Repeated keys are found by duplicateKeys (linear) rather than the YAML library's uniqueKeys (quadratic).
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: true, merge: true });
+  if (doc.errors.length === 0) {
+    const duplicates = duplicateKeys(doc);
+    if (duplicates.length > 0) throw new ConfigError(duplicates.map((d) => duplicateKeyIssue(source, d.key, lineCounter.linePos(d.offset))));
+  }
   if (doc.errors.length > 0) {
     const issues: ConfigIssue[] = doc.errors.map((e) => {
       const first = e.message.split('\n')[0] ?? e.message;
@@ -114,11 +135,36 @@ export function parseSchedulerConfig(text: string, source: string, plugins: Plug
     });
     throw new ConfigError(issues);
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const excessive = message.startsWith('Excessive alias count');
+    throw new ConfigError([
+      {
+        file: source,
+        fieldPath: '',
+        message: excessive ? `more than ${MAX_YAML_ALIASES.toLocaleString('en-US')} YAML alias expansions` : `malformed YAML: ${message.split('\n')[0] ?? ''}`,
+        hint: excessive ? 'berth expands at most that many aliases (a guard against alias bombs)' : 'fix the YAML syntax',
+      },
+    ]);
+  }
   const dec = new Decoder(source, yamlLocator(doc, lineCounter));
   const config = decodeConfiguration(dec, value, source, plugins);
   if (config === undefined || dec.hasErrors) throw new ConfigError(dec.issues);
   return config;
+}
+
+function duplicateKeyIssue(source: string, key: string, pos: { line: number; col: number }): ConfigIssue {
+  return {
+    file: source,
+    fieldPath: '',
+    line: pos.line,
+    column: pos.col,
+    message: `malformed YAML: Map keys must be unique (${quote(key)} appears more than once)`,
+    hint: 'each field may appear only once in a mapping; remove or merge the repeated key',
+  };
 }
 
 /** The configuration kube-scheduler runs with when given no file: one profile, default-scheduler. */

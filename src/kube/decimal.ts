@@ -4,7 +4,7 @@
  * consumable device capacity. A value is `num / 10^scale` with a BigInt numerator, so "1.5Gi", "1500m" and "2e3"
  * are all held exactly.
  */
-import { parseExact, QuantityError } from './quantity.js';
+import { parseExactQuantity, QuantityError } from './quantity.js';
 
 export class Decimal {
   private constructor(
@@ -18,12 +18,12 @@ export class Decimal {
 
   /** Parses a quantity ("1.5Gi", "100m", "2e3"); throws QuantityError for bad input. */
   static parse(input: string | number): Decimal {
-    const text = typeof input === 'number' ? String(input) : input;
-    const q = parseExact(text);
-    let num = q.numerator * (1n << BigInt(q.pow2));
+    // The API server's parse (binary suffixes folded into the coefficient, rounded to nano units as Go rounds).
+    const q = parseExactQuantity(input);
+    let num = q.coefficient;
     let scale = 0;
-    if (q.pow10 >= 0) num *= 10n ** BigInt(q.pow10);
-    else scale = -q.pow10;
+    if (q.exp10 >= 0) num *= 10n ** BigInt(q.exp10);
+    else scale = -q.exp10;
     return new Decimal(q.negative ? -num : num, scale).normalized();
   }
 

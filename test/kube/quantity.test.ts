@@ -3,8 +3,10 @@ import fc from 'fast-check';
 import {
   formatMilliCpu,
   isQuantity,
+  parseExactQuantity,
   parseMilliQuantity,
   parseQuantity,
+  parseQuantityBig,
   QuantityError,
 } from '../../src/kube/quantity.js';
 
@@ -217,5 +219,36 @@ describe('parseQuantity: properties', () => {
     expect(parseMilliQuantity('0.7')).toBe(700); // 0.7*1000 = 699.9999999999999 in floats
     expect(parseMilliQuantity('4.35')).toBe(4350); // 4.35*1000 = 4349.999999999999
     expect(parseQuantity('1.1Gi')).toBe(Math.ceil((11 * 1024 ** 3) / 10));
+  });
+});
+
+describe('parseQuantity: the API server\'s own rules (resource.ParseQuantity after UnmarshalJSON)', () => {
+  it('trims surrounding whitespace as Go\'s strings.TrimSpace does (U+0085 yes, U+FEFF no)', () => {
+    expect(parseMilliQuantity(' 100m\n')).toBe(100);
+    expect(parseMilliQuantity('\u0085100m\u3000')).toBe(100);
+    expect(() => parseMilliQuantity('\ufeff100m')).toThrow(QuantityError);
+    expect(() => parseMilliQuantity('1 Gi')).toThrow(QuantityError);
+  });
+
+  it('sign-only and digit-less forms are zero where Go takes its fast path, and errors where it does not', () => {
+    for (const zero of ['-', '+', '.', '-.', 'Ki', 'Ti', 'm', 'E', 'e5']) expect(parseQuantity(zero)).toBe(0);
+    for (const bad of ['Pi', 'Ei', '-Ei', '.Ei', '-e-20', '..', 'e']) expect(isQuantity(bad)).toBe(false);
+  });
+
+  it('binary quantities are capped at max int64; exponents are int64 truncated to int32', () => {
+    expect(parseQuantityBig('8Ei')).toBe(2n ** 63n - 1n);
+    expect(parseQuantityBig('16Ei')).toBe(2n ** 63n - 1n);
+    expect(parseQuantityBig('7Ei')).toBe(7n * 2n ** 60n);
+    expect(parseQuantity('1e4294967296')).toBe(1); // 2^32 truncates to 0
+    expect(isQuantity('1e9223372036854775808')).toBe(false); // not an int64
+  });
+
+  it('values round up to nano units when parsed', () => {
+    expect(parseExactQuantity('0.0000000001Ki')).toEqual({ negative: false, coefficient: 103n, exp10: -9 });
+    expect(parseExactQuantity('1e-100')).toEqual({ negative: false, coefficient: 1n, exp10: -9 });
+  });
+
+  it('refuses texts longer than MAX_QUANTITY_LENGTH instead of building their numbers', () => {
+    expect(() => parseQuantity('9'.repeat(2000))).toThrow(/longer than 1024 characters/);
   });
 });

@@ -43,6 +43,7 @@ import {
   slimStorageClass,
   slimVolumeAttachment,
 } from './slim.js';
+import { checkedTransform, rawObjectKey } from './decode.js';
 
 /** Kind → the (slim) object type its handlers receive. */
 export interface WatchedKinds {
@@ -219,8 +220,10 @@ function makeReflector<K extends WatchKind>(
     client,
     name: h.kind,
     listPath: spec.listPath,
-    transform: spec.transform,
+    // Validated as snapshot objects are, before slimming: a malformed object is a located log line, not a TypeError.
+    transform: checkedTransform(h.kind, spec.transform),
     key: objectKey,
+    keyOfRaw: rawObjectKey,
     logger,
     handlers: {
       onSynced: () => {

@@ -44,6 +44,11 @@ export interface ReflectorOptions<T extends KubeObjectLike> {
   /** Slims a raw API object to what berth keeps. */
   transform(raw: unknown): T;
   key(obj: T): string;
+  /**
+   * The key of a raw object that `transform` refused, when its name can be read: its delete still applies, and a bad
+   * update or relist keeps the last good version rather than dropping an object the cluster still has.
+   */
+  keyOfRaw?(raw: unknown): string | undefined;
   handlers: ReflectorHandlers<T>;
   logger: LiveLogger;
   /** Name in logs; defaults to listPath. */
@@ -243,15 +248,26 @@ export class Reflector<T extends KubeObjectLike> {
           const obj = this.opts.transform(raw);
           items.set(this.opts.key(obj), obj);
         } catch (err) {
-          const e = err instanceof Error ? err : new Error(String(err));
-          this.opts.logger.error({ reflector: this.name, err: e.message }, 'cannot decode listed object; skipped');
-          this.opts.onError?.(e);
+          this.keepLastGood(raw, items, err);
         }
       }
       resourceVersion = body.metadata?.resourceVersion ?? '';
       cont = body.metadata?.continue || undefined;
     } while (cont !== undefined && !this.stopped);
     return { items, resourceVersion };
+  }
+
+  /**
+   * A listed object that cannot be decoded: logged, and its last good version kept, so that a relist does not turn
+   * an unreadable object into a delete (a bound pod's resources would look free).
+   */
+  private keepLastGood(raw: unknown, items: Map<string, T>, err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const k = this.opts.keyOfRaw?.(raw);
+    const old = k === undefined ? undefined : this.store.get(k);
+    if (k !== undefined && old !== undefined) items.set(k, old);
+    this.opts.logger.error({ reflector: this.name, err: e.message }, old ? 'cannot decode listed object; keeping its last good version' : 'cannot decode listed object; skipped');
+    this.opts.onError?.(e);
   }
 
   private async listAndReconcile(): Promise<void> {
@@ -404,6 +420,26 @@ export class Reflector<T extends KubeObjectLike> {
     }
   }
 
+  /**
+   * A watched object that cannot be decoded: a delete still removes the stored object (a deleted pod must not hold
+   * its node's resources); an add or update is skipped and the last good version, if any, stays.
+   */
+  private undecodable(type: 'ADDED' | 'MODIFIED' | 'DELETED', raw: unknown, err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const k = this.opts.keyOfRaw?.(raw);
+    const old = k === undefined ? undefined : this.store.get(k);
+    let outcome = 'skipped';
+    if (old !== undefined && k !== undefined) {
+      if (type === 'DELETED') {
+        this.store.delete(k);
+        outcome = 'deleted its last good version';
+      } else outcome = 'keeping its last good version';
+    }
+    this.opts.logger.error({ reflector: this.name, type, err: e.message }, `cannot decode watched object; ${outcome}`);
+    this.opts.onError?.(e);
+    if (type === 'DELETED' && old !== undefined) this.call('onDelete', () => this.opts.handlers.onDelete?.(old));
+  }
+
   private handleEvent(ev: WatchEvent): void {
     if (this.stopped) return;
     const rv = rvOf(ev.object);
@@ -421,9 +457,7 @@ export class Reflector<T extends KubeObjectLike> {
           k = this.opts.key(obj);
         } catch (err) {
           // A malformed object must not wedge the loop (re-watching would replay it forever): skip it.
-          const e = err instanceof Error ? err : new Error(String(err));
-          this.opts.logger.error({ reflector: this.name, type: ev.type, err: e.message }, 'cannot decode watched object; skipped');
-          this.opts.onError?.(e);
+          this.undecodable(ev.type, ev.object, err);
           break;
         }
         if (ev.type !== 'DELETED') {

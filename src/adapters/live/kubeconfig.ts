@@ -1,0 +1,250 @@
+/**
+ * Loading the kubeconfig for `berth run` so that a bad one stops berth at start with exit status 2 and a message
+ * naming the file and the field, as kubectl's "error loading config file" does. client-node alone would throw a raw
+ * JavaScript message ("Invalid URL", "The "file" argument must be of type string") or, for a missing certificate or a
+ * wrong-typed exec command, start anyway and retry every list for ever.
+ *
+ * The file is read with the same limits as snapshots and configurations, parsed with the same YAML reader, checked
+ * against a JSON Schema of the clientcmd v1 fields client-node reads (the format is not in the OpenAPI spec), and the
+ * files it names must be readable. client-node then loads the checked value, never the text.
+ */
+import { accessSync, constants, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parseDocument } from 'yaml';
+import { InputFileError, MAX_REPORTED_ISSUES, MAX_YAML_ALIASES, readInputFile } from '../../kube/input.js';
+import { compileIssueChecker, formatPath, quote, type FieldIssue } from '../../kube/validate.js';
+
+export class KubeconfigError extends Error {
+  constructor(
+    /** The kubeconfig file, or a description of where berth looked. */
+    readonly file: string,
+    readonly lines: readonly string[],
+  ) {
+    const shown = lines.slice(0, MAX_REPORTED_ISSUES);
+    const more = lines.length - shown.length;
+    super(
+      lines.length === 1
+        ? `${file}: ${lines[0] ?? ''}`
+        : [`${file}: ${lines.length} errors in the kubeconfig:`, ...shown.map((l) => `  ${l}`), ...(more > 0 ? [`  … and ${more} more`] : [])].join('\n'),
+    );
+    this.name = 'KubeconfigError';
+  }
+}
+
+const str = { type: 'string' };
+const named = (inner: string, body: Record<string, unknown>, required: string[]): Record<string, unknown> => ({
+  type: 'array',
+  items: {
+    type: 'object',
+    kubeStruct: true,
+    required: ['name', inner],
+    properties: { name: str, [inner]: { type: 'object', kubeStruct: true, required, properties: body } },
+  },
+});
+
+/** clientcmd v1 Config, the fields client-node reads, with the names it requires (config_types.js). */
+const KUBECONFIG_SCHEMA: Record<string, unknown> = {
+  type: 'object',
+  kubeStruct: true,
+  properties: {
+    'current-context': str,
+    clusters: named(
+      'cluster',
+      {
+        server: str,
+        'certificate-authority': str,
+        'certificate-authority-data': str,
+        'insecure-skip-tls-verify': { type: 'boolean' },
+        'tls-server-name': str,
+        'proxy-url': str,
+      },
+      ['server'],
+    ),
+    contexts: named('context', { cluster: str, user: str, namespace: str }, ['cluster']),
+    users: {
+      type: 'array',
+      items: {
+        type: 'object',
+        kubeStruct: true,
+        required: ['name'],
+        properties: {
+          name: str,
+          user: {
+            type: 'object',
+            kubeStruct: true,
+            properties: {
+              token: str,
+              tokenFile: str,
+              'token-file': str,
+              'client-certificate': str,
+              'client-certificate-data': str,
+              'client-key': str,
+              'client-key-data': str,
+              username: str,
+              password: str,
+              exec: {
+                type: 'object',
+                kubeStruct: true,
+                required: ['command'],
+                properties: {
+                  command: str,
+                  args: { type: 'array', items: str },
+                  env: { type: 'array', items: { type: 'object', kubeStruct: true, required: ['name', 'value'], properties: { name: str, value: str } } },
+                  apiVersion: str,
+                },
+              },
+              'auth-provider': { type: 'object', kubeStruct: true, required: ['name'], properties: { name: str, config: { type: 'object', additionalProperties: str } } },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+let checkShape: ((value: unknown) => FieldIssue[]) | undefined;
+
+function issueLine(i: FieldIssue): string {
+  return `${formatPath(i.path)}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`;
+}
+
+/**
+ * Reads, parses and checks one kubeconfig file; throws KubeconfigError listing what is wrong. Returns the checked
+ * value with its null fields dropped (absent, as in Go), which is what client-node then loads: it must not parse the
+ * text again by itself, as a null that passed the check would reach it ("Cannot read properties of null").
+ */
+export function checkKubeconfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readInputFile(file);
+  } catch (err) {
+    if (err instanceof InputFileError) throw new KubeconfigError(file, [`${err.detail} (${err.hint}, or pass another --kubeconfig)`]);
+    throw err;
+  }
+  const doc = parseDocument(text, { merge: true });
+  const syntax = doc.errors[0];
+  if (syntax !== undefined) {
+    // The YAML library's message ends with its own " at line L, column C:"; the position is given once, in front.
+    const at = syntax.linePos?.[0];
+    const message = (syntax.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw new KubeconfigError(file, [`malformed YAML at line ${at?.line ?? '?'}, column ${at?.col ?? '?'}: ${message}`]);
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    throw new KubeconfigError(file, [`malformed YAML: ${quote(err instanceof Error ? err.message : String(err))}`]);
+  }
+  if (value === null || value === undefined) throw new KubeconfigError(file, ['the file is empty (expected a kubeconfig: clusters, contexts, users)']);
+  checkShape ??= compileIssueChecker(KUBECONFIG_SCHEMA);
+  const issues = checkShape(value);
+  if (issues.length > 0) throw new KubeconfigError(file, issues.map(issueLine));
+  return value;
+}
+
+/** One checked file loaded by client-node, with relative certificate paths resolved against its folder. */
+function loadChecked(file: string): KubeConfig {
+  const value = checkKubeconfigFile(file);
+  return load(file, (k) => {
+    k.loadFromString(JSON.stringify(value));
+    k.makePathsAbsolute(dirname(file));
+  });
+}
+
+/** The files client-node's loadFromDefault reads: $KUBECONFIG's list, else ~/.kube/config when it exists. */
+function defaultFiles(): string[] {
+  const env = process.env['KUBECONFIG'];
+  if (env) return env.split(delimiter).filter((f) => f !== '');
+  const home = join(homedir(), '.kube', 'config');
+  return existsSync(home) ? [home] : [];
+}
+
+/** client-node reads some named files while loading (token-file): name the file rather than quote Node's message. */
+function loadFailure(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e.path === 'string' && typeof e.code === 'string') return `cannot read ${quote(e.path)}: ${e.code} (a file the kubeconfig names; check the path)`;
+  return `cannot be loaded: ${quote(err instanceof Error ? err.message : String(err))}`;
+}
+
+/** Runs client-node's loader; whatever it still throws is reported against the file, not as a JavaScript error. */
+function load(where: string, fn: (kc: KubeConfig) => void): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    fn(kc);
+  } catch (err) {
+    throw new KubeconfigError(where, [loadFailure(err)]);
+  }
+  return kc;
+}
+
+/** The files the chosen context needs (certificates, keys, token files): each must be readable now. */
+function unreadableFiles(kc: KubeConfig): string[] {
+  const cluster = kc.getCurrentCluster();
+  const user = kc.getCurrentUser();
+  const named: Array<[string, string | undefined]> = [
+    ['certificate-authority', cluster?.caFile],
+    ['client-certificate', user?.certFile],
+    ['client-key', user?.keyFile],
+    ['tokenFile', typeof user?.authProvider?.config?.['tokenFile'] === 'string' ? user.authProvider.config['tokenFile'] : undefined],
+  ];
+  const out: string[] = [];
+  for (const [field, path] of named) {
+    // client-node sets the fields of a user without a "user" mapping to null.
+    if (typeof path !== 'string' || path === '') continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (err) {
+      out.push(`${field}: cannot read ${quote(path)}: ${(err as NodeJS.ErrnoException).code ?? 'error'} (check the path and its permissions)`);
+    }
+  }
+  return out;
+}
+
+/** The chosen context's cluster: present, with an http(s) server URL. */
+function clusterProblems(kc: KubeConfig): string[] {
+  const context = kc.getCurrentContext();
+  if (!context) return ['no current-context (set current-context, or pass another --kubeconfig)'];
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) return [`current-context ${quote(context)} names no context with a known cluster (check contexts and clusters)`];
+  let url: URL;
+  try {
+    url = new URL(cluster.server);
+  } catch {
+    return [`cluster ${quote(cluster.name)}: server: not a URL: ${quote(cluster.server)} (write https://HOST:PORT)`];
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return [`cluster ${quote(cluster.name)}: server: expected an https:// or http:// URL, got ${quote(cluster.server)}`];
+  }
+  return [];
+}
+
+/**
+ * The kubeconfig for `berth run`: `path` (--kubeconfig or clientConnection.kubeconfig), else the in-cluster
+ * ServiceAccount, else $KUBECONFIG or ~/.kube/config, as kube-scheduler looks. Throws KubeconfigError.
+ */
+export function loadKubeconfig(path: string | undefined): KubeConfig {
+  let where: string;
+  let kc: KubeConfig;
+  if (path) {
+    where = path;
+    kc = loadChecked(path);
+  } else if (process.env['KUBERNETES_SERVICE_HOST']) {
+    where = 'in-cluster ServiceAccount';
+    kc = load(where, (k) => k.loadFromCluster());
+  } else {
+    const files = defaultFiles();
+    if (files.length === 0) {
+      throw new KubeconfigError('berth run', ['no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod with a ServiceAccount']);
+    }
+    // As client-node's loadFromDefault: the first file, then the others merged into it.
+    where = files.join(delimiter);
+    const [first, ...rest] = files.map(loadChecked);
+    kc = first as KubeConfig;
+    for (const other of rest) kc.mergeConfig(other, false);
+  }
+  const problems = [...clusterProblems(kc), ...unreadableFiles(kc)];
+  if (problems.length > 0) throw new KubeconfigError(where, problems);
+  return kc;
+}
