@@ -104,6 +104,7 @@ export async function startBerth(
     onNewLeader: (identity) => logger.info({ leader: identity }, 'new leader observed'),
     log: (level, msg) => logger[level]({}, msg),
   });
+  metrics.attachLeader({ name: le.resourceName, isLeader: () => elector.isLeader() });
   scheduler = new LiveScheduler({
     config,
     client,
