@@ -105,6 +105,7 @@ export async function startBerth(
     log: (level, msg) => logger[level]({}, msg),
   });
   metrics.attachLeader({ name: le.resourceName, isLeader: () => elector.isLeader() });
+  metrics.initProfiles(config.profiles.map((p) => p.schedulerName));
   scheduler = new LiveScheduler({
     config,
     client,

@@ -76,6 +76,7 @@ export interface SchedulerMetricsOptions {
 }
 
 const QUEUES: readonly QueueName[] = ['active', 'backoff', 'unschedulable', 'gated'];
+const ATTEMPT_RESULTS: readonly AttemptResult[] = ['scheduled', 'unschedulable', 'error'];
 
 export class SchedulerMetrics {
   readonly registry = new Registry();
@@ -300,6 +301,18 @@ export class SchedulerMetrics {
   /** The queue whose counts the scheduler_pending_pods and scheduler_unschedulable_pods gauges report at scrape time. */
   attachQueue(source: QueueSource): void {
     this.queueSource = source;
+  }
+
+  /**
+   * Creates, at 0, the series the alerts count failures on: Prometheus' increase() and rate() see nothing in a series
+   * whose first sample already holds the first failure, so without this the first error or failed binding of a
+   * profile would never alert. Attempts by result, and PreBind/Bind errors, per profile (a few series each).
+   */
+  initProfiles(profiles: readonly string[]): void {
+    for (const profile of profiles) {
+      for (const result of ATTEMPT_RESULTS) this.scheduleAttempts.inc({ result, profile }, 0);
+      for (const point of ['PreBind', 'Bind']) this.extensionPointDuration.zero({ extension_point: point, status: 'Error', profile });
+    }
   }
 
   /** The elector whose leadership leader_election_master_status reports at scrape time. */

@@ -288,6 +288,21 @@ describe('SchedulerMetrics', () => {
     expect(value(get(f, 'scheduler_unschedulable_pods'), 'scheduler_unschedulable_pods', { plugin: 'TaintToleration', profile: 'berth' })).toBe(0);
   });
 
+  it('creates the failure series the alerts count at 0 for each profile, before any attempt', async () => {
+    const m = new SchedulerMetrics({ defaultMetrics: false });
+    m.initProfiles(['berth', 'packer']);
+    const f = parseProm(await m.text());
+    for (const profile of ['berth', 'packer']) {
+      for (const result of ['scheduled', 'unschedulable', 'error']) {
+        expect(value(get(f, 'scheduler_schedule_attempts_total'), 'scheduler_schedule_attempts_total', { result, profile }), `${profile} ${result}`).toBe(0);
+      }
+      for (const point of ['PreBind', 'Bind']) {
+        const ep = get(f, 'scheduler_framework_extension_point_duration_seconds');
+        expect(value(ep, 'scheduler_framework_extension_point_duration_seconds_count', { extension_point: point, status: 'Error', profile }), `${profile} ${point}`).toBe(0);
+      }
+    }
+  });
+
   it('reports leadership of the attached Lease at scrape time, and nothing before one is attached', async () => {
     const m = new SchedulerMetrics({ defaultMetrics: false });
     expect(get(parseProm(await m.text()), 'leader_election_master_status').samples).toEqual([]);
