@@ -111,6 +111,8 @@ export async function startBerth(
     onNewLeader: (identity) => logger.info({ leader: identity }, 'new leader observed'),
     log: (level, msg) => logger[level]({}, msg),
   });
+  metrics.attachLeader({ name: le.resourceName, isLeader: () => elector.isLeader() });
+  metrics.initProfiles(config.profiles.map((p) => p.schedulerName));
   scheduler = new LiveScheduler({
     config,
     client,

@@ -9,7 +9,8 @@
  * the end-to-end SLI from the pod's first entry into the queue).
  *
  * Label cardinality is bounded: result (3), profile (configured profiles), queue (4), event (a fixed set of cluster
- * event names), extension_point/status (fixed), plugin (configured plugins), attempts ("1".."14", "15+"). The one
+ * event names), extension_point/status (fixed), plugin (configured plugins), attempts ("1".."14", "15+"), name (the
+ * one Lease on leader_election_master_status). The one
  * open-ended label is `node` on berth_pods_placed_total: one series per node that received a pod, which is fine for
  * clusters up to a few thousand nodes (series are only created for nodes that were actually chosen). Set
  * `perNodePlacement: false` to record placements under node="" instead.
@@ -42,6 +43,12 @@ export interface QueueSource {
 
 export type AttemptResult = 'scheduled' | 'unschedulable' | 'error';
 
+/** What the leader gauge reads at scrape time (LeaderElector satisfies isLeader; name is the Lease's). */
+export interface LeaderSource {
+  readonly name: string;
+  isLeader(): boolean;
+}
+
 /** What recordAttemptEnd reads from an AttemptEnd, structurally. */
 export interface AttemptEndLike {
   result: AttemptResult;
@@ -69,10 +76,12 @@ export interface SchedulerMetricsOptions {
 }
 
 const QUEUES: readonly QueueName[] = ['active', 'backoff', 'unschedulable', 'gated'];
+const ATTEMPT_RESULTS: readonly AttemptResult[] = ['scheduled', 'unschedulable', 'error'];
 
 export class SchedulerMetrics {
   readonly registry = new Registry();
   private queueSource: QueueSource | undefined;
+  private leaderSource: LeaderSource | undefined;
   private readonly perNodePlacement: boolean;
   /** (plugin, profile) pairs reported so far by scheduler_unschedulable_pods. */
   private readonly seenUnschedulable = new Set<string>();
@@ -98,6 +107,7 @@ export class SchedulerMetrics {
   readonly pluginSourceUp: Gauge<'plugin' | 'profile'>;
   readonly pluginSourceStaleNodes: Gauge<'plugin' | 'profile'>;
   readonly pluginSourceRefreshes: Counter<'plugin' | 'profile' | 'result'>;
+  readonly leaderStatus: Gauge<'name'>;
 
   constructor(options: SchedulerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -270,6 +280,19 @@ export class SchedulerMetrics {
       registers,
     });
 
+    // client-go's leader-election gauge (component-base), as kube-scheduler exports it: one series per process, so
+    // dashboards and the no-leader alert read berth the way they read kube-scheduler. Absent until a Lease is attached.
+    this.leaderStatus = new Gauge({
+      name: 'leader_election_master_status',
+      help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease. Please make sure to group by name.",
+      labelNames: ['name'],
+      registers,
+      collect() {
+        const source = owner.leaderSource;
+        if (source) this.set({ name: source.name }, source.isLeader() ? 1 : 0);
+      },
+    });
+
     if (options.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, ...(options.defaultMetricsPrefix ? { prefix: options.defaultMetricsPrefix } : {}) });
     }
@@ -278,6 +301,23 @@ export class SchedulerMetrics {
   /** The queue whose counts the scheduler_pending_pods and scheduler_unschedulable_pods gauges report at scrape time. */
   attachQueue(source: QueueSource): void {
     this.queueSource = source;
+  }
+
+  /**
+   * Creates, at 0, the series the alerts count failures on: Prometheus' increase() and rate() see nothing in a series
+   * whose first sample already holds the first failure, so without this the first error or failed binding of a
+   * profile would never alert. Attempts by result, and PreBind/Bind errors, per profile (a few series each).
+   */
+  initProfiles(profiles: readonly string[]): void {
+    for (const profile of profiles) {
+      for (const result of ATTEMPT_RESULTS) this.scheduleAttempts.inc({ result, profile }, 0);
+      for (const point of ['PreBind', 'Bind']) this.extensionPointDuration.zero({ extension_point: point, status: 'Error', profile });
+    }
+  }
+
+  /** The elector whose leadership leader_election_master_status reports at scrape time. */
+  attachLeader(source: LeaderSource): void {
+    this.leaderSource = source;
   }
 
   /** Suitable as the Scheduler's onQueueIncoming callback. */

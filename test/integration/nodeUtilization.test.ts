@@ -2,8 +2,7 @@
 // when missing) started on loopback, scraping one small node-exporter stand-in per fake node that this test serves
 // with controlled CPU use. With equal requests, pods go to the node that is really idle, even once it holds more
 // requests than the busy one; when Prometheus goes away, berth says so and schedules on requests alone.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type RunningBerth, startBerth } from '../../src/cli/run.js';
 import { createLogger } from '../../src/observe/logging.js';
 import { Cluster, httpGet, parsePrometheus, pod, select, suffix, sum, waitFor } from './helpers/live.js';
+import { type InstantSample, LocalPrometheus } from './helpers/prometheus.js';
 
 const sfx = suffix();
 const ns = `nodeutil-${sfx}`;
@@ -67,15 +67,6 @@ async function startExporter(node: string): Promise<Server> {
 
 const portOf = (server: Server): number => (server.address() as AddressInfo).port;
 
-/** A loopback port free at the moment of asking (Prometheus takes its listen address as a flag). */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = portOf(probe);
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 /**
  * Scrapes every second; each target's `instance` label is its node's name with node-exporter's port, as a relabelled
  * production setup has it, so NodeUtilization's default label and pattern find the node.
@@ -90,15 +81,13 @@ const CPU_QUERY = '1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle
 
 let cluster: Cluster;
 let berth: RunningBerth | undefined;
-let prometheus: ChildProcess | undefined;
-let prometheusUrl = '';
+let prometheus: LocalPrometheus | undefined;
 const exporters = new Map<string, Server>();
 const logLines: string[] = [];
 
-async function promQuery(query: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const r = await httpGet(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
-  if (r.status !== 200) return [];
-  return (JSON.parse(r.body) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
+async function promQuery(query: string): Promise<InstantSample[]> {
+  const answer = await prometheus!.query(query);
+  return answer.ok ? answer.result : [];
 }
 
 async function berthMetric(name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -112,21 +101,12 @@ function decisions(): string {
 }
 
 async function startPrometheus(): Promise<void> {
-  // Idempotent: returns at once when Prometheus is installed (a fresh machine gets Debian's package).
-  execFileSync('bash', ['test/cluster/prometheus.sh'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const port = await freePort();
-  prometheusUrl = `http://127.0.0.1:${port}`;
-  writeFileSync(join(tmp, 'prometheus.yml'), prometheusConfig(exporters));
-  const log = createWriteStream(join(tmp, 'prometheus.log'));
-  prometheus = spawn('prometheus', [`--config.file=${join(tmp, 'prometheus.yml')}`, `--storage.tsdb.path=${join(tmp, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  prometheus.stdout?.pipe(log);
-  prometheus.stderr?.pipe(log);
+  // Installs Debian's package first on a fresh machine (test/cluster/prometheus.sh, idempotent).
+  prometheus = await LocalPrometheus.start(tmp, prometheusConfig(exporters), writeFileSync);
   // Both nodes' CPU use is queryable once each has been scraped twice; wait until it reads what the exporters serve.
   await waitFor('Prometheus to report both nodes\' CPU use', 60_000, async () => {
-    if (prometheus?.exitCode !== null) throw new Error(`prometheus exited with ${prometheus?.exitCode}: see ${join(tmp, 'prometheus.log')}`);
-    const result = await promQuery(CPU_QUERY).catch(() => []);
+    prometheus!.assertRunning();
+    const result = await promQuery(CPU_QUERY);
     const near = result.filter((r) => Math.abs(Number(r.value[1]) - (busy.get(r.metric['instance']?.replace(/:9100$/, '') ?? '') ?? -1)) < 0.02);
     return near.length === busy.size ? true : undefined;
   }, 250);
@@ -152,7 +132,7 @@ profiles:
     pluginConfig:
       - name: NodeUtilization
         args:
-          source: {prometheus: {url: "${prometheusUrl}", queries: {cpu: '${CPU_QUERY}'}, timeout: 2s}}
+          source: {prometheus: {url: "${prometheus!.url}", queries: {cpu: '${CPU_QUERY}'}, timeout: 2s}}
           refreshInterval: 1s
           maxSampleAge: 5s
 `,
@@ -169,7 +149,7 @@ profiles:
 
 afterAll(async () => {
   await berth?.shutdown('test done');
-  if (prometheus && prometheus.exitCode === null) prometheus.kill('SIGTERM');
+  await prometheus?.stop();
   for (const server of exporters.values()) server.close();
   await cluster?.cleanup([[ns, leaseName]]);
   rmSync(tmp, { recursive: true, force: true });
@@ -188,7 +168,7 @@ describe('NodeUtilization with Prometheus in berth run', () => {
   });
 
   it('when Prometheus goes away, berth reports the source down and schedules on requests alone', async () => {
-    prometheus!.kill('SIGTERM');
+    await prometheus!.stop();
     await waitFor('berth to see Prometheus gone', WAIT_MS, async () => ((await berthMetric('berth_plugin_source_up')) === 0 ? true : undefined));
     expect(logLines.some((l) => l.includes('"plugin source down"') && l.includes('NodeUtilization'))).toBe(true);
     // The last measurements are used until they are maxSampleAge (5 s) old; then no node has one.

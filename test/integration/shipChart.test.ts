@@ -2,7 +2,7 @@
 // values.schema.json rejects bad values with a clear message, and every rendered object passes the API server's
 // own validation (server-side dry-run, strict field validation).
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -23,6 +23,7 @@ import {
   type PolicyRule,
   renderKustomize,
 } from '../ship/helpers.js';
+import { alertRules, DASHBOARD_FILE, type PrometheusRuleObject, prometheusRuleProblems } from '../ship/monitoring.js';
 
 const suffix = randomBytes(3).toString('hex');
 const namespace = `ship-chart-${suffix}`;
@@ -64,6 +65,15 @@ metrics:
     enabled: true
     labels:
       release: prometheus
+dashboards:
+  enabled: true
+  annotations:
+    grafana_folder: Scheduling
+alerts:
+  enabled: true
+  labels:
+    release: prometheus
+  pendingFor: 30m
 `;
 
 beforeAll(async () => {
@@ -138,6 +148,18 @@ describe('helm lint and template', () => {
     expect(sm.spec.endpoints[0]).toMatchObject({ port: 'http-metrics', path: '/metrics' });
     const role = findObject<K8sObject & { rules: PolicyRule[] }>(objs, 'Role');
     expect([...permissions(role.rules)].sort()).toEqual([...leasePermissions('jhub-packer-lock')].sort());
+    const dashboards = findObject<K8sObject & { data: Record<string, string> }>(objs, 'ConfigMap', 'jhub-berth-dashboards');
+    expect(dashboards.metadata.labels?.['grafana_dashboard']).toBe('1');
+    expect(dashboards.metadata.annotations?.['grafana_folder']).toBe('Scheduling');
+    // The file as shipped, byte for byte: Helm must not have templated Grafana's {{legend}} formats.
+    expect(dashboards.data['berth.json']).toBe(readFileSync(DASHBOARD_FILE, 'utf8').trimEnd());
+    const rule = findObject<PrometheusRuleObject>(objs, 'PrometheusRule');
+    expect(prometheusRuleProblems(rule)).toEqual([]);
+    expect(rule.metadata.labels?.['release']).toBe('prometheus');
+    const pending = alertRules(rule).find((r) => r.alert === 'BerthPodsPendingTooLong');
+    expect(pending?.for).toBe('30m');
+    // Every alert selects the job the ServiceMonitor gives berth's series (its Service's name).
+    for (const r of alertRules(rule)) expect(r.expr, r.alert).toContain('job="jhub-berth-metrics"');
     // Another weight changes the config and so the checksum: the pods roll.
     const other = await helmTemplate(binDir, 'jhub', namespace, ['-f', join(tmp, 'overrides.yaml'), '--set', 'scoring.weights.ImageLocality=1']);
     expect(findObject<DeploymentLike>(other, 'Deployment').spec.template.metadata.annotations?.['checksum/config']).not.toBe(
@@ -218,6 +240,9 @@ config:
     ['a bad log level', ['--set', 'logLevel=verbose'], /logLevel.*value must be one of/s],
     ['RequestedToCapacityRatio without a shape', ['--set', 'scoring.strategy=RequestedToCapacityRatio'], /scoring\/shape.*minItems/s],
     ['replicas without leader election', ['--set', 'leaderElection.enabled=false'], /replicas > 1 needs leader election/],
+    ['an alert selector with braces', ['--set', 'alerts.selector={job="x"}'], /alerts\/selector/],
+    ['a pending period that is not a Prometheus duration', ['--set', 'alerts.pendingFor=15 minutes'], /alerts\/pendingFor/],
+    ['an empty dashboard label', ['--set', 'dashboards.label='], /dashboards\/label/],
     ['a config override leasing elsewhere', ['--set-json', 'config={"apiVersion":"kubescheduler.config.k8s.io/v1","kind":"KubeSchedulerConfiguration","profiles":[{"schedulerName":"x"}],"leaderElection":{"resourceNamespace":"kube-system"}}'], /must be the release namespace/],
   ])('rejects %s with a clear message', async (_what, args, message) => {
     const r = await helm(binDir, ['template', 'bad', CHART_DIR, '--namespace', namespace, ...args]);
@@ -236,8 +261,11 @@ describe('rendered manifests pass the API server\'s validation', () => {
     expectAllCreated(await createAll(client, await helmTemplate(binDir, `dry-${suffix}`, namespace), { dryRun: true }));
   });
 
-  it('helm template (overrides, without the ServiceMonitor CRD object) — server-side dry-run', async () => {
-    const objs = (await helmTemplate(binDir, `dryo-${suffix}`, namespace, ['-f', join(tmp, 'overrides.yaml')])).filter((o) => o.kind !== 'ServiceMonitor');
+  it('helm template (overrides with dashboards and alerts, without the Prometheus Operator objects) — server-side dry-run', async () => {
+    const all = await helmTemplate(binDir, `dryo-${suffix}`, namespace, ['-f', join(tmp, 'overrides.yaml')]);
+    // The test cluster has no monitoring.coreos.com CRDs; the PrometheusRule's structure is checked above instead.
+    const objs = all.filter((o) => o.kind !== 'ServiceMonitor' && o.kind !== 'PrometheusRule');
+    expect(objs.map((o) => o.metadata.name)).toContain(`dryo-${suffix}-berth-dashboards`);
     expectAllCreated(await createAll(client, objs, { dryRun: true }));
   });
 

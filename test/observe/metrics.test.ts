@@ -179,6 +179,7 @@ describe('SchedulerMetrics', () => {
       ['berth_plugin_score_share', 'histogram', [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]],
       ['scheduler_permit_wait_duration_seconds', 'histogram', goExp(0.001, 2, 15)],
       ['scheduler_goroutines', 'gauge', undefined],
+      ['leader_election_master_status', 'gauge', undefined],
     ];
     for (const [name, type, bs] of expectations) {
       const fam = get(f, name);
@@ -285,6 +286,33 @@ describe('SchedulerMetrics', () => {
     waiting = [];
     f = parseProm(await m.text());
     expect(value(get(f, 'scheduler_unschedulable_pods'), 'scheduler_unschedulable_pods', { plugin: 'TaintToleration', profile: 'berth' })).toBe(0);
+  });
+
+  it('creates the failure series the alerts count at 0 for each profile, before any attempt', async () => {
+    const m = new SchedulerMetrics({ defaultMetrics: false });
+    m.initProfiles(['berth', 'packer']);
+    const f = parseProm(await m.text());
+    for (const profile of ['berth', 'packer']) {
+      for (const result of ['scheduled', 'unschedulable', 'error']) {
+        expect(value(get(f, 'scheduler_schedule_attempts_total'), 'scheduler_schedule_attempts_total', { result, profile }), `${profile} ${result}`).toBe(0);
+      }
+      for (const point of ['PreBind', 'Bind']) {
+        const ep = get(f, 'scheduler_framework_extension_point_duration_seconds');
+        expect(value(ep, 'scheduler_framework_extension_point_duration_seconds_count', { extension_point: point, status: 'Error', profile }), `${profile} ${point}`).toBe(0);
+      }
+    }
+  });
+
+  it('reports leadership of the attached Lease at scrape time, and nothing before one is attached', async () => {
+    const m = new SchedulerMetrics({ defaultMetrics: false });
+    expect(get(parseProm(await m.text()), 'leader_election_master_status').samples).toEqual([]);
+    let leading = false;
+    m.attachLeader({ name: 'berth-lock', isLeader: () => leading });
+    const status = async (): Promise<number | undefined> =>
+      value(get(parseProm(await m.text()), 'leader_election_master_status'), 'leader_election_master_status', { name: 'berth-lock' });
+    expect(await status()).toBe(0);
+    leading = true;
+    expect(await status()).toBe(1);
   });
 
   it('includes default process metrics on its own registry, not the global one', async () => {

@@ -107,3 +107,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- .Values.schedulerName }}
 {{- end }}
 {{- end }}
+
+{{/* PromQL label matchers that select berth's own series: alerts.selector, else the chart's metrics Service's job. */}}
+{{- define "berth.alertSelector" -}}
+{{- .Values.alerts.selector | default (printf "job=%q" (printf "%s-metrics" (include "berth.fullname" .))) }}
+{{- end }}
