@@ -44,11 +44,17 @@ export interface RunningBerth {
   done: Promise<void>;
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
+/** The kubeconfig at path; without one, in-cluster (ServiceAccount), then $KUBECONFIG / ~/.kube/config. */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else if (process.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
-  else kc.loadFromDefault();
+  try {
+    if (path) kc.loadFromFile(path);
+    else if (process.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
+    else kc.loadFromDefault();
+  } catch (err) {
+    // client-node's own message names neither the file nor the fix (e.g. "ENOENT", a YAML parser's position).
+    throw new Error(`${path ?? 'kubeconfig'}: cannot load the kubeconfig: ${(err as Error).message}; pass a readable kubeconfig with --kubeconfig`);
+  }
   if (!kc.getCurrentCluster()) {
     throw new Error(
       path

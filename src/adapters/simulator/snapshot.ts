@@ -179,8 +179,8 @@ export function buildSnapshot(objects: SnapshotObject[]): Snapshot {
   return { cluster, pendingPods, ignored, nodeCount: seenNodes.size, assignedPodCount: assigned.length };
 }
 
-/** Reads and builds a snapshot from one or more files (nodes and pods may be split across them). */
-export function loadSnapshot(files: string[]): Snapshot {
+/** Reads and parses one or more snapshot files (nodes and pods may be split across them), without building. */
+export function readSnapshotFiles(files: string[]): SnapshotObject[] {
   const objects: SnapshotObject[] = [];
   for (const file of files) {
     let text: string;
@@ -191,5 +191,10 @@ export function loadSnapshot(files: string[]): Snapshot {
     }
     objects.push(...parseSnapshotText(text, file));
   }
-  return buildSnapshot(objects);
+  return objects;
+}
+
+/** Reads and builds a snapshot from one or more files (nodes and pods may be split across them). */
+export function loadSnapshot(files: string[]): Snapshot {
+  return buildSnapshot(readSnapshotFiles(files));
 }
