@@ -54,6 +54,10 @@ function forbidden(kind: WatchKind, listPath: string, body: unknown): ClusterRea
 /** A request that never got an HTTP answer: the server's address, TLS or credentials file is wrong. */
 function unreachable(server: string, err: unknown): ClusterReadError {
   const e = err as NodeJS.ErrnoException;
+  // The client reads credentials before it connects: a bad certificate file or exec plugin fails here, not the network.
+  if (e.message.startsWith('loading credentials')) {
+    return new ClusterReadError(`${e.message}; fix the kubeconfig's user or cluster entry (certificate, token, exec plugin)`);
+  }
   const detail = e.code ? `${e.code}: ${e.message}` : e.message;
   return new ClusterReadError(
     `cannot reach the API server at ${server} (${detail}); check that the cluster is up and that the kubeconfig's ` +
