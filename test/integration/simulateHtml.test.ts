@@ -28,8 +28,17 @@ let requested: string[] = [];
 const openSockets = new Set<Socket>();
 let allClosed: (() => void) | undefined;
 
-/** Chromium's own services: it calls them whatever page it shows, and no flag stops all of them. */
-const CHROMIUM_SERVICES = new Set(['update.googleapis.com', 'accounts.google.com', 'clients2.google.com', 'redirector.gvt1.com']);
+/**
+ * Chromium's own services: it calls some of them whatever page it shows, and which ones varies from run to run
+ * (updates, network time, account checks, optimization hints). They live under Google's service domains; the hosts
+ * there that pages do load from (fonts, hosted libraries, storage) still count as the page's.
+ */
+const CHROMIUM_SERVICE_DOMAINS = ['.google.com', '.googleapis.com', '.gvt1.com'];
+const PAGE_CDNS = new Set(['fonts.googleapis.com', 'fonts.gstatic.com', 'ajax.googleapis.com', 'storage.googleapis.com']);
+
+function isChromiumService(host: string): boolean {
+  return !PAGE_CDNS.has(host) && CHROMIUM_SERVICE_DOMAINS.some((d) => host.endsWith(d));
+}
 
 function requestHost(firstLine: string): string {
   const target = firstLine.split(' ')[1] ?? '';
@@ -39,7 +48,7 @@ function requestHost(firstLine: string): string {
 
 /** Hosts the page itself asked for. */
 function pageRequests(): string[] {
-  return requested.filter((host) => !CHROMIUM_SERVICES.has(host));
+  return requested.filter((host) => !isChromiumService(host));
 }
 
 /** Resolves once every connection Chromium opened has delivered its request line or closed (it has exited). */
@@ -83,6 +92,7 @@ async function chromiumRun(args: string[], page: string): Promise<string> {
     '--disable-background-networking',
     '--disable-component-update',
     '--no-first-run',
+    '--disable-features=OptimizationHints,OptimizationGuideModelDownloading,OptimizationHintsFetching,NetworkTimeServiceQuerying',
   ];
   requested = [];
   const { stdout } = await run(chromium, [...flags, ...args, `file://${page}`], { timeout: 90_000, maxBuffer: 64 * 1024 * 1024 });
