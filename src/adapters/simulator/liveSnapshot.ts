@@ -3,7 +3,7 @@
  * kind the live scheduler watches (KIND_SPECS, so the list of kinds is kept once), slimmed as the live scheduler slims
  * them, handed to the same buildSnapshot the file snapshots go through. Nothing is written to the cluster.
  */
-import type { KubeClient, Status } from '../live/kubeClient.js';
+import type { KubeClient, Response, Status } from '../live/kubeClient.js';
 import { ALL_WATCH_KINDS, KIND_SPECS, type WatchKind } from '../live/informers.js';
 import type { SnapshotObject } from './snapshot.js';
 
@@ -74,7 +74,7 @@ async function listKind(client: Pick<KubeClient, 'request' | 'server'>, kind: Wa
     const query: Record<string, string | number> = { limit: PAGE_SIZE };
     if (spec.fieldSelector) query['fieldSelector'] = spec.fieldSelector;
     if (cont) query['continue'] = cont;
-    let res;
+    let res: Response<ListBody>;
     try {
       res = await client.request<ListBody>('GET', spec.listPath, { query });
     } catch (err) {
