@@ -11,9 +11,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, defaultSchedulerConfig, loadSchedulerConfig } from '../config/index.js';
 import type { SchedulerConfig } from '../config/types.js';
 import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
-import { renderExplain, renderJson, renderTable } from '../adapters/simulator/report.js';
-import { simulate } from '../adapters/simulator/simulate.js';
-import { loadSnapshot, SnapshotError } from '../adapters/simulator/snapshot.js';
+import { renderComparison, renderExplain, renderJson, renderTable } from '../adapters/simulator/report.js';
+import { renderHtml } from '../adapters/simulator/html.js';
+import { type SimulationResult, simulate } from '../adapters/simulator/simulate.js';
+import { buildSnapshot, readSnapshotFiles, type SnapshotObject, SnapshotError } from '../adapters/simulator/snapshot.js';
+import { compareResults } from '../adapters/simulator/compare.js';
+import { readClusterObjects } from '../adapters/simulator/liveSnapshot.js';
+import { createKubeClient } from '../adapters/live/kubeClient.js';
 import { runConfigCheck } from './configCheck.js';
 import { catalogWith, cliGuardOptions, loadPluginModules, PluginModuleError } from './pluginModules.js';
 import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
@@ -21,7 +25,7 @@ import type { PluginFault } from '../scheduler/framework/pluginGuard.js';
 import { PluginError } from '../scheduler/framework/types.js';
 import { parseGoDuration } from '../kube/duration.js';
 import { ListenError, runBerth } from './run.js';
-import { KubeconfigError } from '../adapters/live/kubeconfig.js';
+import { KubeconfigError, loadKubeconfig } from '../adapters/live/kubeconfig.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -66,8 +70,13 @@ interface SimulateFlags {
   config?: string;
   pods?: string[];
   explain?: boolean;
-  output: 'table' | 'json';
+  output: 'table' | 'json' | 'html';
   seed: number;
+  /** Read the snapshot from this cluster instead of files. */
+  kubeconfig?: string;
+  /** Read the snapshot from the cluster berth runs in (ServiceAccount), else $KUBECONFIG / ~/.kube/config. */
+  fromCluster?: boolean;
+  compareConfig?: string;
   plugins?: string[];
   pluginCallBudget?: number;
   pluginBindTimeout?: number;
@@ -115,25 +124,84 @@ function parseDurationMs(value: string): number {
   return seconds * 1000;
 }
 
+interface SnapshotSource {
+  objects: SnapshotObject[];
+  /** What was read, for the table output's first line; empty when nothing needs saying. */
+  banner: string;
+  warnings: string[];
+  configPath: string | undefined;
+}
+
+/** Reads the cluster's objects with GET requests only (the simulation changes nothing in the cluster). */
+async function clusterSource(flags: SimulateFlags, config: SchedulerConfig | undefined): Promise<SnapshotSource> {
+  const kc = loadKubeconfig(flags.kubeconfig);
+  const client = createKubeClient(kc, {
+    qps: config?.clientConnection.qps ?? 50,
+    burst: config?.clientConnection.burst ?? 100,
+    userAgent: 'berth-simulate/0.1.0',
+  });
+  try {
+    const live = await readClusterObjects(client);
+    const extra = readSnapshotFiles(flags.pods ?? []);
+    return { objects: [...live.objects, ...extra], banner: `Snapshot read from ${client.server}`, warnings: live.warnings, configPath: flags.config };
+  } finally {
+    client.close();
+  }
+}
+
+function fileSource(files: string[], flags: SimulateFlags): SnapshotSource {
+  if (files.length > 0) return { objects: readSnapshotFiles([...files, ...(flags.pods ?? [])]), banner: '', warnings: [], configPath: flags.config };
+  const configPath = flags.config ?? DEFAULT_CONFIG;
+  return {
+    objects: readSnapshotFiles([DEFAULT_SNAPSHOT, ...(flags.pods ?? [])]),
+    banner: `No snapshot given: simulating the bundled example ${DEFAULT_SNAPSHOT}\nwith ${configPath}`,
+    warnings: [],
+    configPath,
+  };
+}
+
+function checkSimulateFlags(files: string[], flags: SimulateFlags): void {
+  const fromCluster = flags.kubeconfig !== undefined || flags.fromCluster === true;
+  if (fromCluster && files.length > 0) {
+    throw new UsageError('give either snapshot files or --kubeconfig/--from-cluster, not both (add pending pods to a live snapshot with --pods)');
+  }
+  if (flags.compareConfig !== undefined && flags.output === 'html') {
+    throw new UsageError('--compare-config prints a table or JSON; use --output table or --output json');
+  }
+}
+
 export async function runSimulate(
   files: string[],
   flags: SimulateFlags,
   out: (s: string) => void,
   err: (s: string) => void = (s) => process.stderr.write(s),
 ): Promise<number> {
-  const bundled = files.length === 0;
-  const snapshotFiles = bundled ? [DEFAULT_SNAPSHOT] : files;
-  const configPath = flags.config ?? (bundled ? DEFAULT_CONFIG : undefined);
+  checkSimulateFlags(files, flags);
   const faults = new FaultReport();
   const plugins = await pluginCatalog(flags, faults.onFault);
-  const config: SchedulerConfig = configPath ? loadSchedulerConfig(configPath, plugins) : defaultSchedulerConfig(plugins);
-  const snapshot = loadSnapshot([...snapshotFiles, ...(flags.pods ?? [])]);
-  // Only after every input was read: bad input prints nothing on stdout, only its error on stderr.
-  if (bundled && flags.output === 'table') out(`No snapshot given: simulating the bundled example ${DEFAULT_SNAPSHOT}\nwith ${configPath}\n\n`);
-  const result = await simulate(snapshot, config, plugins, { explain: flags.explain === true, seed: flags.seed });
+  const fromCluster = flags.kubeconfig !== undefined || flags.fromCluster === true;
+  const early = flags.config ? loadSchedulerConfig(flags.config, plugins) : undefined;
+  const source = fromCluster ? await clusterSource(flags, early) : fileSource(files, flags);
+  const config = early ?? (source.configPath ? loadSchedulerConfig(source.configPath, plugins) : defaultSchedulerConfig(plugins));
+  // simulate() binds pods into the snapshot's state: each run builds its own from a copy of the objects.
+  const run = (c: SchedulerConfig, explain: boolean): Promise<SimulationResult> =>
+    simulate(buildSnapshot(structuredClone(source.objects)), c, plugins, { explain, seed: flags.seed });
+  for (const warning of source.warnings) err(`warning: ${warning}\n`);
+  if (flags.compareConfig !== undefined) {
+    const proposed = loadSchedulerConfig(flags.compareConfig, plugins);
+    const comparison = compareResults(await run(config, false), await run(proposed, false), source.configPath ?? '(upstream defaults)', flags.compareConfig);
+    out(flags.output === 'json' ? `${JSON.stringify(comparison, null, 2)}\n` : `${renderComparison(comparison)}\n`);
+    faults.print(err);
+    return 0;
+  }
+  // The page's decision table shows the explain scores, so the HTML output always explains.
+  const result = await run(config, flags.explain === true || flags.output === 'html');
   if (flags.output === 'json') {
     out(`${renderJson(result)}\n`);
+  } else if (flags.output === 'html') {
+    out(renderHtml(result, { source: source.banner || files.join(', '), config: source.configPath ?? '(upstream defaults)' }));
   } else {
+    if (source.banner) out(`${source.banner}\n\n`);
     if (flags.explain) out(`${renderExplain(result)}\n`);
     out(`${renderTable(result)}\n`);
   }
@@ -160,8 +228,11 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .option('-c, --config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1); default: upstream defaults')
     .option('-p, --pods <file...>', 'extra files with pending pods to schedule')
     .option('-e, --explain', 'print per-node filter verdicts and per-plugin raw, normalized and weighted scores')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .option('--seed <n>', 'seed for the tie-break among equal top scores', parseInteger, 1);
+    .addOption(new Option('-o, --output <format>', 'output format (html: one self-contained page with node shares and explain scores)').choices(['table', 'json', 'html']).default('table'))
+    .option('--seed <n>', 'seed for the tie-break among equal top scores', parseInteger, 1)
+    .option('--kubeconfig <file>', "read the snapshot from this kubeconfig's cluster (list requests only; nothing is written)")
+    .option('--from-cluster', 'read the snapshot from the cluster berth runs in (ServiceAccount), else $KUBECONFIG / ~/.kube/config')
+    .option('--compare-config <file>', 'simulate under -c and under this configuration too; print the pods that would land elsewhere and how node shares change');
   addPluginOptions(simulateCommand).action(async (files: string[], flags: SimulateFlags) => {
     setExit(await runSimulate(files, flags, out));
   });
@@ -247,7 +318,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       process.stderr.write(`berth: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof SnapshotError) {
+    if (err instanceof SnapshotError || err instanceof UsageError) {
       process.stderr.write(`berth: ${err.message}\n`);
       return 2;
     }

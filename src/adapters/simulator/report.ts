@@ -5,6 +5,7 @@
 import { formatBytes, formatMilliCpu } from '../../kube/quantity.js';
 import type { NodeUsage, PodDecision, SimulationResult } from './simulate.js';
 import { describeClaimOutcome } from './claimOutcomes.js';
+import type { Comparison, ShareChange } from './compare.js';
 
 function table(rows: string[][]): string {
   const widths: number[] = [];
@@ -108,4 +109,39 @@ export function renderExplain(result: SimulationResult): string {
 
 export function renderJson(result: SimulationResult): string {
   return JSON.stringify(result, null, 2);
+}
+
+function scoreChange(from: number | null, to: number | null): string {
+  if (from === null || to === null) return `${from ?? '-'} → ${to ?? '-'}`;
+  const delta = to - from;
+  return `${from} → ${to} (${delta >= 0 ? '+' : ''}${delta})`;
+}
+
+function shareCell(share: { from: number; to: number }): string {
+  if (share.from === share.to) return `${share.from}%`;
+  const delta = Math.round((share.to - share.from) * 10) / 10;
+  return `${share.from}% → ${share.to}% (${delta >= 0 ? '+' : ''}${delta})`;
+}
+
+function shareChanged(n: ShareChange): boolean {
+  return n.cpu.from !== n.cpu.to || n.memory.from !== n.memory.to || n.pods.from !== n.pods.to;
+}
+
+/** The comparison for people: moved pods first (what changes), then every node's shares (where it changes). */
+export function renderComparison(c: Comparison): string {
+  const lines: string[] = [`Current: ${c.currentConfig}`, `Proposed: ${c.proposedConfig}`, ''];
+  if (c.moved.length === 0) {
+    lines.push(`No pending pod would land elsewhere (${c.pods} compared).`);
+  } else {
+    lines.push(`${c.moved.length}/${c.pods} pending pods would land elsewhere:`);
+    const rows = c.moved.map((m) => [m.pod, `${m.from ?? '<pending>'} → ${m.to ?? '<pending>'}`, scoreChange(m.fromScore, m.toScore)]);
+    lines.push(table([['POD', 'NODE (CURRENT → PROPOSED)', 'SCORE'], ...rows]));
+  }
+  for (const [label, pods] of [['current', c.onlyCurrent], ['proposed', c.onlyProposed]] as const) {
+    if (pods.length > 0) lines.push(`Scheduled only by the ${label} configuration (its profiles alone name their scheduler): ${pods.join(', ')}`);
+  }
+  lines.push('', 'Requested share of each node after placement (current → proposed):');
+  const rows = c.nodes.map((n) => [shareChanged(n) ? '*' : ' ', n.node, shareCell(n.cpu), shareCell(n.memory), shareCell(n.pods)]);
+  lines.push(table([[' ', 'NODE', 'CPU', 'MEMORY', 'PODS'], ...rows]));
+  return lines.join('\n');
 }

@@ -391,8 +391,8 @@ export function buildSnapshot(objects: SnapshotObject[]): Snapshot {
   return { cluster: s.cluster, pendingPods: s.pendingPods, ignored: s.ignored, nodeCount: s.seenNodes.size, assignedPodCount: s.assigned.length };
 }
 
-/** Reads and builds a snapshot from one or more files (nodes and pods may be split across them). */
-export function loadSnapshot(files: string[]): Snapshot {
+/** Reads and parses one or more snapshot files (nodes and pods may be split across them), without building. */
+export function readSnapshotFiles(files: string[]): SnapshotObject[] {
   const objects: SnapshotObject[] = [];
   const issues = new IssueList();
   for (const file of files) {
@@ -414,5 +414,10 @@ export function loadSnapshot(files: string[]): Snapshot {
     }
   }
   issues.throwIfAny();
-  return buildSnapshot(objects);
+  return objects;
+}
+
+/** Reads and builds a snapshot from one or more files (nodes and pods may be split across them). */
+export function loadSnapshot(files: string[]): Snapshot {
+  return buildSnapshot(readSnapshotFiles(files));
 }
