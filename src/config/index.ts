@@ -11,3 +11,4 @@ export {
 } from './load.js';
 export { CONFIG_API_VERSION } from './args.js';
 export { parseGoDuration, formatGoDuration } from '../kube/duration.js';
+export { decideReload, type ReloadDecision } from './reload.js';
