@@ -3,6 +3,8 @@ export type * from './types.js';
 export { ConfigError, formatIssue, type ConfigIssue } from './errors.js';
 export {
   loadSchedulerConfig,
+  unreadableConfigError,
+  readConfigText,
   parseSchedulerConfig,
   defaultSchedulerConfig,
   CONFIG_KIND,

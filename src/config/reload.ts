@@ -38,7 +38,7 @@ export function decideReload(running: SchedulerConfig, text: string, source: str
       fields,
       message:
         `${source}: ${fields.join(', ')} cannot change while berth runs; restart berth to apply ` +
-        `${fields.length === 1 ? 'it' : 'them'} (the running configuration stays in effect; only profiles and percentageOfNodesToScore reload live)`,
+        `${fields.length === 1 ? 'it' : 'them'} (only profiles and percentageOfNodesToScore reload live)`,
     };
   }
   const before = profilesByName(running);

@@ -98,6 +98,7 @@ export class SchedulerMetrics {
   readonly pluginSourceUp: Gauge<'plugin' | 'profile'>;
   readonly pluginSourceStaleNodes: Gauge<'plugin' | 'profile'>;
   readonly pluginSourceRefreshes: Counter<'plugin' | 'profile' | 'result'>;
+  readonly configReloads: Counter<'result'>;
 
   constructor(options: SchedulerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -269,6 +270,14 @@ export class SchedulerMetrics {
       labelNames: ['plugin', 'profile', 'result'],
       registers,
     });
+    this.configReloads = new Counter({
+      name: 'berth_config_reloads_total',
+      help: 'Changes of the --config file berth read while running, by result: success (in effect) or failure (invalid, or a field that needs a restart; the running configuration stays).',
+      labelNames: ['result'],
+      registers,
+    });
+    // Both series exist from the start, so an alert on failures has a zero to compare with.
+    for (const result of ['success', 'failure']) this.configReloads.inc({ result }, 0);
 
     if (options.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, ...(options.defaultMetricsPrefix ? { prefix: options.defaultMetricsPrefix } : {}) });
@@ -340,6 +349,11 @@ export class SchedulerMetrics {
     this.pluginSourceUp.set({ plugin, profile }, report.sourceUp ? 1 : 0);
     this.pluginSourceStaleNodes.set({ plugin, profile }, report.staleNodes);
     this.pluginSourceRefreshes.inc({ plugin, profile, result: report.sourceUp ? 'up' : 'down' });
+  }
+
+  /** A configuration reload ended (src/adapters/live/configWatcher.ts). */
+  countConfigReload(result: 'success' | 'failure'): void {
+    this.configReloads.inc({ result });
   }
 
   private countAttempt(result: AttemptResult, profile: string, durationSeconds: number): void {

@@ -50,7 +50,7 @@ describe('decideReload', () => {
     if (d.kind === 'restart-needed') {
       expect(d.message).toBe(
         '/etc/berth/config.yaml: leaderElection.leaseDuration, clientConnection.qps cannot change while berth runs; restart berth to apply them ' +
-          '(the running configuration stays in effect; only profiles and percentageOfNodesToScore reload live)',
+          '(only profiles and percentageOfNodesToScore reload live)',
       );
     }
   });

@@ -21,7 +21,7 @@ const onlyLabelled: FilterPlugin = {
 };
 const holdAtPermit: PermitPlugin = { name: 'Hold', permit: () => ({ status: Status.wait('held'), timeoutMs: 60_000 }) };
 let failBuild = false;
-const fragile = testDescriptor({ name: 'Fragile' });
+const fragile = testDescriptor({ name: 'Fragile', filter: () => null } as FilterPlugin);
 const plugins = new PluginCatalog([
   testDescriptor(prefers('PreferN1', 'n1')),
   testDescriptor(prefers('PreferN2', 'n2')),
@@ -29,9 +29,9 @@ const plugins = new PluginCatalog([
   testDescriptor(holdAtPermit),
   {
     ...fragile,
-    create: (handle, args) => {
+    create: () => {
       if (failBuild) throw new Error('Fragile: cannot start');
-      return fragile.create(handle, args);
+      return { name: 'Fragile', filter: () => null } as FilterPlugin;
     },
   },
   DefaultBinder.descriptor,
