@@ -232,7 +232,7 @@ class OwnPodEvents {
   private async write(type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     const { namespace, name } = this.pod;
     const res = await this.client.request<Pod>('GET', `/api/v1/namespaces/${namespace}/pods/${name}`).catch((err: unknown) => err as Error);
-    const uid = res instanceof Error || res.status >= 300 ? undefined : res.body?.metadata?.uid;
+    const uid = res instanceof Error || res.status >= 300 ? undefined : (res.body as Pod).metadata?.uid;
     if (!uid) {
       const why = res instanceof Error ? res.message : `HTTP ${res.status}`;
       this.logger.warn({ pod: `${namespace}/${name}`, err: why }, 'no Event on berth\'s own pod: cannot read it (check POD_NAMESPACE and POD_NAME)');

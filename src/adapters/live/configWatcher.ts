@@ -55,11 +55,14 @@ export class ConfigWatcher {
 
   start(): void {
     const dir = dirname(this.deps.path);
-    this.handle = this.deps.watchDirectory(
-      dir,
-      () => this.changed(),
-      (err) => this.deps.onProblem(`${dir}: watching the configuration's directory failed: ${err.message}; restart berth to watch it again`),
-    );
+    const failed = (err: unknown): void =>
+      this.deps.onProblem(`${dir}: watching the configuration's directory failed: ${err instanceof Error ? err.message : String(err)}; restart berth to watch it again`);
+    try {
+      this.handle = this.deps.watchDirectory(dir, () => this.changed(), failed);
+    } catch (err) {
+      // berth keeps running on the configuration it read; only reloads are off.
+      failed(err);
+    }
   }
 
   /** Stops watching; resolves once a read in progress has ended. */
