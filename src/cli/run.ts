@@ -162,17 +162,7 @@ export async function startBerth(
   const started = live.start().catch((err: unknown) => {
     logger.error({ err: (err as Error).message }, 'scheduler stopped before its caches synced');
   });
-  const ownEvents = flags.ownPod ? new OwnPodEvents(client, flags.ownPod, logger) : undefined;
-  const reloader = new ConfigReloader({
-    source: flags.config,
-    plugins,
-    running: config,
-    apply: (next) => live.applyConfig(next),
-    logger,
-    count: (result) => metrics.countConfigReload(result),
-    ...(ownEvents ? { ownEvent: (type, reason, message) => ownEvents.record(type, reason, message) } : {}),
-  });
-  const watcher = flags.watchConfig === false ? undefined : watchConfigFile(flags.config, initialText, reloader);
+  const reload = startConfigReload({ flags, config, initialText, plugins, live, metrics, logger, client });
 
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -180,13 +170,13 @@ export async function startBerth(
     if (shuttingDown) return done;
     shuttingDown = true;
     logger.info({ reason }, 'shutting down: finishing bindings in flight');
-    await watcher?.close();
+    await reload.watcher?.close();
     await live.stop();
     await started;
     // The Lease is released through the same client: close it only after the elector is done.
     await elector.stop();
     await campaign;
-    await ownEvents?.flush();
+    await reload.ownEvents?.flush();
     client.close();
     await server.close();
     logger.info(live.counters, 'stopped');
@@ -196,19 +186,45 @@ export async function startBerth(
   return { scheduler: live, server, elector, shutdown, done };
 }
 
-/** Watches the --config file and hands each new content to the reloader. */
-function watchConfigFile(path: string, initialText: string | undefined, reloader: ConfigReloader): ConfigWatcher {
+interface ConfigReloadParts {
+  flags: RunFlags;
+  config: SchedulerConfig;
+  initialText: string | undefined;
+  plugins: PluginCatalog;
+  live: LiveScheduler;
+  metrics: SchedulerMetrics;
+  logger: Logger;
+  client: KubeClient;
+}
+
+/**
+ * Hot reload: the reloader puts each new content of the --config file in effect (or refuses it), the watcher hands
+ * it the changes. Events on berth's own pod only when it knows its pod; no watcher with --no-watch-config.
+ */
+function startConfigReload(parts: ConfigReloadParts): { watcher: ConfigWatcher | undefined; ownEvents: OwnPodEvents | undefined } {
+  const { flags, live, metrics, logger } = parts;
+  const ownEvents = flags.ownPod ? new OwnPodEvents(parts.client, flags.ownPod, logger) : undefined;
+  const reloader = new ConfigReloader({
+    source: flags.config,
+    plugins: parts.plugins,
+    running: parts.config,
+    apply: (next) => live.applyConfig(next),
+    logger,
+    count: (result) => metrics.countConfigReload(result),
+    ...(ownEvents ? { ownEvent: (type, reason, message) => ownEvents.record(type, reason, message) } : {}),
+  });
+  if (flags.watchConfig === false) return { watcher: undefined, ownEvents };
   const watcher = new ConfigWatcher({
-    path,
+    path: flags.config,
     clock: realClock,
     debounceMs: CONFIG_DEBOUNCE_MS,
     ...fsWatchDeps,
-    initialText,
+    initialText: parts.initialText,
     onChange: (text) => reloader.reload(text),
     onProblem: (message) => reloader.problem(message),
   });
   watcher.start();
-  return watcher;
+  return { watcher, ownEvents };
 }
 
 /** Events on berth's own pod: read fresh each time (reloads are rare) for the uid an Event refers to. */
