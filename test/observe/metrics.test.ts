@@ -321,7 +321,7 @@ describe('plugin sources', () => {
   });
   it('counts configuration reloads by result, both series present from the start', async () => {
     const m = new SchedulerMetrics({ defaultMetrics: false });
-    const reloads = async (): Promise<number[]> => {
+    const reloads = async (): Promise<Array<number | undefined>> => {
       const f = get(parseProm(await m.text()), 'berth_config_reloads_total');
       expect(f.type).toBe('counter');
       return [value(f, 'berth_config_reloads_total', { result: 'success' }), value(f, 'berth_config_reloads_total', { result: 'failure' })];
