@@ -261,7 +261,9 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .option('--port <n>', 'port for the health and metrics server (0: any free port)', parsePort, 10259)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parsePositiveInteger, 128)
-    .option('--no-leader-elect', 'schedule without leader election (one replica only)');
+    .option('--no-leader-elect', 'schedule without leader election (one replica only)')
+    .option('--watch-config', 'reload the profiles (plugins, weights, args) when the --config file changes, without a restart (the default)')
+    .option('--no-watch-config', 'read the --config file only at start');
   addPluginOptions(run).action(
     async (flags: {
       config: string;
@@ -271,6 +273,7 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
       logLevel: string;
       bindConcurrency: number;
       leaderElect: boolean;
+      watchConfig?: boolean;
       plugins: string[];
       pluginCallBudget?: number;
       pluginBindTimeout?: number;
@@ -287,6 +290,8 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         plugins: flags.plugins,
         ...(flags.pluginCallBudget !== undefined ? { pluginCallBudgetMs: flags.pluginCallBudget } : {}),
         ...(flags.pluginBindTimeout !== undefined ? { pluginBindBudgetMs: flags.pluginBindTimeout } : {}),
+        // Neither flag given: commander leaves it undefined, and watching is the default.
+        watchConfig: flags.watchConfig !== false,
       });
       setExit(code);
     },

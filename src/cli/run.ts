@@ -4,13 +4,18 @@
  * it leads. SIGTERM/SIGINT: stop taking pods, finish the bindings in flight, release the Lease, exit 0.
  */
 import { randomInt } from 'node:crypto';
-import { loadSchedulerConfig } from '../config/index.js';
+import { parseSchedulerConfig, readConfigText } from '../config/index.js';
 import type { SchedulerConfig } from '../config/types.js';
 import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
 import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
 import { SeededRandom } from '../scheduler/random.js';
-import { createKubeClient } from '../adapters/live/kubeClient.js';
+import { createKubeClient, type KubeClient } from '../adapters/live/kubeClient.js';
 import { loadKubeconfig } from '../adapters/live/kubeconfig.js';
+import { CONFIG_DEBOUNCE_MS, ConfigWatcher, fsWatchDeps } from '../adapters/live/configWatcher.js';
+import { ConfigReloader } from '../adapters/live/configReloader.js';
+import { EventRecorder } from '../adapters/live/recorder.js';
+import { realClock } from '../adapters/realClock.js';
+import type { Pod } from '../kube/api.js';
 import { LeaderElector, electorOptionsFromConfig, leaseApiFromRequester } from '../adapters/live/leaderElection.js';
 import { LiveScheduler } from '../adapters/live/liveScheduler.js';
 import { createLogger, logDecision, type Logger } from '../observe/logging.js';
@@ -32,6 +37,10 @@ export interface RunFlags {
   /** Budgets of loaded plugins: one synchronous call, one PreBind or Bind (milliseconds). */
   pluginCallBudgetMs?: number;
   pluginBindBudgetMs?: number;
+  /** Reload the configuration when the --config file changes (default true; --no-watch-config). */
+  watchConfig?: boolean;
+  /** berth's own pod (POD_NAMESPACE/POD_NAME from the downward API): reload outcomes become Events on it. */
+  ownPod?: { namespace: string; name: string };
 }
 
 export interface RunningBerth {
@@ -81,7 +90,9 @@ export async function startBerth(
   });
   const plugins = catalogWith(basePlugins, loaded, guard);
   if (loaded.length > 0) logger.info({ plugins: loaded.map((d) => d.name), modules: flags.plugins }, 'plugins loaded');
-  config ??= loadSchedulerConfig(flags.config, plugins);
+  // The text berth starts with: the watcher's first read of the same text is no change.
+  const initialText = config ? undefined : readConfigText(flags.config);
+  config ??= parseSchedulerConfig(initialText ?? '', flags.config, plugins);
   const kc = loadKubeconfig(flags.kubeconfig ?? (config.clientConnection.kubeconfig || undefined));
   const client = createKubeClient(kc, {
     qps: config.clientConnection.qps,
@@ -163,6 +174,7 @@ export async function startBerth(
   const started = live.start().catch((err: unknown) => {
     logger.error({ err: (err as Error).message }, 'scheduler stopped before its caches synced');
   });
+  const reload = startConfigReload({ flags, config, initialText, plugins, live, metrics, logger, client });
 
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -170,11 +182,13 @@ export async function startBerth(
     if (shuttingDown) return done;
     shuttingDown = true;
     logger.info({ reason }, 'shutting down: finishing bindings in flight');
+    await reload.watcher?.close();
     await live.stop();
     await started;
     // The Lease is released through the same client: close it only after the elector is done.
     await elector.stop();
     await campaign;
+    await reload.ownEvents?.flush();
     client.close();
     await server.close();
     logger.info(live.counters, 'stopped');
@@ -184,10 +198,98 @@ export async function startBerth(
   return { scheduler: live, server, elector, shutdown, done };
 }
 
+interface ConfigReloadParts {
+  flags: RunFlags;
+  config: SchedulerConfig;
+  initialText: string | undefined;
+  plugins: PluginCatalog;
+  live: LiveScheduler;
+  metrics: SchedulerMetrics;
+  logger: Logger;
+  client: KubeClient;
+}
+
+/**
+ * Hot reload: the reloader puts each new content of the --config file in effect (or refuses it), the watcher hands
+ * it the changes. Events on berth's own pod only when it knows its pod; no watcher with --no-watch-config.
+ */
+function startConfigReload(parts: ConfigReloadParts): { watcher: ConfigWatcher | undefined; ownEvents: OwnPodEvents | undefined } {
+  const { flags, live, metrics, logger } = parts;
+  const ownEvents = flags.ownPod ? new OwnPodEvents(parts.client, flags.ownPod, logger) : undefined;
+  const reloader = new ConfigReloader({
+    source: flags.config,
+    plugins: parts.plugins,
+    running: parts.config,
+    apply: (next) => {
+      // New profiles' series start at 0, so their first error shows in increase() (and in the alerts).
+      metrics.initProfiles(next.profiles.map((p) => p.schedulerName));
+      return live.applyConfig(next);
+    },
+    logger,
+    count: (result) => metrics.countConfigReload(result),
+    ...(ownEvents ? { ownEvent: (type, reason, message) => ownEvents.record(type, reason, message) } : {}),
+  });
+  if (flags.watchConfig === false) return { watcher: undefined, ownEvents };
+  const watcher = new ConfigWatcher({
+    path: flags.config,
+    clock: realClock,
+    debounceMs: CONFIG_DEBOUNCE_MS,
+    ...fsWatchDeps,
+    initialText: parts.initialText,
+    onChange: (text) => reloader.reload(text),
+    onProblem: (message) => reloader.problem(message),
+  });
+  watcher.start();
+  return { watcher, ownEvents };
+}
+
+/** Events on berth's own pod: read fresh each time (reloads are rare) for the uid an Event refers to. */
+class OwnPodEvents {
+  private readonly recorder: EventRecorder;
+  private readonly writes = new Set<Promise<void>>();
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly pod: { namespace: string; name: string },
+    private readonly logger: Logger,
+  ) {
+    this.recorder = new EventRecorder(client, logger);
+  }
+
+  record(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const write = this.write(type, reason, message).finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  private async write(type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const { namespace, name } = this.pod;
+    const res = await this.client.request<Pod>('GET', `/api/v1/namespaces/${namespace}/pods/${name}`).catch((err: unknown) => err as Error);
+    const uid = res instanceof Error || res.status >= 300 ? undefined : (res.body as Pod).metadata?.uid;
+    if (!uid) {
+      const why = res instanceof Error ? res.message : `HTTP ${res.status}`;
+      this.logger.warn({ pod: `${namespace}/${name}`, err: why }, 'no Event on berth\'s own pod: cannot read it (check POD_NAMESPACE and POD_NAME)');
+      return;
+    }
+    await this.recorder.event('berth', { namespace, name, uid }, type, reason, 'Reloading', message);
+  }
+
+  /** Resolves when the Events in flight are written (or failed): before the client closes. */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.writes]);
+  }
+}
+
+/** berth's own pod as the downward API gives it (the chart and deploy/ set both variables). */
+function ownPodFromEnv(): Pick<RunFlags, 'ownPod'> {
+  const namespace = process.env['POD_NAMESPACE'];
+  const name = process.env['POD_NAME'];
+  return namespace && name ? { ownPod: { namespace, name } } : {};
+}
+
 /** The CLI entry: runs until SIGTERM/SIGINT. Returns the exit status. */
 export async function runBerth(flags: RunFlags): Promise<number> {
   const logger = createLogger(flags.logLevel);
-  const berth = await startBerth(flags, undefined, logger);
+  const berth = await startBerth({ ...ownPodFromEnv(), ...flags }, undefined, logger);
   const onSignal = (signal: NodeJS.Signals): void => {
     void berth.shutdown(signal);
   };

@@ -3,6 +3,8 @@ export type * from './types.js';
 export { ConfigError, formatIssue, type ConfigIssue } from './errors.js';
 export {
   loadSchedulerConfig,
+  unreadableConfigError,
+  readConfigText,
   parseSchedulerConfig,
   defaultSchedulerConfig,
   CONFIG_KIND,
@@ -11,3 +13,4 @@ export {
 } from './load.js';
 export { CONFIG_API_VERSION } from './args.js';
 export { parseGoDuration, formatGoDuration } from '../kube/duration.js';
+export { decideReload, type ReloadDecision } from './reload.js';

@@ -85,16 +85,27 @@ const LEADER_ELECTION_JITTER = 1.2;
 
 /** Reads and loads a configuration file (YAML or JSON); `plugins` are the plugins it may name. */
 export function loadSchedulerConfig(path: string, plugins: PluginCatalog = IN_TREE_CATALOG): SchedulerConfig {
-  let text: string;
+  return parseSchedulerConfig(readConfigText(path), path, plugins);
+}
+
+/** The text of a configuration file; a ConfigError naming the file when it cannot be read. */
+export function readConfigText(path: string): string {
   try {
-    text = readInputFile(path);
+    return readInputFile(path);
   } catch (err) {
-    if (!(err instanceof InputFileError)) throw err;
+    if (!(err instanceof InputFileError)) throw unreadableConfigError(path, err);
     const unreadable = err.detail.startsWith('cannot read: ');
     const message = unreadable ? `cannot read the configuration file: ${err.detail.slice('cannot read: '.length)}` : `the configuration file is ${err.detail}`;
     throw new ConfigError([{ file: path, fieldPath: '', message, hint: unreadable ? 'check the path given to --config' : err.hint }]);
   }
-  return parseSchedulerConfig(text, path, plugins);
+}
+
+/** The error for a configuration file that cannot be read (at start, or when a reload reads it again). */
+export function unreadableConfigError(path: string, err: unknown): ConfigError {
+  const reason = err instanceof Error ? err.message : String(err);
+  return new ConfigError([
+    { file: path, fieldPath: '', message: `cannot read the configuration file: ${reason}`, hint: 'check the path given to --config' },
+  ]);
 }
 
 /** Parses, defaults and validates configuration text (YAML or JSON); `source` names it in messages. */

@@ -108,6 +108,7 @@ export class SchedulerMetrics {
   readonly pluginSourceStaleNodes: Gauge<'plugin' | 'profile'>;
   readonly pluginSourceRefreshes: Counter<'plugin' | 'profile' | 'result'>;
   readonly leaderStatus: Gauge<'name'>;
+  readonly configReloads: Counter<'result'>;
 
   constructor(options: SchedulerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -279,6 +280,14 @@ export class SchedulerMetrics {
       labelNames: ['plugin', 'profile', 'result'],
       registers,
     });
+    this.configReloads = new Counter({
+      name: 'berth_config_reloads_total',
+      help: 'Changes of the --config file berth read while running, by result: success (in effect) or failure (invalid, or a field that needs a restart; the running configuration stays).',
+      labelNames: ['result'],
+      registers,
+    });
+    // Both series exist from the start, so an alert on failures has a zero to compare with.
+    for (const result of ['success', 'failure']) this.configReloads.inc({ result }, 0);
 
     // client-go's leader-election gauge (component-base), as kube-scheduler exports it: one series per process, so
     // dashboards and the no-leader alert read berth the way they read kube-scheduler. Absent until a Lease is attached.
@@ -380,6 +389,11 @@ export class SchedulerMetrics {
     this.pluginSourceUp.set({ plugin, profile }, report.sourceUp ? 1 : 0);
     this.pluginSourceStaleNodes.set({ plugin, profile }, report.staleNodes);
     this.pluginSourceRefreshes.inc({ plugin, profile, result: report.sourceUp ? 'up' : 'down' });
+  }
+
+  /** A configuration reload ended (src/adapters/live/configWatcher.ts). */
+  countConfigReload(result: 'success' | 'failure'): void {
+    this.configReloads.inc({ result });
   }
 
   private countAttempt(result: AttemptResult, profile: string, durationSeconds: number): void {

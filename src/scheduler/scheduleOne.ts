@@ -79,6 +79,11 @@ export interface SchedulerObserver {
   preempting?(preemptor: PodInfo, nodeName: string, victims: readonly PodInfo[]): void;
   /** Something the core could not do and goes on without (a throwing Unreserve, a failed status write). */
   problem?(message: string, pod: PodInfo): void;
+  /**
+   * A pending pod left the queue because a configuration reload removed the profile it names: it stays pending in
+   * the cluster, for whichever scheduler takes that name.
+   */
+  podWithoutProfile?(pod: PodInfo): void;
   /** Binding cycles running now (scheduler_goroutines{operation="binding"}). */
   bindingsInFlight?(count: number): void;
 }

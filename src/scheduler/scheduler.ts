@@ -42,13 +42,26 @@ export interface ProfileTask {
   readonly task: BackgroundTask;
 }
 
+/** What replaceProfiles changed: profile names added and removed, and how many queued pods lost their profile. */
+export interface ProfilesReplaced {
+  added: string[];
+  removed: string[];
+  orphaned: number;
+}
+
 export class Scheduler {
   readonly queue: SchedulingQueue;
   readonly cluster: ClusterState;
+  /** The profiles by schedulerName; replaceProfiles swaps the contents between cycles. */
   readonly profiles = new Map<string, Profile>();
-  private readonly context: CycleContext;
+  /**
+   * Frameworks a reload replaced while pods still waited at their Permit: those pods' binding cycles go on with the
+   * framework that admitted them, and deletion or stopping must still reach them.
+   */
+  private readonly retired = new Set<Framework>();
+  private context: CycleContext;
 
-  constructor(deps: SchedulerDeps) {
+  constructor(private readonly deps: SchedulerDeps) {
     this.cluster = deps.cluster;
     this.queue = new SchedulingQueue(() => deps.clock.now(), {
       eventsOf: (plugin) => deps.plugins.eventsOf(plugin),
@@ -57,18 +70,7 @@ export class Scheduler {
       preEnqueue: (pod) => this.profiles.get(pod.schedulerName)?.framework.runPreEnqueue(pod) ?? null,
       ...(deps.onQueueIncoming ? { onIncoming: deps.onQueueIncoming } : {}),
     });
-    const { now, pluginExecution } = deps.observer ?? {};
-    const pluginTiming = now && pluginExecution ? { now: () => now(), observe: pluginExecution } : undefined;
-    for (const profile of deps.config.profiles) {
-      const framework = new Framework(profile, {
-        cluster: deps.cluster,
-        plugins: deps.plugins,
-        clock: deps.clock,
-        api: deps.port,
-        ...(pluginTiming ? { pluginTiming } : {}),
-      });
-      this.profiles.set(profile.schedulerName, { framework, podScheduler: new PodScheduler(framework, deps.random) });
-    }
+    for (const [name, profile] of this.buildProfiles(deps.config)) this.profiles.set(name, profile);
     this.context = {
       queue: this.queue,
       cluster: deps.cluster,
@@ -79,6 +81,49 @@ export class Scheduler {
       percentageOfNodesToScore: deps.config.percentageOfNodesToScore,
       bindings: new BindingsInFlight(),
     };
+  }
+
+  /** One framework and algorithm per profile; throws (changing nothing) when a plugin cannot be built. */
+  private buildProfiles(config: SchedulerConfig): Map<string, Profile> {
+    const { now, pluginExecution } = this.deps.observer ?? {};
+    const pluginTiming = now && pluginExecution ? { now: () => now(), observe: pluginExecution } : undefined;
+    const out = new Map<string, Profile>();
+    for (const profile of config.profiles) {
+      const framework = new Framework(profile, {
+        cluster: this.deps.cluster,
+        plugins: this.deps.plugins,
+        clock: this.deps.clock,
+        api: this.deps.port,
+        ...(pluginTiming ? { pluginTiming } : {}),
+      });
+      out.set(profile.schedulerName, { framework, podScheduler: new PodScheduler(framework, this.deps.random) });
+    }
+    return out;
+  }
+
+  /**
+   * Hot reload: the profiles of `config` replace the running ones. Called between scheduling cycles (the cycle is
+   * synchronous); binding cycles in flight finish with the framework that started them. Queued pods keep their
+   * place; those whose profile is gone leave the queue and are reported (observer.podWithoutProfile): they stay
+   * pending in the cluster. Unschedulable pods are retried, since new plugins or args may now admit them.
+   * Throws, changing nothing, when a plugin of the new profiles cannot be built.
+   */
+  replaceProfiles(config: SchedulerConfig): ProfilesReplaced {
+    const next = this.buildProfiles(config);
+    for (const framework of this.retired) if (framework.waitingPods.size === 0) this.retired.delete(framework);
+    for (const { framework } of this.profiles.values()) if (framework.waitingPods.size > 0) this.retired.add(framework);
+    const removed = [...this.profiles.keys()].filter((name) => !next.has(name));
+    const added = [...next.keys()].filter((name) => !this.profiles.has(name));
+    this.profiles.clear();
+    for (const [name, profile] of next) this.profiles.set(name, profile);
+    this.context = { ...this.context, percentageOfNodesToScore: config.percentageOfNodesToScore };
+    const orphaned = this.queue.removeIf((pod) => !this.profiles.has(pod.schedulerName));
+    for (const pod of orphaned) {
+      this.cluster.nominator.clear(pod.uid);
+      this.context.observer.podWithoutProfile?.(pod);
+    }
+    this.queue.moveAllToActiveOrBackoff('ProfilesReloaded');
+    return { added, removed, orphaned: orphaned.length };
   }
 
   /** True when the pod names one of this scheduler's profiles. */
@@ -125,7 +170,7 @@ export class Scheduler {
    */
   podDeleted(uid: string): void {
     this.removePendingPod(uid);
-    for (const { framework } of this.profiles.values()) framework.waitingPods.get(uid)?.reject('', 'removed');
+    for (const framework of this.frameworks()) framework.waitingPods.get(uid)?.reject('', 'removed');
     this.context.bindings.podDeleted(uid);
   }
 
@@ -159,13 +204,20 @@ export class Scheduler {
       if (!queued) return undefined;
       const profile = this.profiles.get(queued.pod.schedulerName);
       if (profile) return runSchedulingCycle(this.context, profile, queued, options);
+      // Its profile was removed by a reload while the pod was binding, and the binding failed: it stays pending.
       this.queue.done(queued.pod.uid);
+      this.context.observer.podWithoutProfile?.(queued.pod);
     }
+  }
+
+  /** The running profiles' frameworks and the retired ones that still hold pods at Permit. */
+  private frameworks(): Framework[] {
+    return [...[...this.profiles.values()].map((p) => p.framework), ...this.retired];
   }
 
   /** Stopping: pods waiting at Permit are rejected (each stays pending, for this or the next leader). */
   rejectWaitingPods(reason: string): void {
-    for (const { framework } of this.profiles.values()) framework.waitingPods.iterate((waiting) => waiting.reject('', reason));
+    for (const framework of this.frameworks()) framework.waitingPods.iterate((waiting) => waiting.reject('', reason));
   }
 
   /** Stopping for good: every binding cycle still running is aborted, so each attempt ends. */

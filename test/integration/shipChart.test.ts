@@ -120,7 +120,13 @@ describe('helm lint and template', () => {
     expect([...permissions(cr.rules)].sort()).toEqual([...clusterPermissionsFromCode()].sort());
     const d = findObject<DeploymentLike>(objs, 'Deployment');
     expect(d.spec.replicas).toBe(2);
-    expect(d.spec.template.metadata.annotations?.['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
+    // hotReload (the default): berth reloads the profiles itself; only fields read at start roll the pods.
+    expect(d.spec.template.metadata.annotations?.['checksum/restart-config']).toMatch(/^[0-9a-f]{64}$/);
+    expect(d.spec.template.metadata.annotations?.['checksum/config']).toBeUndefined();
+    expect(d.spec.template.spec.containers[0]?.env).toEqual([
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ]);
     expect(d.spec.template.spec.priorityClassName).toBeUndefined();
     expect(d.spec.template.spec.containers[0]?.image).toBe('ghcr.io/berth-scheduler/berth:0.1.0');
   });
@@ -160,11 +166,19 @@ describe('helm lint and template', () => {
     expect(pending?.for).toBe('30m');
     // Every alert selects the job the ServiceMonitor gives berth's series (its Service's name).
     for (const r of alertRules(rule)) expect(r.expr, r.alert).toContain('job="jhub-berth-metrics"');
-    // Another weight changes the config and so the checksum: the pods roll.
-    const other = await helmTemplate(binDir, 'jhub', namespace, ['-f', join(tmp, 'overrides.yaml'), '--set', 'scoring.weights.ImageLocality=1']);
-    expect(findObject<DeploymentLike>(other, 'Deployment').spec.template.metadata.annotations?.['checksum/config']).not.toBe(
-      d.spec.template.metadata.annotations?.['checksum/config'],
-    );
+    // With hot reload, another weight is reloaded by berth: the pods do not roll. A Lease setting still rolls them.
+    const annotation = async (args: string[], key: string): Promise<string | undefined> =>
+      findObject<DeploymentLike>(await helmTemplate(binDir, 'jhub', namespace, ['-f', join(tmp, 'overrides.yaml'), ...args]), 'Deployment').spec.template
+        .metadata.annotations?.[key];
+    const restart = d.spec.template.metadata.annotations?.['checksum/restart-config'];
+    expect(await annotation(['--set', 'scoring.weights.ImageLocality=1'], 'checksum/restart-config')).toBe(restart);
+    expect(await annotation(['--set', 'leaderElection.leaseDuration=20s'], 'checksum/restart-config')).not.toBe(restart);
+    // Without hot reload, berth reads the file once: any change of the config rolls the pods.
+    const once = await annotation(['--set', 'hotReload=false'], 'checksum/config');
+    expect(once).toMatch(/^[0-9a-f]{64}$/);
+    expect(await annotation(['--set', 'hotReload=false', '--set', 'scoring.weights.ImageLocality=1'], 'checksum/config')).not.toBe(once);
+    const noReload = findObject<DeploymentLike>(await helmTemplate(binDir, 'jhub', namespace, ['-f', join(tmp, 'overrides.yaml'), '--set', 'hotReload=false']), 'Deployment');
+    expect(noReload.spec.template.spec.containers[0]?.args).toContain('--no-watch-config');
   });
 
   it('renders a full KubeSchedulerConfiguration override with the chart\'s Lease filled in', async () => {

@@ -347,4 +347,17 @@ describe('plugin sources', () => {
     const refreshes = get(f, 'berth_plugin_source_refreshes_total');
     expect([value(refreshes, 'berth_plugin_source_refreshes_total', { ...labels, result: 'up' }), value(refreshes, 'berth_plugin_source_refreshes_total', { ...labels, result: 'down' })]).toEqual([1, 1]);
   });
+  it('counts configuration reloads by result, both series present from the start', async () => {
+    const m = new SchedulerMetrics({ defaultMetrics: false });
+    const reloads = async (): Promise<Array<number | undefined>> => {
+      const f = get(parseProm(await m.text()), 'berth_config_reloads_total');
+      expect(f.type).toBe('counter');
+      return [value(f, 'berth_config_reloads_total', { result: 'success' }), value(f, 'berth_config_reloads_total', { result: 'failure' })];
+    };
+    expect(await reloads()).toEqual([0, 0]);
+    m.countConfigReload('success');
+    m.countConfigReload('failure');
+    m.countConfigReload('failure');
+    expect(await reloads()).toEqual([1, 2]);
+  });
 });

@@ -62,6 +62,13 @@ describe('deploy/ (kustomize)', () => {
     );
   });
 
+  it('names berth\'s own pod through the downward API, so configuration reloads become Events on it', () => {
+    expect(deployment.spec.template.spec.containers[0]?.env).toEqual([
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ]);
+  });
+
   it('ClusterRole grants exactly the permissions berth\'s code uses', () => {
     const role = findObject<K8sObject & { rules: PolicyRule[] }>(objs, 'ClusterRole');
     const granted = [...permissions(role.rules)].sort();

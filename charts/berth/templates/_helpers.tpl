@@ -97,6 +97,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* The configuration less what berth reloads live (profiles, percentageOfNodesToScore): what needs a restart. */}}
+{{- define "berth.restartConfig" -}}
+{{- $cfg := include "berth.configDict" . | fromYaml }}
+{{- $_ := unset $cfg "profiles" }}
+{{- $_ := unset $cfg "percentageOfNodesToScore" }}
+{{- toYaml $cfg }}
+{{- end }}
+
 {{/* The scheduler names pods use to opt in (for NOTES). */}}
 {{- define "berth.schedulerNames" -}}
 {{- if .Values.config }}

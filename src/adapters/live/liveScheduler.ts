@@ -16,7 +16,7 @@ import { PodInfo } from '../../scheduler/cache/podInfo.js';
 import type { ClusterEventKind } from '../../scheduler/plugins/catalog.js';
 import type { ClusterEvent } from '../../scheduler/framework/plugin.js';
 import type { Random } from '../../scheduler/random.js';
-import { type AttemptEnd, type CycleOutcome, Scheduler, type SchedulerObserver } from '../../scheduler/scheduler.js';
+import { type AttemptEnd, type CycleOutcome, type ProfilesReplaced, Scheduler, type SchedulerObserver } from '../../scheduler/scheduler.js';
 import type { SchedulerMetrics } from '../../observe/metrics.js';
 import { realClock } from '../realClock.js';
 import { BackgroundRunner } from '../background.js';
@@ -97,6 +97,8 @@ export class LiveScheduler {
   private readonly stats = { scheduled: 0, unschedulable: 0, errors: 0, bindFailures: 0 };
   /** Plugins' background refreshes (NodeUtilization's metrics source, ...), run from sync to stop. */
   private background: BackgroundRunner | undefined;
+  /** Runners a reload replaced, stopping: stop() waits for them too. */
+  private readonly retiredBackground: Array<Promise<void>> = [];
   /** Each task's last logged state, so that a source is logged when it changes, not on every refresh. */
   private readonly sourceStates = new Map<string, string>();
 
@@ -137,7 +139,43 @@ export class LiveScheduler {
         logger.info({ pod: pod.key, node, victims: victims.map((v) => v.key) }, 'preempting');
       },
       problem: (message, pod) => logger.warn({ pod: pod.key, err: message }, 'scheduling framework problem'),
+      podWithoutProfile: (pod) => this.podWithoutProfile(pod),
     };
+  }
+
+  /** A reload removed the pod's profile: it stays pending, and says why (log, and an Event on the pod). */
+  private podWithoutProfile(pod: PodInfo): void {
+    const message =
+      `berth no longer has a profile named "${pod.schedulerName}" (a configuration reload removed it): the pod stays pending ` +
+      `until a scheduler named "${pod.schedulerName}" takes it; restore the profile or recreate the pod with another schedulerName`;
+    this.options.logger.warn({ pod: pod.key, schedulerName: pod.schedulerName }, message);
+    this.port.recordEvent({ reporter: pod.schedulerName, regarding: pod, type: 'Warning', reason: 'SchedulerProfileRemoved', action: 'Scheduling', message });
+  }
+
+  /**
+   * Hot reload: the new profiles take over between two scheduling cycles (the loop runs a cycle synchronously, so
+   * nothing else runs in between). Pending pods naming an added profile, which the watch delivered before berth was
+   * responsible for them, are queued from the watch's store; plugins' background tasks restart with the new
+   * instances. Throws, changing nothing, when a plugin of the new profiles cannot be built.
+   */
+  applyConfig(config: SchedulerConfig): ProfilesReplaced {
+    const replaced = this.scheduler.replaceProfiles(config);
+    const added = new Set(replaced.added);
+    for (const pod of this.watches?.reflector('Pod')?.items().values() ?? []) {
+      if (!pod.spec?.nodeName && added.has(pod.spec?.schedulerName ?? 'default-scheduler')) this.podUpsert(pod);
+    }
+    if (this.background) {
+      this.retiredBackground.push(this.background.stop());
+      this.background = this.startBackground();
+    }
+    this.poke();
+    return replaced;
+  }
+
+  private startBackground(): BackgroundRunner {
+    const runner = new BackgroundRunner(this.scheduler.backgroundTasks(), liveBackgroundIO(this.options.client), realClock, (t, r) => this.sourceReported(t, r));
+    runner.start();
+    return runner;
   }
 
   /** A background refresh ended: its metrics always, a log line when the source's state changed. */
@@ -198,8 +236,7 @@ export class LiveScheduler {
     }, 1000);
     this.flushTimer.unref();
     // Followers refresh too (their caches are warm as well): a replica that becomes leader scores with data at once.
-    this.background = new BackgroundRunner(this.scheduler.backgroundTasks(), liveBackgroundIO(this.options.client), realClock, (t, r) => this.sourceReported(t, r));
-    this.background.start();
+    this.background = this.startBackground();
     this.options.logger.info({ nodes: this.cluster.nodeCount, pods: this.cluster.podCount }, 'caches synced; scheduling');
     this.loopDone = this.loop();
   }
@@ -214,7 +251,7 @@ export class LiveScheduler {
     this.phase = 'stopping';
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.poke();
-    await Promise.all([this.loopDone, this.background?.stop()]);
+    await Promise.all([this.loopDone, this.background?.stop(), ...this.retiredBackground]);
     this.scheduler.rejectWaitingPods('scheduler stopping');
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_BINDINGS_GRACE_MS)));

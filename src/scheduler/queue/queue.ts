@@ -162,6 +162,28 @@ export class SchedulingQueue {
     this.inFlight.delete(uid);
   }
 
+  /**
+   * Takes the waiting pods (active, backoff, unschedulable, gated) that match out of the queue and returns them;
+   * pods in flight are left to their attempt.
+   */
+  removeIf(matches: (pod: PodInfo) => boolean): PodInfo[] {
+    const out: PodInfo[] = [];
+    for (const q of [...this.active.values(), ...this.backoff.values(), ...this.unschedulable.values(), ...this.gated.values()]) {
+      if (!matches(q.pod)) continue;
+      out.push(q.pod);
+      this.delete(q.pod.uid);
+    }
+    return out;
+  }
+
+  /** Every unschedulable pod is retried (upstream MoveAllToActiveOrBackoffQueue): backoff still applies. */
+  moveAllToActiveOrBackoff(event: string): void {
+    for (const [uid, q] of this.unschedulable) {
+      this.unschedulable.delete(uid);
+      this.requeue(q, event);
+    }
+  }
+
   contains(uid: string): boolean {
     return (
       this.active.has(uid) || this.backoff.has(uid) || this.unschedulable.has(uid) || this.gated.has(uid) || this.inFlight.has(uid)
