@@ -88,6 +88,12 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
 function parseDurationMs(value: string): number {
   const seconds = parseGoDuration(value);
   if (seconds === undefined || seconds <= 0) throw new InvalidArgumentError('expected a positive Go duration such as "500ms", "2s" or "10m"');
@@ -173,7 +179,10 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .option('--port <n>', 'port for the health and metrics server (0: any free port)', parseInteger, 10259)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parseInteger, 128)
-    .option('--no-leader-elect', 'schedule without leader election (one replica only)');
+    .option('--no-leader-elect', 'schedule without leader election (one replica only)')
+    .option('--decision-record <n>', 'keep the last N attempts of each pod (filter verdicts, top scores) and serve them at /debug/decisions; off by default', parsePositive)
+    .option('--decision-record-pods <n>', 'pods the decision record keeps (the least recently attempted is dropped first)', parsePositive, 1000)
+    .option('--annotate-decisions', 'write the berth.dev/decision annotation (node and top plugin contributions) with each binding');
   addPluginOptions(run).action(
     async (flags: {
       config: string;
@@ -186,6 +195,9 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
       plugins: string[];
       pluginCallBudget?: number;
       pluginBindTimeout?: number;
+      decisionRecord?: number;
+      decisionRecordPods: number;
+      annotateDecisions?: boolean;
     }) => {
       const code = await runBerth({
         config: flags.config,
@@ -199,6 +211,8 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         plugins: flags.plugins,
         ...(flags.pluginCallBudget !== undefined ? { pluginCallBudgetMs: flags.pluginCallBudget } : {}),
         ...(flags.pluginBindTimeout !== undefined ? { pluginBindBudgetMs: flags.pluginBindTimeout } : {}),
+        ...(flags.decisionRecord !== undefined ? { decisionRecord: flags.decisionRecord, decisionRecordPods: flags.decisionRecordPods } : {}),
+        ...(flags.annotateDecisions ? { annotateDecisions: true } : {}),
       });
       setExit(code);
     },
