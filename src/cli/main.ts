@@ -20,6 +20,7 @@ import type { PluginFault } from '../scheduler/framework/pluginGuard.js';
 import { PluginError } from '../scheduler/framework/types.js';
 import { parseGoDuration } from '../kube/duration.js';
 import { runBerth } from './run.js';
+import { ExplainUsageError, runExplain } from './explain.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -155,6 +156,24 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     setExit(await runSimulate(files, flags, out));
   });
 
+  const explain = program
+    .command('explain')
+    .description(
+      'Why a pod is on its node or still pending: the running berth\'s decision record (berth run --decision-record N), ' +
+        'printed as simulate --explain prints it. Without a record and with --kubeconfig, the decision is recomputed on a read-only snapshot of the cluster.',
+    )
+    .argument('<pod>', 'NAMESPACE/POD')
+    .option('--server <url>', "berth's HTTP port, e.g. http://127.0.0.1:10259 after kubectl port-forward")
+    .option('--kubeconfig <file>', 'recompute the decision on this cluster when berth has no record of the pod')
+    .option('-c, --config <file>', "berth's KubeSchedulerConfiguration, for a recomputation (default: upstream's weights)");
+  addPluginOptions(explain).action(async (ref: string, flags: { server?: string; kubeconfig?: string; config?: string } & Pick<SimulateFlags, 'plugins' | 'pluginCallBudget' | 'pluginBindTimeout'>) => {
+    const faults = new FaultReport();
+    const plugins = await pluginCatalog(flags, faults.onFault);
+    const err = (s: string): void => void process.stderr.write(s);
+    setExit(await runExplain(ref, flags, { out, err, plugins }));
+    faults.print(err);
+  });
+
   const config = program.command('config').description('Work with KubeSchedulerConfiguration files.');
   const check = config
     .command('check')
@@ -238,6 +257,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     }
     if (err instanceof PluginModuleError || err instanceof PluginError) {
       process.stderr.write(`berth: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ExplainUsageError) {
+      process.stderr.write(`berth explain: ${err.message}\n`);
       return 2;
     }
     if (err instanceof SnapshotError) {
