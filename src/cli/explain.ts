@@ -139,7 +139,11 @@ function recomputeConfig(configPath: string | undefined, schedulerName: string, 
 
 async function recompute(target: { namespace: string; name: string }, kubeconfig: string, configPath: string | undefined, why: string, io: ExplainIO): Promise<number> {
   const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
+  try {
+    kc.loadFromFile(kubeconfig);
+  } catch (err) {
+    throw new ExplainUsageError(`--kubeconfig ${kubeconfig}: cannot load it: ${err instanceof Error ? err.message : String(err)}`);
+  }
   if (!kc.getCurrentCluster()) throw new ExplainUsageError(`${kubeconfig}: the kubeconfig has no current cluster; set current-context`);
   const client = createKubeClient(kc, { qps: 0, burst: 0, userAgent: 'berth-explain/0.1.0' });
   try {

@@ -75,3 +75,17 @@ describe('berth explain', () => {
     expect(errors.join('')).toContain('"not-a-pod-ref" is not NAMESPACE/POD');
   });
 });
+
+describe('berth explain --kubeconfig', () => {
+  it('exit 2 for a kubeconfig that cannot be loaded, naming it', async () => {
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => errors.push(s) > 0) as typeof process.stderr.write;
+    try {
+      expect((await explain(['ns/web', '--kubeconfig', '/nonexistent/kubeconfig'])).code).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors.join('')).toContain('--kubeconfig /nonexistent/kubeconfig: cannot load it');
+  });
+});
