@@ -21,6 +21,8 @@ const GROUP = 'decisions.berth.test/group';
 const tmp = mkdtempSync(join(tmpdir(), 'berth-decisions-'));
 const CLI = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 const nodeNames = [`decisions-${sfx}-1`, `decisions-${sfx}-2`];
+// Each CLI run is a fresh node process (and a recomputation lists every watched kind): minutes on a loaded machine.
+const CLI_TEST_TIMEOUT_MS = 400_000;
 
 let cluster: Cluster;
 let configPath: string;
@@ -37,7 +39,7 @@ async function start(extra: { decisionRecord?: number; annotateDecisions?: boole
 /** Runs the real CLI; resolves with its exit status and output (never rejects on a non-zero exit). */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 150_000 }, (err, stdout, stderr) => {
       const code = err && typeof err.code === 'number' ? err.code : err ? -1 : 0;
       resolve({ code, stdout, stderr });
     });
@@ -109,7 +111,7 @@ describe('decision record, berth explain, decision annotation', () => {
     expect(huge.stdout).toContain(`=== ${ns}/huge → <pending>`);
     expect(huge.stdout).toMatch(/NodeResourcesFit +Unschedulable\w* +Insufficient cpu/);
     expect(huge.stdout).toMatch(/0\/\d+ nodes are available: /);
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('recomputes on the live cluster once the record is gone, and says so; exit 1 without a way to', async () => {
     const address = berth!.server.address;
@@ -133,7 +135,7 @@ describe('decision record, berth explain, decision annotation', () => {
     const missing = await cli(['explain', `${ns}/no-such-pod`, '--kubeconfig', kubeconfig]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('does not exist');
-  });
+  }, CLI_TEST_TIMEOUT_MS);
 
   it('without the flags: no annotation, and /debug/decisions says the record is off', async () => {
     berth = await start({});
