@@ -26,6 +26,7 @@ import { PluginError } from '../scheduler/framework/types.js';
 import { parseGoDuration } from '../kube/duration.js';
 import { ListenError, runBerth } from './run.js';
 import { KubeconfigError, loadKubeconfig } from '../adapters/live/kubeconfig.js';
+import { ExplainUsageError, runExplain } from './explain.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -116,6 +117,12 @@ function addPluginOptions(command: Command): Command {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
 }
 
 function parseDurationMs(value: string): number {
@@ -237,6 +244,24 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     setExit(await runSimulate(files, flags, out));
   });
 
+  const explain = program
+    .command('explain')
+    .description(
+      'Why a pod is on its node or still pending: the running berth\'s decision record (berth run --decision-record N), ' +
+        'printed as simulate --explain prints it. Without a record and with --kubeconfig, the decision is recomputed on a read-only snapshot of the cluster.',
+    )
+    .argument('<pod>', 'NAMESPACE/POD')
+    .option('--server <url>', "berth's HTTP port, e.g. http://127.0.0.1:10259 after kubectl port-forward")
+    .option('--kubeconfig <file>', 'recompute the decision on this cluster when berth has no record of the pod')
+    .option('-c, --config <file>', "berth's KubeSchedulerConfiguration, for a recomputation (default: upstream's weights)");
+  addPluginOptions(explain).action(async (ref: string, flags: { server?: string; kubeconfig?: string; config?: string } & Pick<SimulateFlags, 'plugins' | 'pluginCallBudget' | 'pluginBindTimeout'>) => {
+    const faults = new FaultReport();
+    const plugins = await pluginCatalog(flags, faults.onFault);
+    const err = (s: string): void => void process.stderr.write(s);
+    setExit(await runExplain(ref, flags, { out, err, plugins }));
+    faults.print(err);
+  });
+
   const config = program.command('config').description('Work with KubeSchedulerConfiguration files.');
   const check = config
     .command('check')
@@ -263,7 +288,10 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parsePositiveInteger, 128)
     .option('--no-leader-elect', 'schedule without leader election (one replica only)')
     .option('--watch-config', 'reload the profiles (plugins, weights, args) when the --config file changes, without a restart (the default)')
-    .option('--no-watch-config', 'read the --config file only at start');
+    .option('--no-watch-config', 'read the --config file only at start')
+    .option('--decision-record <n>', 'keep the last N attempts of each pod (filter verdicts, top scores) and serve them at /debug/decisions; off by default', parsePositive)
+    .option('--decision-record-pods <n>', 'pods the decision record keeps (the least recently attempted is dropped first)', parsePositive, 1000)
+    .option('--annotate-decisions', 'write the berth.dev/decision annotation (node and top plugin contributions) with each binding');
   addPluginOptions(run).action(
     async (flags: {
       config: string;
@@ -277,6 +305,9 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
       plugins: string[];
       pluginCallBudget?: number;
       pluginBindTimeout?: number;
+      decisionRecord?: number;
+      decisionRecordPods: number;
+      annotateDecisions?: boolean;
     }) => {
       const code = await runBerth({
         config: flags.config,
@@ -292,6 +323,8 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         ...(flags.pluginBindTimeout !== undefined ? { pluginBindBudgetMs: flags.pluginBindTimeout } : {}),
         // Neither flag given: commander leaves it undefined, and watching is the default.
         watchConfig: flags.watchConfig !== false,
+        ...(flags.decisionRecord !== undefined ? { decisionRecord: flags.decisionRecord, decisionRecordPods: flags.decisionRecordPods } : {}),
+        ...(flags.annotateDecisions ? { annotateDecisions: true } : {}),
       });
       setExit(code);
     },
@@ -317,6 +350,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     }
     if (err instanceof PluginModuleError || err instanceof PluginError) {
       process.stderr.write(`berth: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ExplainUsageError) {
+      process.stderr.write(`berth explain: ${err.message}\n`);
       return 2;
     }
     if (err instanceof KubeconfigError || err instanceof ListenError) {

@@ -22,6 +22,7 @@ import { createLogger, logDecision, type Logger } from '../observe/logging.js';
 import { SchedulerMetrics } from '../observe/metrics.js';
 import { catalogWith, cliGuardOptions, loadPluginModules } from './pluginModules.js';
 import { startServer, type RunningServer } from '../observe/server.js';
+import { DecisionStore } from '../observe/decisionStore.js';
 
 export interface RunFlags {
   config: string;
@@ -41,6 +42,12 @@ export interface RunFlags {
   watchConfig?: boolean;
   /** berth's own pod (POD_NAMESPACE/POD_NAME from the downward API): reload outcomes become Events on it. */
   ownPod?: { namespace: string; name: string };
+  /** Keep the last N attempts of each pod and serve them at /debug/decisions (--decision-record N); off when unset. */
+  decisionRecord?: number;
+  /** Pods kept by the decision record (least recently attempted dropped first). */
+  decisionRecordPods?: number;
+  /** Write the berth.dev/decision annotation with each Binding (--annotate-decisions). */
+  annotateDecisions?: boolean;
 }
 
 export interface RunningBerth {
@@ -110,6 +117,9 @@ export async function startBerth(
   if (config.profiles.some((p) => p.schedulerName === 'default-scheduler')) {
     logger.warn({}, 'a profile is named default-scheduler: berth will compete with kube-scheduler for the same pods');
   }
+  const decisions = flags.decisionRecord
+    ? new DecisionStore({ perPod: flags.decisionRecord, ...(flags.decisionRecordPods ? { maxPods: flags.decisionRecordPods } : {}) })
+    : undefined;
   let scheduler: LiveScheduler | undefined;
   const elector = new LeaderElector({
     ...electorOptionsFromConfig({ ...le, leaderElect }),
@@ -133,6 +143,8 @@ export async function startBerth(
     metrics,
     elector,
     bindConcurrency: flags.bindConcurrency,
+    ...(decisions ? { decisions } : {}),
+    ...(flags.annotateDecisions ? { annotateDecisions: true } : {}),
     // A scheduled decision is logged once its binding cycle ended: bound=false when it failed (the pod is requeued
     // or dropped; see the "binding failed" line), so a failed attempt never reads as a placement.
     onDecision: (outcome, end) => logDecision(outcome.result.kind === 'scheduled' ? logger.child({ bound: end.bound }) : logger, outcome),
@@ -144,6 +156,7 @@ export async function startBerth(
     port: flags.port,
     metrics,
     logger,
+    ...(decisions ? { decisions } : {}),
     checks: {
       healthz: () => {
         const r = elector.check();

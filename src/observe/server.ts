@@ -11,6 +11,7 @@
  * A built-in "ping" check (always ok) comes first, as upstream installs it.
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { DEFAULT_RECENT, type DecisionStore } from './decisionStore.js';
 import type { Logger } from './logging.js';
 import type { SchedulerMetrics } from './metrics.js';
 
@@ -34,7 +35,12 @@ export interface ServerOptions {
   metrics: SchedulerMetrics;
   checks: Record<Endpoint, HealthCheck>;
   logger?: Logger;
+  /** The decision record (--decision-record); without it /debug/decisions answers 404 saying how to turn it on. */
+  decisions?: DecisionStore;
 }
+
+/** Why /debug/decisions has nothing to show; `berth explain` tells the two apart. */
+export type DecisionsMiss = 'Disabled' | 'NotFound';
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:10259 */
@@ -112,6 +118,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   }
 
+  app.get('/debug/decisions', async (request, reply) => {
+    const answer = decisionsAnswer(options.decisions, request);
+    return reply.code(answer.status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(answer.body));
+  });
+
   app.get('/metrics', async (_request, reply) => {
     const body = await metrics.text();
     return reply.code(200).header('content-type', metrics.contentType).send(body);
@@ -122,7 +133,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = typeof addr === 'object' && addr !== null ? addr.port : options.port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   const address = `http://${hostForUrl}:${port}`;
-  logger?.info({ address }, `serving /healthz, /livez, /readyz and /metrics on ${address}`);
+  logger?.info({ address }, `serving /healthz, /livez, /readyz${options.decisions ? ', /debug/decisions' : ''} and /metrics on ${address}`);
   return {
     address,
     port,
@@ -130,4 +141,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await app.close();
     },
   };
+}
+
+interface DecisionsAnswer {
+  status: number;
+  body: { attempts: unknown[] } | { error: string; reason?: DecisionsMiss };
+}
+
+/** /debug/decisions: ?pod=NAMESPACE/NAME, ?node=NAME, or the most recent attempts (?limit=N on the last two). */
+function decisionsAnswer(store: DecisionStore | undefined, request: FastifyRequest): DecisionsAnswer {
+  if (!store) {
+    return { status: 404, body: { reason: 'Disabled', error: 'the decision record is off: start berth run with --decision-record N (chart value decisions.record)' } };
+  }
+  const [pod] = queryValues(request, 'pod') ?? [];
+  const [node] = queryValues(request, 'node') ?? [];
+  const [limitText] = queryValues(request, 'limit') ?? [];
+  const limit = limitText === undefined ? DEFAULT_RECENT : Number(limitText);
+  if (!Number.isSafeInteger(limit) || limit < 1) return { status: 400, body: { error: `limit must be a positive integer, not ${JSON.stringify(limitText)}` } };
+  if (pod !== undefined) {
+    if (!/^[^/]+\/[^/]+$/.test(pod)) return { status: 400, body: { error: `pod must be NAMESPACE/NAME, not ${JSON.stringify(pod)}` } };
+    const attempts = store.byPod(pod);
+    if (attempts.length === 0) {
+      return { status: 404, body: { reason: 'NotFound', error: `no attempt of ${pod} is recorded (never attempted by this replica, or dropped: the record keeps ${store.capacity})` } };
+    }
+    return { status: 200, body: { attempts } };
+  }
+  if (node !== undefined) return { status: 200, body: { attempts: store.byNode(node, limit) } };
+  return { status: 200, body: { attempts: store.recent(limit) } };
 }

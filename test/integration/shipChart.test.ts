@@ -294,3 +294,20 @@ describe('rendered manifests pass the API server\'s validation', () => {
     expectAllCreated(await createAll(client, ns, { dryRun: true }));
   });
 });
+
+describe('decision record and annotation values', () => {
+  it('are off by default; decisions.record and decisions.annotate add berth run\'s flags and no permission', async () => {
+    const off = findObject<DeploymentLike>(await helmTemplate(binDir, 'dec', namespace), 'Deployment').spec.template.spec.containers[0]!;
+    expect(off.args?.some((a) => a.includes('decision'))).toBe(false);
+    const objs = await helmTemplate(binDir, 'dec', namespace, ['--set', 'decisions.record=5', '--set', 'decisions.annotate=true']);
+    const c = findObject<DeploymentLike>(objs, 'Deployment').spec.template.spec.containers[0]!;
+    expect(c.args?.slice(8)).toEqual(['16', '--decision-record', '5', '--decision-record-pods', '1000', '--annotate-decisions']);
+    // The annotation rides on the Binding (pods/binding create, granted anyway): the ClusterRole does not change.
+    const cr = findObject<K8sObject & { rules: PolicyRule[] }>(objs, 'ClusterRole');
+    expect([...permissions(cr.rules)].sort()).toEqual([...clusterPermissionsFromCode()].sort());
+    expect([...permissions(cr.rules)]).not.toContain('/pods:patch');
+    const bad = await helm(binDir, ['template', 'dec', CHART_DIR, '--set', 'decisions.record=-1']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('decisions/record');
+  });
+});

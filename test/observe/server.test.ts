@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchedulerMetrics } from '../../src/observe/metrics.js';
 import { type CheckResult, type RunningServer, startServer } from '../../src/observe/server.js';
+import { DecisionStore } from '../../src/observe/decisionStore.js';
 
 let server: RunningServer | undefined;
 
@@ -108,5 +109,45 @@ describe('startServer', () => {
     const s = await startServer({ host: '127.0.0.1', port: 0, metrics, checks: { healthz: ok, livez: ok, readyz: ok } });
     await s.close();
     await expect(fetch(`${s.address}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('/debug/decisions', () => {
+  const pass = (): CheckResult => ({ name: 'leaderElection', ok: true });
+  const checks = { healthz: pass, livez: pass, readyz: pass };
+
+  it('says how to turn the record on when it is off', async () => {
+    server = await startServer({ host: '127.0.0.1', port: 0, metrics: new SchedulerMetrics({ defaultMetrics: false }), checks });
+    const r = await fetchText(`${server.address}/debug/decisions?pod=ns/p`);
+    expect(r.status).toBe(404);
+    expect(JSON.parse(r.body)).toEqual({ reason: 'Disabled', error: expect.stringContaining('--decision-record N') });
+  });
+
+  it('serves a pod\'s attempts, by node, recent; 404 for an unknown pod; 400 for bad queries', async () => {
+    const decisions = new DecisionStore({ perPod: 2 });
+    const diagnosis = { nodeToStatus: new Map(), absentNodesStatus: null, unschedulablePlugins: new Set<string>(), preFilterMsg: '', postFilterMsg: '' };
+    decisions.add(
+      {
+        queued: { attempts: 1, pod: { namespace: 'ns', name: 'p', uid: 'u' } },
+        profile: 'berth',
+        result: { kind: 'unschedulable', message: '0/1 nodes are available: 1 Insufficient cpu.', diagnosis, numAllNodes: 1, explanation: [{ node: 'n1', verdict: 'Unschedulable', plugin: 'NodeResourcesFit', reasons: ['Insufficient cpu'] }] },
+      },
+      { result: 'unschedulable', bound: false },
+    );
+    server = await startServer({ host: '127.0.0.1', port: 0, metrics: new SchedulerMetrics({ defaultMetrics: false }), checks, decisions });
+    const byPod = await fetchText(`${server.address}/debug/decisions?pod=ns/p`);
+    expect(byPod.status).toBe(200);
+    expect(byPod.type).toBe('application/json; charset=utf-8');
+    const body = JSON.parse(byPod.body) as { attempts: Array<{ pod: string; filter: Array<{ count: number }> }> };
+    expect(body.attempts.map((a) => a.pod)).toEqual(['ns/p']);
+    expect(body.attempts[0]?.filter[0]?.count).toBe(1);
+    expect(JSON.parse((await fetchText(`${server.address}/debug/decisions?node=n1`)).body)).toMatchObject({ attempts: [{ pod: 'ns/p' }] });
+    expect(JSON.parse((await fetchText(`${server.address}/debug/decisions?node=n2`)).body)).toEqual({ attempts: [] });
+    expect(JSON.parse((await fetchText(`${server.address}/debug/decisions`)).body)).toMatchObject({ attempts: [{ pod: 'ns/p' }] });
+    const missing = await fetchText(`${server.address}/debug/decisions?pod=ns/other`);
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body)).toMatchObject({ reason: 'NotFound', error: expect.stringContaining('the last 2 attempt(s) of at most 1000 pods') });
+    expect((await fetchText(`${server.address}/debug/decisions?pod=nonamespace`)).status).toBe(400);
+    expect((await fetchText(`${server.address}/debug/decisions?limit=0`)).status).toBe(400);
   });
 });

@@ -36,6 +36,8 @@ export class LivePort implements ClusterPort {
   private readonly recorder: EventRecorder;
   /** Best-effort writes in flight (events, status patches). */
   private readonly pending = new Set<Promise<unknown>>();
+  /** Annotations the next Binding of a pod (by uid) carries, for the node they were written for. */
+  private readonly bindingAnnotations = new Map<string, { node: string; annotations: Record<string, string> }>();
 
   constructor(
     private readonly client: KubeClient,
@@ -44,11 +46,26 @@ export class LivePort implements ClusterPort {
     this.recorder = new EventRecorder(client, logger);
   }
 
+  /**
+   * The pod's Binding to `node` will carry these annotations: the API server merges them onto the pod in the same
+   * write that binds it. Taken by the next bind() of the pod; dropped by forgetBindingAnnotations.
+   */
+  annotateBinding(uid: string, node: string, annotations: Record<string, string>): void {
+    this.bindingAnnotations.set(uid, { node, annotations });
+  }
+
+  forgetBindingAnnotations(uid: string): void {
+    this.bindingAnnotations.delete(uid);
+  }
+
   async bind(pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<string | null> {
+    const planned = this.bindingAnnotations.get(pod.uid);
+    this.bindingAnnotations.delete(pod.uid);
+    const annotations = planned?.node === nodeName ? planned.annotations : undefined;
     const body = {
       apiVersion: 'v1',
       kind: 'Binding',
-      metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid },
+      metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid, ...(annotations ? { annotations } : {}) },
       target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
     };
     const started = Date.now();
@@ -153,6 +170,7 @@ export class LivePort implements ClusterPort {
   /** A deleted pod's event series are forgotten. */
   podDeleted(uid: string): void {
     this.recorder.forget(uid);
+    this.bindingAnnotations.delete(uid);
   }
 
   /** Lets the writes in flight finish, for at most `timeoutMs`. */

@@ -27,6 +27,8 @@ import { type AnyKindHandlers, type ClusterWatches, type ClusterWatchOptions, st
 import type { KubeClient } from './kubeClient.js';
 import type { LeaderElector } from './leaderElection.js';
 import { LivePort } from './livePort.js';
+import { DECISION_ANNOTATION, decisionAnnotationValue } from './decisionAnnotation.js';
+import type { DecisionStore } from '../../observe/decisionStore.js';
 import type { LiveLogger } from './reflector.js';
 
 export interface LiveSchedulerOptions {
@@ -44,6 +46,13 @@ export interface LiveSchedulerOptions {
   watchOptions?: ClusterWatchOptions;
   /** Called once per attempt, when it is over (bound, or failed in either cycle): logging, tests. */
   onDecision?: (outcome: CycleOutcome, end: AttemptEnd) => void;
+  /**
+   * The decision record (--decision-record): with it, every cycle asks the core for its explanation (per-node
+   * verdicts and scores), which costs a little per node; without it, cycles stay on the cheap path.
+   */
+  decisions?: DecisionStore;
+  /** Write the berth.dev/decision annotation with each Binding (--annotate-decisions). */
+  annotateDecisions?: boolean;
 }
 
 type Phase = 'created' | 'syncing' | 'running' | 'stopping' | 'stopped';
@@ -91,6 +100,8 @@ export class LiveScheduler {
   /** Binding cycles running; the loop waits for one to end when the concurrency limit is reached. */
   private readonly inFlight = new Set<Promise<AttemptEnd>>();
   private readonly bindConcurrency: number;
+  /** What each cycle asks of the core: its explanation only while the decision record is on. */
+  private readonly explain: { explain?: boolean };
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -104,6 +115,7 @@ export class LiveScheduler {
 
   constructor(private readonly options: LiveSchedulerOptions) {
     this.bindConcurrency = options.bindConcurrency ?? 128;
+    this.explain = options.decisions ? { explain: true } : {};
     this.port = new LivePort(options.client, options.logger);
     this.scheduler = new Scheduler({
       cluster: this.cluster,
@@ -129,10 +141,10 @@ export class LiveScheduler {
             extensionPoint: (point, status, profile, seconds) => metrics.observeExtensionPoint(point, status, profile, seconds),
             pluginExecution: (plugin, point, status, seconds) => metrics.observePluginExecution(plugin, point, status, seconds),
             permitWait: (status, seconds) => metrics.permitWaitDuration.observe({ result: status }, seconds),
-            cycleEnded: (outcome) => metrics.recordCycle(outcome),
             bindingsInFlight: (count) => metrics.goroutines.set({ operation: 'binding' }, count),
           }
         : {}),
+      cycleEnded: (outcome) => this.cycleEnded(outcome),
       attemptEnded: (outcome, end) => this.attemptEnded(outcome, end),
       preempting: (pod, node, victims) => {
         metrics?.preemptionVictims.observe(victims.length);
@@ -192,8 +204,20 @@ export class LiveScheduler {
     else this.options.logger.info(fields, 'plugin source up');
   }
 
+  /** The scheduling cycle chose a node (or failed): metrics, and the annotation its Binding will carry. */
+  private cycleEnded(outcome: CycleOutcome): void {
+    this.options.metrics?.recordCycle(outcome);
+    const result = outcome.result;
+    if (!this.options.annotateDecisions || result.kind !== 'scheduled' || !outcome.assumed) return;
+    const value = decisionAnnotationValue(result.nodeName, result.feasibleNodes, result.contributions);
+    this.port.annotateBinding(outcome.queued.pod.uid, result.nodeName, { [DECISION_ANNOTATION]: value });
+  }
+
   private attemptEnded(outcome: CycleOutcome, end: AttemptEnd): void {
     this.options.metrics?.recordAttemptEnd(outcome, end);
+    // A binding cycle that failed before its Binding leaves the planned annotation unused.
+    if (this.options.annotateDecisions && !end.bound) this.port.forgetBindingAnnotations(outcome.queued.pod.uid);
+    this.options.decisions?.add(outcome, end);
     const result = outcome.result;
     if (end.bound) this.stats.scheduled++;
     else if (result.kind === 'scheduled') {
@@ -284,7 +308,7 @@ export class LiveScheduler {
         await this.idle();
         continue;
       }
-      const outcome = this.scheduler.scheduleOne();
+      const outcome = this.scheduler.scheduleOne(this.explain);
       if (!outcome) {
         await this.idle();
         continue;

@@ -6,26 +6,7 @@ import { formatBytes, formatMilliCpu } from '../../kube/quantity.js';
 import type { NodeUsage, PodDecision, SimulationResult } from './simulate.js';
 import { describeClaimOutcome } from './claimOutcomes.js';
 import type { Comparison, ShareChange } from './compare.js';
-
-function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-function contributionsText(d: PodDecision, limit = 3): string {
-  if (d.feasibleNodes === 1) return 'only feasible node';
-  const top = d.contributions.filter((c) => c.weighted > 0).slice(0, limit);
-  if (top.length === 0) return 'all scores 0 (tie broken at random)';
-  return top.map((c) => `${c.plugin} ${c.score}×${c.weight}`).join(', ');
-}
+import { contributionsText, type ExplainView, renderDecision, table } from '../../observe/explainText.js';
 
 function usageCell(requested: string, allocatable: string, pct: number): string {
   return `${requested}/${allocatable} (${pct}%)`;
@@ -49,7 +30,7 @@ export function renderTable(result: SimulationResult): string {
   const rows: string[][] = [['POD', 'NODE', 'SCORE', 'WHY']];
   for (const d of result.decisions) {
     if (d.node) {
-      rows.push([d.pod, d.node, String(d.totalScore ?? 0), contributionsText(d)]);
+      rows.push([d.pod, d.node, String(d.totalScore ?? 0), contributionsText(d.feasibleNodes, d.contributions)]);
     } else {
       rows.push([d.pod, '<pending>', '-', d.message ?? 'not attempted']);
     }
@@ -69,42 +50,26 @@ export function renderTable(result: SimulationResult): string {
   return lines.join('\n');
 }
 
+/** A simulated pod's decision in the shared explain form: every rejected node on its own row. */
+export function explainView(d: PodDecision): ExplainView {
+  const explanation = d.explanation ?? [];
+  return {
+    pod: d.pod,
+    node: d.node,
+    attempt: d.attempts,
+    notes: [],
+    message: d.node ? null : d.message,
+    filter: explanation
+      .filter((e) => e.verdict !== 'feasible')
+      .map((e) => ({ nodes: e.node, plugin: e.plugin ?? '', verdict: e.verdict, reasons: e.reasons ?? [] })),
+    scores: explanation.filter((e) => e.scores).map((e) => ({ node: e.node, total: e.total ?? 0, scores: e.scores ?? [] })),
+    feasibleNodes: d.feasibleNodes,
+    ...(d.volumes ? { sections: [{ title: 'Volumes', lines: d.volumes.map((v) => describeClaimOutcome(v, d.node)) }] } : {}),
+  };
+}
+
 export function renderExplain(result: SimulationResult): string {
-  const out: string[] = [];
-  for (const d of result.decisions) {
-    out.push(`=== ${d.pod} → ${d.node ?? '<pending>'}${d.attempts > 1 ? ` (attempt ${d.attempts})` : ''}`);
-    if (!d.node && d.message) out.push(`    ${d.message}`);
-    const explanation = d.explanation ?? [];
-    const rejected = explanation.filter((e) => e.verdict !== 'feasible');
-    if (rejected.length > 0) {
-      out.push('  Filter:');
-      const rows = rejected.map((e) => ['   ', e.node, e.plugin ?? '', e.verdict, (e.reasons ?? []).join('; ')]);
-      out.push(table(rows));
-    }
-    const scored = explanation.filter((e) => e.scores);
-    if (scored.length > 0) {
-      const plugins = (scored[0]?.scores ?? []).map((s) => s.plugin);
-      out.push('  Score (raw → normalized × weight = weighted):');
-      const header = ['   ', 'NODE', ...plugins, 'TOTAL'];
-      const rows = scored
-        .sort((a, b) => (b.total ?? 0) - (a.total ?? 0) || a.node.localeCompare(b.node))
-        .map((e) => [
-          e.node === d.node ? '  *' : '   ',
-          e.node,
-          ...(e.scores ?? []).map((s) => `${s.raw}→${s.normalized}×${s.weight}=${s.weighted}`),
-          String(e.total ?? 0),
-        ]);
-      out.push(table([header, ...rows]));
-    } else if (d.node && d.feasibleNodes === 1) {
-      out.push('  Only one node passed the filters: chosen without scoring.');
-    }
-    if (d.volumes) {
-      out.push('  Volumes:');
-      for (const v of d.volumes) out.push(`    ${describeClaimOutcome(v, d.node)}`);
-    }
-    out.push('');
-  }
-  return out.join('\n');
+  return result.decisions.map((d) => renderDecision(explainView(d))).join('\n');
 }
 
 export function renderJson(result: SimulationResult): string {
