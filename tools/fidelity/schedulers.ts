@@ -39,6 +39,8 @@ export interface StartSchedulerOptions {
   nodeArgs?: string[];
   /** berth's --bind-concurrency (default berth's own, 128). */
   bindConcurrency?: number;
+  /** Extra `berth run` flags (benchmark variants, e.g. ['--api-content-type', 'json']). */
+  berthArgs?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -145,6 +147,7 @@ export async function startScheduler(opts: StartSchedulerOptions): Promise<Sched
         '--log-level',
         'warn',
         ...(opts.bindConcurrency !== undefined ? ['--bind-concurrency', String(opts.bindConcurrency)] : []),
+        ...(opts.berthArgs ?? []),
       ],
       logFile,
     );
