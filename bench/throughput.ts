@@ -27,7 +27,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBinaries, findRepoRoot, startControlPlane, type ControlPlane } from '../tools/devcluster/index.js';
-import { createObject, deleteAllPods, ensureNamespace, must } from '../tools/fidelity/kube.js';
+import { createObject, ensureNamespace, must } from '../tools/fidelity/kube.js';
 import { PodWatch } from '../tools/fidelity/podWatch.js';
 import { processPeakRssBytes, startScheduler, type SchedulerProcess } from '../tools/fidelity/schedulers.js';
 import { createKubeClient, type KubeClient, type KubeClientOptions } from '../src/adapters/live/kubeClient.js';
@@ -37,7 +37,7 @@ import { type Arm, type ArmKind, parseArms } from './lib/arms.js';
 import { CostWindow, requestsSince, type WindowCosts } from './lib/costWindow.js';
 import { cpuSeconds } from './lib/procStats.js';
 import { median, spread, type Spread } from './lib/stats.js';
-import { createPods, latencies, nodeManifest, pool, slimForWatch, ThroughputSampler, type Throughput, waitAllBound } from './lib/workload.js';
+import { createPods, deletePods, latencies, nodeManifest, pool, slimForWatch, ThroughputSampler, type Throughput, waitAllBound } from './lib/workload.js';
 
 const { values } = parseArgs({
   options: {
@@ -210,7 +210,7 @@ async function runScheduler(arm: Arm, rep: number, cp: ControlPlane, client: Kub
     return result;
   } finally {
     await stopSched();
-    await deleteAllPods(client, [initNs, ns], 10 * 60_000);
+    await deletePods(client, [initNs, ns]);
   }
 }
 
@@ -264,7 +264,7 @@ async function runCeiling(arm: Arm, rep: number, cp: ControlPlane, client: KubeC
     return result;
   } finally {
     await watch.stop();
-    await deleteAllPods(client, [ns], 10 * 60_000);
+    await deletePods(client, [ns]);
   }
 }
 

@@ -168,3 +168,27 @@ export async function waitAllBound(watch: PodWatch, count: number, what: string)
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Force-deletes every pod in the namespaces and waits until none is left. A collection delete of thousands of pods
+ * can outlast the API server's request timeout on a loaded machine (it keeps deleting): such a timeout is retried.
+ */
+export async function deletePods(client: KubeClient, namespaces: string[], timeoutMs = 20 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const ns of namespaces) {
+    for (;;) {
+      let outcome: string;
+      try {
+        const res = await client.request('DELETE', `/api/v1/namespaces/${ns}/pods`, { query: { gracePeriodSeconds: 0 }, timeoutMs: 5 * 60_000 });
+        outcome = `HTTP ${res.status}`;
+      } catch (err) {
+        outcome = (err as Error).message; // the API server dropped a long delete: it goes on, and so do we
+      }
+      const left = await client.request<{ items?: unknown[] }>('GET', `/api/v1/namespaces/${ns}/pods`, { query: { limit: 1 } });
+      const items = left.status === 200 ? ((left.body as { items?: unknown[] }).items ?? []) : [];
+      if (left.status === 404 || (left.status === 200 && items.length === 0)) break;
+      if (Date.now() > deadline) throw new Error(`pods in ${ns} still present after ${timeoutMs} ms (last delete: ${outcome})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

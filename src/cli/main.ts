@@ -15,6 +15,7 @@ import { simulate } from '../adapters/simulator/simulate.js';
 import { loadSnapshot, SnapshotError } from '../adapters/simulator/snapshot.js';
 import { runConfigCheck } from './configCheck.js';
 import { runBerth } from './run.js';
+import { API_CONTENT_TYPES, type ApiContentType, DEFAULT_TRANSPORT } from '../adapters/live/transportFlags.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -112,7 +113,12 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parseInteger, 128)
     .option('--no-leader-elect', 'schedule without leader election (one replica only)')
-    .action(async (flags: { config: string; kubeconfig?: string; bindAddress: string; port: number; logLevel: string; bindConcurrency: number; leaderElect: boolean }) => {
+    .addOption(
+      new Option('--api-content-type <type>', 'wire format to the API server: protobuf for core/v1 lists, watches, Bindings and Events (JSON for the rest, as kube-scheduler), or json only')
+        .choices([...API_CONTENT_TYPES])
+        .default(DEFAULT_TRANSPORT.apiContentType),
+    )
+    .action(async (flags: { config: string; kubeconfig?: string; bindAddress: string; port: number; logLevel: string; bindConcurrency: number; leaderElect: boolean; apiContentType: ApiContentType }) => {
       const code = await runBerth({
         config: flags.config,
         ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
@@ -120,6 +126,7 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         port: flags.port,
         logLevel: flags.logLevel,
         bindConcurrency: flags.bindConcurrency,
+        transport: { apiContentType: flags.apiContentType },
         // commander sets leaderElect=true unless --no-leader-elect: only the flag's presence overrides the config.
         ...(flags.leaderElect === false ? { leaderElect: false } : {}),
       });

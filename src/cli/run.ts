@@ -11,6 +11,7 @@ import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
 import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
 import { SeededRandom } from '../scheduler/random.js';
 import { createKubeClient } from '../adapters/live/kubeClient.js';
+import { DEFAULT_TRANSPORT, type TransportFlags, transportOptions } from '../adapters/live/transportFlags.js';
 import { LeaderElector, electorOptionsFromConfig, leaseApiFromRequester } from '../adapters/live/leaderElection.js';
 import { LiveScheduler } from '../adapters/live/liveScheduler.js';
 import { createLogger, logDecision, type Logger } from '../observe/logging.js';
@@ -26,6 +27,8 @@ export interface RunFlags {
   bindConcurrency: number;
   /** Overrides leaderElection.leaderElect from the config when set. */
   leaderElect?: boolean;
+  /** How berth talks to the API server (default: protobuf where the API server has it). */
+  transport?: TransportFlags;
 }
 
 export interface RunningBerth {
@@ -66,6 +69,9 @@ export async function startBerth(
     qps: config.clientConnection.qps,
     burst: config.clientConnection.burst,
     userAgent: 'berth/0.1.0',
+    ...transportOptions(flags.transport ?? DEFAULT_TRANSPORT),
+    // The caches slim every object (slim.ts) and never read managedFields: protobuf decoding can skip them.
+    dropManagedFields: true,
   });
   const metrics = new SchedulerMetrics();
   const le = config.leaderElection;

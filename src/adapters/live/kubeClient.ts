@@ -1,11 +1,17 @@
 /**
- * berth's own Kubernetes API client: JSON requests and newline-delimited watch streams over node:http(s), with a
- * keep-alive agent and client-go's token-bucket rate limiter. @kubernetes/client-node's KubeConfig is used only for
- * credentials and TLS material (client certificates, bearer tokens incl. token files, CA data/files, in-cluster).
+ * berth's own Kubernetes API client over node:http(s), with a keep-alive agent and client-go's token-bucket rate
+ * limiter. @kubernetes/client-node's KubeConfig is used only for credentials and TLS material (client
+ * certificates, bearer tokens incl. token files, CA data/files, in-cluster).
+ *
+ * Wire format: JSON, and — when the client is created with `protobuf` and a request says its kinds have protobuf
+ * types (`protobuf: true`) — Kubernetes protobuf, as client-go's clientsets use it: the Accept header offers
+ * protobuf first and JSON second, and each response is decoded by its Content-Type (./proto/codec.ts), into the
+ * same objects JSON gives. Watch streams are newline-delimited JSON or length-prefixed protobuf frames.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { decodeObject, decodeWatchEvent, type DecodeOptions, PROTOBUF_MEDIA_TYPE } from './proto/codec.js';
 
 /** metav1.Status, as the API server returns it for failures (and in watch ERROR events). */
 export interface Status {
@@ -22,6 +28,14 @@ export function isStatus(body: unknown): body is Status {
   return typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'Status';
 }
 
+/** A request body the client sends as protobuf when it speaks protobuf, as JSON otherwise. */
+export class WireBody {
+  constructor(
+    readonly json: unknown,
+    readonly protobuf: () => Uint8Array,
+  ) {}
+}
+
 export type QueryValue = string | number | boolean | undefined;
 export type Query = Record<string, QueryValue>;
 
@@ -33,6 +47,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   query?: Query;
   signal?: AbortSignal;
+  /** Every kind the response may hold has a protobuf type (./proto/codec.ts): offer protobuf. */
+  protobuf?: boolean;
 }
 
 export interface Response<T> {
@@ -69,6 +85,8 @@ export interface WatchOptions {
   timeoutMs?: number;
   /** Abort when no bytes arrive for this long; default none. */
   idleTimeoutMs?: number;
+  /** The watched kind has a protobuf type: offer protobuf. */
+  protobuf?: boolean;
 }
 
 export interface KubeClient {
@@ -95,6 +113,10 @@ export interface KubeClientOptions {
   maxSockets?: number;
   /** Injected clock for the rate limiter (tests); default Date.now. */
   now?: () => number;
+  /** Offer protobuf for the requests and watches that allow it; default false (JSON only). */
+  protobuf?: boolean;
+  /** Leave metadata.managedFields out of protobuf-decoded objects (for readers that never look at them). */
+  dropManagedFields?: boolean;
 }
 
 // ---------------------------------------------------------------- rate limiting
@@ -234,6 +256,8 @@ class NodeKubeClient implements KubeClient {
   private credentialsLoading: Promise<Credentials> | undefined;
   private agent: http.Agent | undefined;
   private watchAgent: http.Agent | undefined;
+  private readonly protobuf: boolean;
+  private readonly decodeOptions: DecodeOptions;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -247,6 +271,8 @@ class NodeKubeClient implements KubeClient {
     this.limiter = new TokenBucket(opts.qps, opts.burst, opts.now);
     this.userAgent = opts.userAgent ?? 'berth';
     this.maxSockets = opts.maxSockets ?? 100;
+    this.protobuf = opts.protobuf ?? false;
+    this.decodeOptions = { dropManagedFields: opts.dropManagedFields ?? false };
   }
 
   private async creds(): Promise<Credentials> {
@@ -279,8 +305,8 @@ class NodeKubeClient implements KubeClient {
     }
   }
 
-  private requestOptions(c: Credentials, method: string, path: string, agent: http.Agent | undefined): https.RequestOptions {
-    const headers: Record<string, string> = { ...c.headers, Accept: 'application/json', 'User-Agent': this.userAgent };
+  private requestOptions(c: Credentials, method: string, path: string, agent: http.Agent | undefined, accept: string): https.RequestOptions {
+    const headers: Record<string, string> = { ...c.headers, Accept: accept, 'User-Agent': this.userAgent };
     const basePath = this.url.pathname === '/' ? '' : this.url.pathname.replace(/\/+$/, '');
     const o: https.RequestOptions = {
       protocol: this.url.protocol,
@@ -306,17 +332,24 @@ class NodeKubeClient implements KubeClient {
     await this.limiter.acquire(opts.signal);
     const c = await this.creds();
     if (opts.signal?.aborted) throw new Error(`${what}: aborted`);
-    const ro = this.requestOptions(c, method, fullPath, this.agent);
+    const accept = this.protobuf && opts.protobuf ? `${PROTOBUF_MEDIA_TYPE}, application/json` : 'application/json';
+    const ro = this.requestOptions(c, method, fullPath, this.agent, accept);
     let payload: Buffer | undefined;
     if (opts.body !== undefined) {
-      payload =
-        typeof opts.body === 'string'
-          ? Buffer.from(opts.body)
-          : Buffer.isBuffer(opts.body)
-            ? opts.body
-            : Buffer.from(JSON.stringify(opts.body));
+      let contentType = opts.contentType ?? 'application/json';
+      let body: unknown = opts.body;
+      if (body instanceof WireBody) {
+        if (this.protobuf) {
+          const bytes = body.protobuf();
+          body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          contentType = PROTOBUF_MEDIA_TYPE;
+        } else {
+          body = body.json;
+        }
+      }
+      payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
       const h = ro.headers as Record<string, string>;
-      h['Content-Type'] = opts.contentType ?? 'application/json';
+      h['Content-Type'] = contentType;
       h['Content-Length'] = String(payload.length);
     }
     const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -336,8 +369,20 @@ class NodeKubeClient implements KubeClient {
         res.on('error', (e) => finish(new Error(`${what} to ${this.server}: response failed: ${e.message}`)));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString('utf8');
+          const raw = Buffer.concat(chunks);
           const retryAfter = parseRetryAfter(res.headers['retry-after']);
+          if (isProtobuf(res.headers['content-type']) && raw.length > 0) {
+            let body: T | Status;
+            try {
+              body = decodeObject(raw, this.decodeOptions) as T | Status;
+            } catch (err) {
+              finish(new Error(`${what}: HTTP ${status} with a protobuf body berth cannot decode: ${(err as Error).message}`));
+              return;
+            }
+            finish(undefined, retryAfter !== undefined ? { status, body, retryAfterSeconds: retryAfter } : { status, body });
+            return;
+          }
+          const text = raw.toString('utf8');
           let body: T | Status;
           if (text === '') {
             body = status >= 200 && status < 300 ? ({} as T) : statusFromText(status, '', what);
@@ -384,7 +429,8 @@ class NodeKubeClient implements KubeClient {
       return { reason: 'error', events: 0, error: err as Error };
     }
     if (signal.aborted) return { reason: 'aborted', events: 0 };
-    const ro = this.requestOptions(c, 'GET', fullPath, this.watchAgent);
+    const accept = this.protobuf && opts.protobuf ? `${PROTOBUF_MEDIA_TYPE};stream=watch, application/json` : 'application/json';
+    const ro = this.requestOptions(c, 'GET', fullPath, this.watchAgent, accept);
     return await new Promise<WatchEnd>((resolve) => {
       let events = 0;
       let settled = false;
@@ -412,10 +458,11 @@ class NodeKubeClient implements KubeClient {
           res.on('data', (d: Buffer) => chunks.push(d));
           res.on('error', (e) => finish({ reason: 'error', events, error: new Error(`${what}: ${e.message}`) }));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
+            const raw = Buffer.concat(chunks);
+            const text = raw.toString('utf8');
             let body: Status;
             try {
-              const parsed = JSON.parse(text) as unknown;
+              const parsed = isProtobuf(res.headers['content-type']) ? decodeObject(raw) : (JSON.parse(text) as unknown);
               body = isStatus(parsed) ? parsed : statusFromText(status, text, what);
             } catch {
               body = statusFromText(status, text, what);
@@ -430,6 +477,29 @@ class NodeKubeClient implements KubeClient {
           return;
         }
         armIdle();
+        // One event to the caller; false once the watch is over (an error, or onEvent ended it).
+        const deliver = (event: WatchEvent): boolean => {
+          events++;
+          try {
+            onEvent(event);
+          } catch (err) {
+            finish({ reason: 'error', events, error: err instanceof Error ? err : new Error(String(err)) });
+            return false;
+          }
+          return !settled; // onEvent may have aborted the watch
+        };
+        const ended = (): void => {
+          res.on('end', () => finish({ reason: 'closed', events }));
+          res.on('error', (e) => finish({ reason: 'error', events, error: new Error(`${what}: connection dropped: ${e.message}`) }));
+          res.on('close', () => {
+            if (!res.complete) finish({ reason: 'error', events, error: new Error(`${what}: connection dropped mid-stream`) });
+          });
+        };
+        if (isProtobuf(res.headers['content-type'])) {
+          this.readProtobufFrames(res, what, () => settled, armIdle, deliver, (error) => finish({ reason: 'error', events, error }));
+          ended();
+          return;
+        }
         res.setEncoding('utf8');
         let buffered = '';
         res.on('data', (chunk: string) => {
@@ -453,24 +523,11 @@ class NodeKubeClient implements KubeClient {
               finish({ reason: 'error', events, error: new Error(`${what}: malformed watch event: ${line.slice(0, 200)}`) });
               return;
             }
-            events++;
-            try {
-              onEvent(event);
-            } catch (err) {
-              finish({ reason: 'error', events, error: err instanceof Error ? err : new Error(String(err)) });
-              return;
-            }
-            if (settled) return; // onEvent aborted the watch
+            if (!deliver(event)) return;
           }
           if (start > 0) buffered = buffered.slice(start);
         });
-        res.on('end', () => finish({ reason: 'closed', events }));
-        res.on('error', (e) =>
-          finish({ reason: 'error', events, error: new Error(`${what}: connection dropped: ${e.message}`) }),
-        );
-        res.on('close', () => {
-          if (!res.complete) finish({ reason: 'error', events, error: new Error(`${what}: connection dropped mid-stream`) });
-        });
+        ended();
       });
       req.on('error', (e) => finish({ reason: 'error', events, error: new Error(`${what} to ${this.server} failed: ${e.message}`) }));
       if (opts.timeoutMs !== undefined) totalTimer = setTimeout(() => finish({ reason: 'timeout', events }), opts.timeoutMs);
@@ -480,10 +537,47 @@ class NodeKubeClient implements KubeClient {
     });
   }
 
+  /** Splits a protobuf watch stream into frames (4-byte big-endian length, then a metav1.WatchEvent) and decodes them. */
+  private readProtobufFrames(
+    res: http.IncomingMessage,
+    what: string,
+    isSettled: () => boolean,
+    armIdle: () => void,
+    deliver: (event: WatchEvent) => boolean,
+    fail: (error: Error) => void,
+  ): void {
+    let buffered: Buffer = Buffer.alloc(0);
+    res.on('data', (chunk: Buffer) => {
+      if (isSettled()) return;
+      armIdle();
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      let off = 0;
+      while (buffered.length - off >= 4) {
+        const size = buffered.readUInt32BE(off);
+        if (buffered.length - off - 4 < size) break;
+        const frame = buffered.subarray(off + 4, off + 4 + size);
+        off += 4 + size;
+        let event: WatchEvent;
+        try {
+          event = decodeWatchEvent(frame, this.decodeOptions) as WatchEvent;
+        } catch (err) {
+          fail(new Error(`${what}: undecodable protobuf watch event (${size} bytes): ${(err as Error).message}`));
+          return;
+        }
+        if (!deliver(event)) return;
+      }
+      buffered = off === buffered.length ? Buffer.alloc(0) : buffered.subarray(off);
+    });
+  }
+
   close(): void {
     this.agent?.destroy();
     this.watchAgent?.destroy();
   }
+}
+
+function isProtobuf(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.startsWith(PROTOBUF_MEDIA_TYPE);
 }
 
 export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeClient {
