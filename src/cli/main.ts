@@ -15,7 +15,7 @@ import { simulate } from '../adapters/simulator/simulate.js';
 import { loadSnapshot, SnapshotError } from '../adapters/simulator/snapshot.js';
 import { runConfigCheck } from './configCheck.js';
 import { runBerth } from './run.js';
-import { API_CONTENT_TYPES, type ApiContentType, DEFAULT_TRANSPORT } from '../adapters/live/transportFlags.js';
+import { API_CONTENT_TYPES, API_PROTOCOLS, type ApiContentType, type ApiProtocol, DEFAULT_TRANSPORT } from '../adapters/live/transportFlags.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -118,7 +118,12 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         .choices([...API_CONTENT_TYPES])
         .default(DEFAULT_TRANSPORT.apiContentType),
     )
-    .action(async (flags: { config: string; kubeconfig?: string; bindAddress: string; port: number; logLevel: string; bindConcurrency: number; leaderElect: boolean; apiContentType: ApiContentType }) => {
+    .addOption(
+      new Option('--api-protocol <protocol>', 'HTTP to the API server: http2 (requests and watches multiplexed on one connection, as client-go) or http1.1')
+        .choices([...API_PROTOCOLS])
+        .default(DEFAULT_TRANSPORT.apiProtocol),
+    )
+    .action(async (flags: { config: string; kubeconfig?: string; bindAddress: string; port: number; logLevel: string; bindConcurrency: number; leaderElect: boolean; apiContentType: ApiContentType; apiProtocol: ApiProtocol }) => {
       const code = await runBerth({
         config: flags.config,
         ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
@@ -126,7 +131,7 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         port: flags.port,
         logLevel: flags.logLevel,
         bindConcurrency: flags.bindConcurrency,
-        transport: { apiContentType: flags.apiContentType },
+        transport: { apiContentType: flags.apiContentType, apiProtocol: flags.apiProtocol },
         // commander sets leaderElect=true unless --no-leader-elect: only the flag's presence overrides the config.
         ...(flags.leaderElect === false ? { leaderElect: false } : {}),
       });

@@ -12,6 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { decodeObject, decodeWatchEvent, type DecodeOptions, PROTOBUF_MEDIA_TYPE } from './proto/codec.js';
+import { Http2Pool, type RequestLike, type ResponseLike } from './http2Transport.js';
 
 /** metav1.Status, as the API server returns it for failures (and in watch ERROR events). */
 export interface Status {
@@ -117,6 +118,8 @@ export interface KubeClientOptions {
   protobuf?: boolean;
   /** Leave metadata.managedFields out of protobuf-decoded objects (for readers that never look at them). */
   dropManagedFields?: boolean;
+  /** HTTP/2 (https only): requests and watches as streams over one connection; default false (HTTP/1.1). */
+  http2?: boolean;
 }
 
 // ---------------------------------------------------------------- rate limiting
@@ -258,6 +261,8 @@ class NodeKubeClient implements KubeClient {
   private watchAgent: http.Agent | undefined;
   private readonly protobuf: boolean;
   private readonly decodeOptions: DecodeOptions;
+  private readonly useHttp2: boolean;
+  private h2: Http2Pool | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -273,6 +278,7 @@ class NodeKubeClient implements KubeClient {
     this.maxSockets = opts.maxSockets ?? 100;
     this.protobuf = opts.protobuf ?? false;
     this.decodeOptions = { dropManagedFields: opts.dropManagedFields ?? false };
+    this.useHttp2 = (opts.http2 ?? false) && this.secure;
   }
 
   private async creds(): Promise<Credentials> {
@@ -290,6 +296,7 @@ class NodeKubeClient implements KubeClient {
               : new http.Agent({ keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets });
             // Watches hold their socket for minutes: keep them off the pool binds use.
             this.watchAgent = this.secure ? new https.Agent({ ...c.tls, keepAlive: false }) : new http.Agent({ keepAlive: false });
+            if (this.useHttp2) this.h2 = new Http2Pool(this.url.origin, { tls: c.tls });
           }
           return c;
         })
@@ -321,8 +328,14 @@ class NodeKubeClient implements KubeClient {
     return o;
   }
 
-  private transport(): typeof https | typeof http {
-    return this.secure ? https : http;
+  /** Sends a request over HTTP/2 when enabled, else over node:http(s) with `ro`'s agent. */
+  private open(ro: https.RequestOptions, hasBody: boolean, onResponse: (res: ResponseLike) => void): RequestLike {
+    if (this.h2) {
+      const headers = { ...(ro.headers as Record<string, string>) };
+      if (ro.auth) headers['authorization'] = `Basic ${Buffer.from(ro.auth).toString('base64')}`;
+      return this.h2.request(headers, ro.method ?? 'GET', ro.path ?? '/', hasBody, onResponse);
+    }
+    return (this.secure ? https : http).request(ro, onResponse);
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Response<T>> {
@@ -363,7 +376,7 @@ class NodeKubeClient implements KubeClient {
         if (err) reject(err);
         else resolve(res as Response<T>);
       };
-      const req = this.transport().request(ro, (res) => {
+      const req = this.open(ro, payload !== undefined, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('error', (e) => finish(new Error(`${what} to ${this.server}: response failed: ${e.message}`)));
@@ -451,7 +464,7 @@ class NodeKubeClient implements KubeClient {
         idleTimer = setTimeout(() => finish({ reason: 'idle', events }), opts.idleTimeoutMs);
       };
       const onAbort = (): void => finish({ reason: 'aborted', events });
-      const req = this.transport().request(ro, (res) => {
+      const req = this.open(ro, false, (res) => {
         const status = res.statusCode ?? 0;
         if (status !== 200) {
           const chunks: Buffer[] = [];
@@ -539,7 +552,7 @@ class NodeKubeClient implements KubeClient {
 
   /** Splits a protobuf watch stream into frames (4-byte big-endian length, then a metav1.WatchEvent) and decodes them. */
   private readProtobufFrames(
-    res: http.IncomingMessage,
+    res: ResponseLike,
     what: string,
     isSettled: () => boolean,
     armIdle: () => void,
@@ -573,6 +586,7 @@ class NodeKubeClient implements KubeClient {
   close(): void {
     this.agent?.destroy();
     this.watchAgent?.destroy();
+    this.h2?.close();
   }
 }
 

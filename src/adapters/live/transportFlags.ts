@@ -6,19 +6,23 @@ import type { KubeClientOptions } from './kubeClient.js';
 
 export type ApiContentType = 'protobuf' | 'json';
 export const API_CONTENT_TYPES: readonly ApiContentType[] = ['protobuf', 'json'];
+export type ApiProtocol = 'http2' | 'http1.1';
+export const API_PROTOCOLS: readonly ApiProtocol[] = ['http2', 'http1.1'];
 
 /** The KubeClientOptions the wire flags set. */
-export type TransportOptions = Pick<KubeClientOptions, 'protobuf'>;
+export type TransportOptions = Pick<KubeClientOptions, 'protobuf' | 'http2'>;
 
 export interface TransportFlags {
   /** protobuf: offer protobuf for core/v1 lists, watches, Bindings and Events (JSON for the rest); json: JSON only. */
   apiContentType: ApiContentType;
+  /** http2: one multiplexed connection (https only); http1.1: a keep-alive pool plus a socket per watch. */
+  apiProtocol: ApiProtocol;
 }
 
-export const DEFAULT_TRANSPORT: TransportFlags = { apiContentType: 'protobuf' };
+export const DEFAULT_TRANSPORT: TransportFlags = { apiContentType: 'protobuf', apiProtocol: 'http2' };
 
 export function transportOptions(flags: TransportFlags): TransportOptions {
-  return { protobuf: flags.apiContentType === 'protobuf' };
+  return { protobuf: flags.apiContentType === 'protobuf', http2: flags.apiProtocol === 'http2' };
 }
 
 /** Parses wire flags (e.g. a benchmark arm's); an unknown flag is an error naming the known ones. */
@@ -31,8 +35,12 @@ export function transportOptionsFromArgs(args: readonly string[]): TransportOpti
       const v = inline ?? args[++i];
       if (!API_CONTENT_TYPES.includes(v as ApiContentType)) throw new Error(`--api-content-type: "${v}" is not one of ${API_CONTENT_TYPES.join(', ')}`);
       flags.apiContentType = v as ApiContentType;
+    } else if (name === '--api-protocol') {
+      const v = inline ?? args[++i];
+      if (!API_PROTOCOLS.includes(v as ApiProtocol)) throw new Error(`--api-protocol: "${v}" is not one of ${API_PROTOCOLS.join(', ')}`);
+      flags.apiProtocol = v as ApiProtocol;
     } else {
-      throw new Error(`unknown client flag ${a} (known: --api-content-type protobuf|json)`);
+      throw new Error(`unknown client flag ${a} (known: --api-content-type protobuf|json, --api-protocol http2|http1.1)`);
     }
   }
   return transportOptions(flags);
