@@ -41,11 +41,22 @@ class H2Response implements ResponseLike {
     readonly headers: IncomingHttpHeaders,
   ) {
     // Registered before any caller's listener, so 'end' handlers and 'close' see complete = true.
-    stream.once('end', () => (this.complete = true));
+    stream.once('end', () => (this.complete = this.cleanEnd()));
+  }
+
+  /**
+   * Node ends a stream's readable side also when its connection goes away; only an end the server sent
+   * (END_STREAM, no RST_STREAM, connection alive) is a complete response.
+   */
+  private cleanEnd(): boolean {
+    const s = this.stream;
+    return (s.rstCode === undefined || s.rstCode === http2.constants.NGHTTP2_NO_ERROR) && s.session !== undefined && !s.session.destroyed;
   }
 
   on(event: string, fn: (...args: never[]) => void): this {
-    this.stream.on(event, fn as (...args: unknown[]) => void);
+    const f = fn as (...args: unknown[]) => void;
+    // A truncated stream is not an end: the caller hears 'close' with complete = false instead.
+    this.stream.on(event, event === 'end' ? (...args: unknown[]) => (this.complete ? f(...args) : undefined) : f);
     return this;
   }
 

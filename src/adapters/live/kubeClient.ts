@@ -380,6 +380,8 @@ class NodeKubeClient implements KubeClient {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('error', (e) => finish(new Error(`${what} to ${this.server}: response failed: ${e.message}`)));
+        // After 'end' this is a no-op; before it, the connection went away mid-response.
+        res.on('close', () => finish(new Error(`${what} to ${this.server}: connection dropped mid-response`)));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           const raw = Buffer.concat(chunks);
