@@ -4,10 +4,18 @@
  */
 import { stringify } from 'yaml';
 import { ConfigError, loadSchedulerConfig } from '../config/index.js';
+import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
+import { IN_TREE_CATALOG } from '../scheduler/plugins/inTree.js';
 
-export function runConfigCheck(path: string, out: (s: string) => void, err: (s: string) => void = (s) => process.stderr.write(s)): number {
+/** `plugins`: the in-tree plugins, plus those loaded with --plugins (named in the configuration like any other). */
+export function runConfigCheck(
+  path: string,
+  out: (s: string) => void,
+  err: (s: string) => void = (s) => process.stderr.write(s),
+  plugins: PluginCatalog = IN_TREE_CATALOG,
+): number {
   try {
-    const config = loadSchedulerConfig(path);
+    const config = loadSchedulerConfig(path, plugins);
     out(`# Effective configuration of ${config.source} (defaults applied, multiPoint expanded)\n`);
     out(stringify(config.effective, { lineWidth: 0 }));
     return 0;

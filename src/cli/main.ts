@@ -14,6 +14,11 @@ import { renderExplain, renderJson, renderTable } from '../adapters/simulator/re
 import { simulate } from '../adapters/simulator/simulate.js';
 import { loadSnapshot, SnapshotError } from '../adapters/simulator/snapshot.js';
 import { runConfigCheck } from './configCheck.js';
+import { catalogWith, cliGuardOptions, loadPluginModules, PluginModuleError } from './pluginModules.js';
+import type { PluginCatalog } from '../scheduler/framework/pluginCatalog.js';
+import type { PluginFault } from '../scheduler/framework/pluginGuard.js';
+import { PluginError } from '../scheduler/framework/types.js';
+import { parseGoDuration } from '../kube/duration.js';
 import { runBerth } from './run.js';
 import { API_CONTENT_TYPES, API_PROTOCOLS, type ApiContentType, type ApiProtocol, DEFAULT_TRANSPORT } from '../adapters/live/transportFlags.js';
 
@@ -43,9 +48,59 @@ interface SimulateFlags {
   explain?: boolean;
   output: 'table' | 'json';
   seed: number;
+  plugins?: string[];
+  pluginCallBudget?: number;
+  pluginBindTimeout?: number;
 }
 
-export async function runSimulate(files: string[], flags: SimulateFlags, out: (s: string) => void): Promise<number> {
+/**
+ * The in-tree plugins plus those of --plugins, guarded. Faults of loaded plugins go to `onFault` (simulate and
+ * config check print them on stderr after their output).
+ */
+async function pluginCatalog(
+  flags: Pick<SimulateFlags, 'plugins' | 'pluginCallBudget' | 'pluginBindTimeout'>,
+  onFault: (fault: PluginFault) => void,
+): Promise<PluginCatalog> {
+  const loaded = await loadPluginModules(flags.plugins ?? [], IN_TREE_CATALOG);
+  return catalogWith(IN_TREE_CATALOG, loaded, cliGuardOptions({ callBudgetMs: flags.pluginCallBudget, bindBudgetMs: flags.pluginBindTimeout }, onFault));
+}
+
+/** Loaded plugins' faults, for the end of a command's output: each message once, with how often it happened. */
+class FaultReport {
+  private readonly counts = new Map<string, number>();
+  readonly onFault = (fault: PluginFault): void => {
+    this.counts.set(fault.message, (this.counts.get(fault.message) ?? 0) + 1);
+  };
+  print(err: (s: string) => void): void {
+    for (const [message, n] of this.counts) err(`berth: warning: ${message}${n > 1 ? ` (${n} times)` : ''}
+`);
+  }
+}
+
+/** --plugins and the loaded plugins' budgets, for every command that builds plugins. */
+function addPluginOptions(command: Command): Command {
+  return command
+    .option('--plugins <module>', 'a plugin module to load: a path to a built .js file or an installed package name (repeat for more)', collect, [])
+    .option('--plugin-call-budget <duration>', 'longest one synchronous call of a loaded plugin may take, e.g. "1s"', parseDurationMs)
+    .option('--plugin-bind-timeout <duration>', 'longest one PreBind or Bind of a loaded plugin may take, e.g. "10m"', parseDurationMs);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parseDurationMs(value: string): number {
+  const seconds = parseGoDuration(value);
+  if (seconds === undefined || seconds <= 0) throw new InvalidArgumentError('expected a positive Go duration such as "500ms", "2s" or "10m"');
+  return seconds * 1000;
+}
+
+export async function runSimulate(
+  files: string[],
+  flags: SimulateFlags,
+  out: (s: string) => void,
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
   let snapshotFiles = files;
   let configPath = flags.config;
   if (snapshotFiles.length === 0) {
@@ -55,15 +110,18 @@ export async function runSimulate(files: string[], flags: SimulateFlags, out: (s
       out(`No snapshot given: simulating the bundled example ${DEFAULT_SNAPSHOT}\nwith ${configPath}\n\n`);
     }
   }
-  const config: SchedulerConfig = configPath ? loadSchedulerConfig(configPath, IN_TREE_CATALOG) : defaultSchedulerConfig(IN_TREE_CATALOG);
+  const faults = new FaultReport();
+  const plugins = await pluginCatalog(flags, faults.onFault);
+  const config: SchedulerConfig = configPath ? loadSchedulerConfig(configPath, plugins) : defaultSchedulerConfig(plugins);
   const snapshot = loadSnapshot([...snapshotFiles, ...(flags.pods ?? [])]);
-  const result = await simulate(snapshot, config, IN_TREE_CATALOG, { explain: flags.explain === true, seed: flags.seed });
+  const result = await simulate(snapshot, config, plugins, { explain: flags.explain === true, seed: flags.seed });
   if (flags.output === 'json') {
     out(`${renderJson(result)}\n`);
   } else {
     if (flags.explain) out(`${renderExplain(result)}\n`);
     out(`${renderTable(result)}\n`);
   }
+  faults.print(err);
   return 0;
 }
 
@@ -75,7 +133,7 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .showHelpAfterError()
     .exitOverride();
 
-  program
+  const simulateCommand = program
     .command('simulate')
     .description(
       'Schedule the pending pods of a cluster snapshot (kubectl get nodes,pods -A -o yaml) with a KubeSchedulerConfiguration, ' +
@@ -86,21 +144,24 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .option('-p, --pods <file...>', 'extra files with pending pods to schedule')
     .option('-e, --explain', 'print per-node filter verdicts and per-plugin raw, normalized and weighted scores')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-    .option('--seed <n>', 'seed for the tie-break among equal top scores', parseInteger, 1)
-    .action(async (files: string[], flags: SimulateFlags) => {
-      setExit(await runSimulate(files, flags, out));
-    });
+    .option('--seed <n>', 'seed for the tie-break among equal top scores', parseInteger, 1);
+  addPluginOptions(simulateCommand).action(async (files: string[], flags: SimulateFlags) => {
+    setExit(await runSimulate(files, flags, out));
+  });
 
   const config = program.command('config').description('Work with KubeSchedulerConfiguration files.');
-  config
+  const check = config
     .command('check')
     .description('Validate a KubeSchedulerConfiguration and print the effective (defaulted) configuration.')
-    .argument('<file>', 'configuration file (YAML or JSON)')
-    .action((file: string) => {
-      setExit(runConfigCheck(file, out));
-    });
+    .argument('<file>', 'configuration file (YAML or JSON)');
+  addPluginOptions(check).action(async (file: string, flags: Pick<SimulateFlags, 'plugins' | 'pluginCallBudget' | 'pluginBindTimeout'>) => {
+    const faults = new FaultReport();
+    const plugins = await pluginCatalog(flags, faults.onFault);
+    setExit(runConfigCheck(file, out, undefined, plugins));
+    faults.print((s) => process.stderr.write(s));
+  });
 
-  program
+  const run = program
     .command('run')
     .description(
       'Run the live scheduler: watch the cluster, schedule pending pods that name one of the profiles, bind them, ' +
@@ -122,8 +183,22 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
       new Option('--api-protocol <protocol>', 'HTTP to the API server: http2 (requests and watches multiplexed on one connection, as client-go) or http1.1')
         .choices([...API_PROTOCOLS])
         .default(DEFAULT_TRANSPORT.apiProtocol),
-    )
-    .action(async (flags: { config: string; kubeconfig?: string; bindAddress: string; port: number; logLevel: string; bindConcurrency: number; leaderElect: boolean; apiContentType: ApiContentType; apiProtocol: ApiProtocol }) => {
+    );
+  addPluginOptions(run).action(
+    async (flags: {
+      config: string;
+      kubeconfig?: string;
+      bindAddress: string;
+      port: number;
+      logLevel: string;
+      bindConcurrency: number;
+      leaderElect: boolean;
+      apiContentType: ApiContentType;
+      apiProtocol: ApiProtocol;
+      plugins: string[];
+      pluginCallBudget?: number;
+      pluginBindTimeout?: number;
+    }) => {
       const code = await runBerth({
         config: flags.config,
         ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
@@ -134,9 +209,13 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         transport: { apiContentType: flags.apiContentType, apiProtocol: flags.apiProtocol },
         // commander sets leaderElect=true unless --no-leader-elect: only the flag's presence overrides the config.
         ...(flags.leaderElect === false ? { leaderElect: false } : {}),
+        plugins: flags.plugins,
+        ...(flags.pluginCallBudget !== undefined ? { pluginCallBudgetMs: flags.pluginCallBudget } : {}),
+        ...(flags.pluginBindTimeout !== undefined ? { pluginBindBudgetMs: flags.pluginBindTimeout } : {}),
       });
       setExit(code);
-    });
+    },
+  );
 
   return program;
 }
@@ -154,6 +233,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) return 2;
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.format()}\n`);
+      return 2;
+    }
+    if (err instanceof PluginModuleError || err instanceof PluginError) {
+      process.stderr.write(`berth: ${err.message}\n`);
       return 2;
     }
     if (err instanceof SnapshotError) {

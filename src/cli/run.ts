@@ -16,6 +16,7 @@ import { LeaderElector, electorOptionsFromConfig, leaseApiFromRequester } from '
 import { LiveScheduler } from '../adapters/live/liveScheduler.js';
 import { createLogger, logDecision, type Logger } from '../observe/logging.js';
 import { SchedulerMetrics } from '../observe/metrics.js';
+import { catalogWith, cliGuardOptions, loadPluginModules } from './pluginModules.js';
 import { startServer, type RunningServer } from '../observe/server.js';
 
 export interface RunFlags {
@@ -29,6 +30,11 @@ export interface RunFlags {
   leaderElect?: boolean;
   /** How berth talks to the API server (default: protobuf where the API server has it). */
   transport?: TransportFlags;
+  /** Plugin modules to load (--plugins): paths or package names. */
+  plugins?: readonly string[];
+  /** Budgets of loaded plugins: one synchronous call, one PreBind or Bind (milliseconds). */
+  pluginCallBudgetMs?: number;
+  pluginBindBudgetMs?: number;
 }
 
 export interface RunningBerth {
@@ -61,8 +67,16 @@ export async function startBerth(
   flags: RunFlags,
   config?: SchedulerConfig,
   logger: Logger = createLogger(flags.logLevel),
-  plugins: PluginCatalog = IN_TREE_CATALOG,
+  basePlugins: PluginCatalog = IN_TREE_CATALOG,
 ): Promise<RunningBerth> {
+  const metrics = new SchedulerMetrics();
+  const loaded = await loadPluginModules(flags.plugins ?? [], basePlugins);
+  const guard = cliGuardOptions({ callBudgetMs: flags.pluginCallBudgetMs, bindBudgetMs: flags.pluginBindBudgetMs }, (fault) => {
+    metrics.countPluginFault(fault.plugin, fault.point, fault.kind);
+    logger.warn({ plugin: fault.plugin, extensionPoint: fault.point, kind: fault.kind }, fault.message);
+  });
+  const plugins = catalogWith(basePlugins, loaded, guard);
+  if (loaded.length > 0) logger.info({ plugins: loaded.map((d) => d.name), modules: flags.plugins }, 'plugins loaded');
   config ??= loadSchedulerConfig(flags.config, plugins);
   const kc = loadKubeConfig(flags.kubeconfig ?? (config.clientConnection.kubeconfig || undefined));
   const client = createKubeClient(kc, {
@@ -73,7 +87,6 @@ export async function startBerth(
     // The caches slim every object (slim.ts) and never read managedFields: protobuf decoding can skip them.
     dropManagedFields: true,
   });
-  const metrics = new SchedulerMetrics();
   const le = config.leaderElection;
   const leaderElect = flags.leaderElect ?? le.leaderElect;
   if (leaderElect && le.resourceName === 'kube-scheduler' && le.resourceNamespace === 'kube-system') {
@@ -168,8 +181,7 @@ export async function startBerth(
 /** The CLI entry: runs until SIGTERM/SIGINT. Returns the exit status. */
 export async function runBerth(flags: RunFlags): Promise<number> {
   const logger = createLogger(flags.logLevel);
-  const config = loadSchedulerConfig(flags.config, IN_TREE_CATALOG);
-  const berth = await startBerth(flags, config, logger);
+  const berth = await startBerth(flags, undefined, logger);
   const onSignal = (signal: NodeJS.Signals): void => {
     void berth.shutdown(signal);
   };

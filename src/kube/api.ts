@@ -209,10 +209,12 @@ export interface PersistentVolume {
     capacity?: ResourceMap;
     claimRef?: ObjectReference;
     csi?: { driver?: string; volumeHandle?: string };
-    gcePersistentDisk?: { pdName?: string; readOnly?: boolean };
-    awsElasticBlockStore?: { volumeID?: string; readOnly?: boolean };
-    iscsi?: { targetPortal?: string; iqn?: string; lun?: number; readOnly?: boolean };
-    rbd?: { monitors?: string[]; pool?: string; image?: string; readOnly?: boolean };
+    /** In-tree sources that CSI migration translates (NodeVolumeLimits counts them as their CSI driver's). */
+    gcePersistentDisk?: { pdName?: string };
+    awsElasticBlockStore?: { volumeID?: string };
+    cinder?: { volumeID?: string };
+    azureDisk?: { diskURI?: string; kind?: string };
+    portworxVolume?: { volumeID?: string };
   };
   status?: { phase?: string };
 }

@@ -94,6 +94,7 @@ export class SchedulerMetrics {
   readonly pluginScoreShare: Histogram<'plugin' | 'profile'>;
   readonly permitWaitDuration: Histogram<'result'>;
   readonly goroutines: Gauge<'operation'>;
+  readonly pluginFaults: Counter<'plugin' | 'extension_point' | 'kind'>;
 
   constructor(options: SchedulerMetricsOptions = {}) {
     const registers = [this.registry];
@@ -240,6 +241,12 @@ export class SchedulerMetrics {
       registers,
     });
     this.goroutines.set({ operation: 'binding' }, 0);
+    this.pluginFaults = new Counter({
+      name: 'berth_plugin_faults_total',
+      help: 'Failures of plugins loaded with --plugins, each turned into an Error for the pod: kind threw, invalid (an answer outside the contract) or timeout (over its budget).',
+      labelNames: ['plugin', 'extension_point', 'kind'],
+      registers,
+    });
 
     if (options.defaultMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry, ...(options.defaultMetricsPrefix ? { prefix: options.defaultMetricsPrefix } : {}) });
@@ -299,6 +306,11 @@ export class SchedulerMetrics {
   /** Time spent in one plugin at one extension point (upstream samples 10% of cycles). */
   observePluginExecution(plugin: string, extensionPoint: string, status: string, seconds: number): void {
     this.pluginExecutionDuration.observe({ plugin, extension_point: extensionPoint, status }, seconds);
+  }
+
+  /** A loaded plugin failed (src/scheduler/framework/pluginGuard.ts). */
+  countPluginFault(plugin: string, extensionPoint: string, kind: string): void {
+    this.pluginFaults.inc({ plugin, extension_point: extensionPoint, kind });
   }
 
   private countAttempt(result: AttemptResult, profile: string, durationSeconds: number): void {

@@ -12,6 +12,7 @@ import type { Clock } from './clock.js';
 import { Framework } from './framework/framework.js';
 import { PodScheduler, type ScheduleOptions } from './framework/schedulePod.js';
 import type { PluginCatalog } from './framework/pluginCatalog.js';
+import type { ClusterEvent } from './framework/plugin.js';
 import type { ClusterEventKind } from './plugins/catalog.js';
 import type { ClusterPort } from './ports.js';
 import { type QueueOptions, SchedulingQueue } from './queue/queue.js';
@@ -48,8 +49,16 @@ export class Scheduler {
       maxBackoffMs: deps.config.podMaxBackoffSeconds * 1000,
       ...(deps.onQueueIncoming ? { onIncoming: deps.onQueueIncoming } : {}),
     });
+    const { now, pluginExecution } = deps.observer ?? {};
+    const pluginTiming = now && pluginExecution ? { now: () => now(), observe: pluginExecution } : undefined;
     for (const profile of deps.config.profiles) {
-      const framework = new Framework(profile, { cluster: deps.cluster, plugins: deps.plugins, clock: deps.clock, api: deps.port });
+      const framework = new Framework(profile, {
+        cluster: deps.cluster,
+        plugins: deps.plugins,
+        clock: deps.clock,
+        api: deps.port,
+        ...(pluginTiming ? { pluginTiming } : {}),
+      });
       this.profiles.set(profile.schedulerName, { framework, podScheduler: new PodScheduler(framework, deps.random) });
     }
     this.context = {
@@ -112,8 +121,11 @@ export class Scheduler {
     this.context.bindings.podDeleted(uid);
   }
 
-  /** Tell the queue what changed in the cluster, so pods waiting on it are retried. */
-  notify(event: ClusterEventKind): void {
+  /**
+   * Tell the queue what changed in the cluster, so pods waiting on it are retried. With the objects, plugins'
+   * queueing hints can tell whether the change matters to a pod.
+   */
+  notify(event: ClusterEventKind | ClusterEvent): void {
     this.queue.onClusterEvent(event);
   }
 

@@ -58,6 +58,7 @@ async function buildDistIfStale(): Promise<void> {
     newestSource(join(root, 'src')),
     newestSource(join(root, 'tools')),
     newestSource(join(root, 'bench')),
+    newestSource(join(root, 'examples')),
     statSync(join(root, 'tsconfig.json')).mtimeMs,
   );
   if (built >= newest) return;

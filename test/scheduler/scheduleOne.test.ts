@@ -24,7 +24,7 @@ import * as DefaultBinder from '../../src/scheduler/plugins/DefaultBinder.js';
 import * as DefaultPreemption from '../../src/scheduler/plugins/DefaultPreemption.js';
 import * as NodeResourcesFit from '../../src/scheduler/plugins/NodeResourcesFit.js';
 import { SeededRandom } from '../../src/scheduler/random.js';
-import { type AttemptEnd, Scheduler } from '../../src/scheduler/scheduler.js';
+import { type AttemptEnd, Scheduler, type SchedulerDeps } from '../../src/scheduler/scheduler.js';
 import { emptyProfile, makeCluster, makeNode, makePod, testDescriptor } from '../helpers/builders.js';
 
 /** Calls made to the test plugins, in order. */
@@ -90,7 +90,11 @@ interface Harness {
 }
 
 /** A scheduler whose profile runs the given plugins at the given points, then DefaultBinder unless bind is given. */
-function harness(plugins: Array<{ point: ExtensionPoint; plugin: { name: string } }>, cluster = makeCluster([makeNode('n1')])): Harness {
+function harness(
+  plugins: Array<{ point: ExtensionPoint; plugin: { name: string } }>,
+  cluster = makeCluster([makeNode('n1')]),
+  extra: Partial<Pick<SchedulerDeps, 'observer' | 'random'>> = {},
+): Harness {
   const profile = emptyProfile();
   // One descriptor per plugin name (a plugin may be listed at several points).
   const descriptors = new Map<string, PluginDescriptor<unknown>>();
@@ -113,7 +117,7 @@ function harness(plugins: Array<{ point: ExtensionPoint; plugin: { name: string 
   } as unknown as SchedulerConfig;
   const clock = new VirtualClock();
   const port = new MemoryPort(cluster);
-  const scheduler = new Scheduler({ cluster, config, plugins: new PluginCatalog([...descriptors.values()]), random: new SeededRandom(3), clock, port });
+  const scheduler = new Scheduler({ cluster, config, plugins: new PluginCatalog([...descriptors.values()]), random: extra.random ?? new SeededRandom(3), clock, port, ...(extra.observer ? { observer: extra.observer } : {}) });
   port.attach((event) => scheduler.notify(event));
   return {
     scheduler,
@@ -370,6 +374,36 @@ describe('PreBind, Bind, PostBind', () => {
     const skipping = harness([{ point: 'bind', plugin: binder('Skipper', [], SKIP) }]);
     addPod(skipping, 'b');
     expect(await scheduleOne(skipping)).toMatchObject({ bound: false, result: 'error', message: 'no Bind plugin bound the pod (every one returned Skip)' });
+  });
+});
+
+describe('plugin execution times after Score', () => {
+  it('a sampled cycle reports each Reserve, Permit, PreBind, Bind and PostBind plugin with its status', async () => {
+    const log: Log = [];
+    const seen: string[] = [];
+    let t = 0;
+    const h = harness(
+      [
+        { point: 'reserve', plugin: reserver('R', log) },
+        { point: 'permit', plugin: { name: 'P', permit: () => ({ status: null }) } as PermitPlugin },
+        { point: 'preBind', plugin: { name: 'PB', preBind: async () => Status.unschedulable('not yet') } as PreBindPlugin },
+        { point: 'postBind', plugin: postBinder('PoB', log) },
+      ],
+      makeCluster([makeNode('n1')]),
+      {
+        // Every cycle sampled (intn(100) = 0 < 10) and each clock read 2 ms later.
+        random: { intn: () => 0 },
+        observer: { now: () => (t += 2), extensionPoint: () => {}, pluginExecution: (plugin, point, status) => void seen.push(`${point}/${plugin}/${status}`) },
+      },
+    );
+    addPod(h, 'a');
+    await scheduleOne(h);
+    expect(seen.filter((s) => !s.startsWith('Filter') && !s.startsWith('PreFilter'))).toEqual([
+      'Reserve/R/Success',
+      'Permit/P/Success',
+      'PreBind/PB/Unschedulable',
+      'Unreserve/R/Success',
+    ]);
   });
 });
 

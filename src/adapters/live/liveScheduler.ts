@@ -14,6 +14,7 @@ import type { SchedulerConfig } from '../../config/types.js';
 import type { PluginCatalog } from '../../scheduler/framework/pluginCatalog.js';
 import { PodInfo } from '../../scheduler/cache/podInfo.js';
 import type { ClusterEventKind } from '../../scheduler/plugins/catalog.js';
+import type { ClusterEvent } from '../../scheduler/framework/plugin.js';
 import type { Random } from '../../scheduler/random.js';
 import { type AttemptEnd, type CycleOutcome, Scheduler, type SchedulerObserver } from '../../scheduler/scheduler.js';
 import type { SchedulerMetrics } from '../../observe/metrics.js';
@@ -266,15 +267,15 @@ export class LiveScheduler {
       kind,
       onAdd: (o: { metadata?: { name?: string; namespace?: string } }) => {
         cluster.upsertObject(kind, o);
-        this.notify(eventFor(kind));
+        this.notify({ kind: eventFor(kind), newObject: o });
       },
-      onUpdate: (_old: unknown, o: { metadata?: { name?: string; namespace?: string } }) => {
+      onUpdate: (old: unknown, o: { metadata?: { name?: string; namespace?: string } }) => {
         cluster.upsertObject(kind, o);
-        this.notify(eventFor(kind));
+        this.notify({ kind: eventFor(kind), oldObject: old, newObject: o });
       },
       onDelete: (o: { metadata?: { name?: string; namespace?: string } }) => {
         cluster.removeObject(kind, o.metadata?.namespace, o.metadata?.name ?? '');
-        if (!WORKLOAD_KINDS.has(kind)) this.notify(eventFor(kind));
+        if (!WORKLOAD_KINDS.has(kind)) this.notify({ kind: eventFor(kind), oldObject: o });
       },
     }) as AnyKindHandlers;
     return [
@@ -282,22 +283,22 @@ export class LiveScheduler {
         kind: 'Node',
         onAdd: (n) => safe(`node ${n.metadata?.name}`, () => {
           cluster.upsertNode(n);
-          this.notify('NodeAdd');
+          this.notify({ kind: 'NodeAdd', newObject: n });
         }),
         onUpdate: (o, n) => safe(`node ${n.metadata?.name}`, () => {
           // Heartbeats and condition churn change nothing scheduling reads: no re-parse, no queue move.
           if (nodeSchedulingKey(o) === nodeSchedulingKey(n) && cluster.getNode(n.metadata?.name ?? '')) return;
           cluster.upsertNode(n);
-          this.notify('NodeUpdate');
+          this.notify({ kind: 'NodeUpdate', oldObject: o, newObject: n });
         }),
         onDelete: (n) => {
           cluster.removeNode(n.metadata?.name ?? '');
-          this.notify('NodeDelete');
+          this.notify({ kind: 'NodeDelete', oldObject: n });
         },
       },
       {
         kind: 'Pod',
-        onAdd: (p) => safe(`pod ${p.metadata?.namespace}/${p.metadata?.name}`, () => this.podUpsert(p, true)),
+        onAdd: (p) => safe(`pod ${p.metadata?.namespace}/${p.metadata?.name}`, () => this.podUpsert(p)),
         onUpdate: (old, p) =>
           safe(`pod ${p.metadata?.namespace}/${p.metadata?.name}`, () => {
             if (old.metadata?.uid && old.metadata.uid !== p.metadata?.uid) this.podDelete(old);
@@ -310,7 +311,7 @@ export class LiveScheduler {
               if (this.scheduler.refreshPendingPod(new PodInfo(p))) return;
             }
             // A pod turning assigned is an add for the assigned-pod view, as upstream's filtering handler delivers it.
-            this.podUpsert(p, !old.spec?.nodeName);
+            this.podUpsert(p, old.spec?.nodeName ? old : undefined);
           }),
         onDelete: (p) => this.podDelete(p),
       },
@@ -329,18 +330,19 @@ export class LiveScheduler {
     ];
   }
 
-  private notify(event: ClusterEventKind): void {
+  private notify(event: ClusterEvent): void {
     this.scheduler.notify(event);
     this.poke();
   }
 
-  private podUpsert(pod: Pod, added: boolean): void {
+  /** A pod added or changed; `assignedBefore` is the old object when it was already assigned (an update). */
+  private podUpsert(pod: Pod, assignedBefore?: Pod): void {
     const uid = pod.metadata?.uid ?? '';
     if (pod.spec?.nodeName) {
       // Bound (by anyone): account it, confirming our assumption if it was ours.
       this.scheduler.removePendingPod(uid);
       this.cluster.upsertAssignedPod(pod);
-      this.notify(added ? 'AssignedPodAdd' : 'AssignedPodUpdate');
+      this.notify(assignedBefore ? { kind: 'AssignedPodUpdate', oldObject: assignedBefore, newObject: pod } : { kind: 'AssignedPodAdd', newObject: pod });
       return;
     }
     // Unassigned. Ignore updates to a pod this replica has assumed (binding, or bound and not yet seen so).
@@ -355,7 +357,7 @@ export class LiveScheduler {
     const uid = pod.metadata?.uid ?? '';
     this.port.podDeleted(uid);
     this.scheduler.podDeleted(uid);
-    if (this.cluster.removePodByUid(uid)) this.notify('AssignedPodDelete');
+    if (this.cluster.removePodByUid(uid)) this.notify({ kind: 'AssignedPodDelete', oldObject: pod });
   }
 }
 

@@ -51,12 +51,32 @@ export const KEPT_ANNOTATIONS: readonly string[] = [
   'volume.kubernetes.io/selected-node',
 ];
 
-/** The fields of in-tree disk sources that name a disk (VolumeRestrictions' conflicts). */
-const DISK_SOURCES: ReadonlyArray<[string, string[]]> = [
+/**
+ * Inline in-tree sources of a pod's volumes, with the fields scheduling compares: VolumeRestrictions' disk conflicts
+ * (GCE PD name and read-only flag, EBS volume ID, iSCSI IQN and read-only flag, RBD monitors, pool, image and
+ * read-only flag) and NodeVolumeLimits' translation to CSI of the sources v1.37 can migrate (the disk's ID; an Azure
+ * disk's kind decides whether it translates). Azure File and vSphere volumes are kept for their presence only: they
+ * are migratable, so their pods are not skipped, but v1.37 never counts them.
+ */
+const POD_VOLUME_SOURCES: ReadonlyArray<[string, string[]]> = [
   ['gcePersistentDisk', ['pdName', 'readOnly']],
-  ['awsElasticBlockStore', ['volumeID', 'readOnly']],
-  ['iscsi', ['targetPortal', 'iqn', 'lun', 'readOnly']],
+  ['awsElasticBlockStore', ['volumeID']],
+  ['iscsi', ['iqn', 'readOnly']],
   ['rbd', ['monitors', 'pool', 'image', 'readOnly']],
+  ['cinder', ['volumeID']],
+  ['azureDisk', ['diskURI', 'kind']],
+  ['portworxVolume', ['volumeID']],
+  ['azureFile', []],
+  ['vsphereVolume', []],
+];
+
+/** In-tree sources of a PersistentVolume that NodeVolumeLimits translates to a CSI volume handle (v1.37). */
+const PV_SOURCES: ReadonlyArray<[string, string[]]> = [
+  ['gcePersistentDisk', ['pdName']],
+  ['awsElasticBlockStore', ['volumeID']],
+  ['cinder', ['volumeID']],
+  ['azureDisk', ['diskURI', 'kind']],
+  ['portworxVolume', ['volumeID']],
 ];
 
 interface MetaOptions {
@@ -117,8 +137,8 @@ function slimVolume(raw: unknown): Volume | undefined {
     out.ephemeral = {}; // only its presence matters: the claim is "<pod>-<volume>"
     return out;
   }
-  // Inline disks: VolumeRestrictions compares them across pods on a node.
-  for (const [source, fields] of DISK_SOURCES) {
+  // Inline in-tree sources: VolumeRestrictions compares disks across pods on a node, NodeVolumeLimits counts them.
+  for (const [source, fields] of POD_VOLUME_SOURCES) {
     if (asObj(v[source])) {
       out[source] = pick(v[source], fields);
       return out;
@@ -194,8 +214,8 @@ export function slimPersistentVolume(raw: unknown): PersistentVolume {
   if (claimRef) spec['claimRef'] = pick(claimRef, ['apiVersion', 'kind', 'namespace', 'name', 'uid', 'resourceVersion']);
   const csi = asObj(s['csi']);
   if (csi) spec['csi'] = pick(csi, ['driver', 'volumeHandle']);
-  // Inline disk sources VolumeRestrictions compares (the identity fields only).
-  for (const [source, fields] of DISK_SOURCES) {
+  // In-tree sources NodeVolumeLimits translates to CSI (the identity fields only; a GCE PD's zone is in the labels).
+  for (const [source, fields] of PV_SOURCES) {
     const d = asObj(s[source]);
     if (d) spec[source] = pick(d, fields);
   }

@@ -7,12 +7,14 @@
  *
  * The other half of the volume handshake is modelled as succeeding at once: a PV the scheduler pre-bound to a claim
  * gets bound (the PV controller's part), and a claim given a selected node gets a new PV on that node (a local-path
- * style provisioner's part), each with a resourceVersion newer than the scheduler's write.
+ * style provisioner's part), each with a resourceVersion newer than the scheduler's write. A CSI provisioner's PV
+ * names its driver and a volume handle, so NodeVolumeLimits counts it as the driver's once bound.
  */
 import type { ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod } from '../../kube/api.js';
 import type { ClusterState } from '../../scheduler/cache/clusterState.js';
 import type { PodInfo } from '../../scheduler/cache/podInfo.js';
 import type { ClusterEventKind } from '../../scheduler/plugins/catalog.js';
+import type { ClusterEvent } from '../../scheduler/framework/plugin.js';
 import type { ClusterPort, ObjectWrite, PodEvent, PodLookup, PodStatusUpdate, WriteResult } from '../../scheduler/ports.js';
 
 /** A recorded event, as `kubectl get events` would list it. */
@@ -51,12 +53,12 @@ export class MemoryPort implements ClusterPort {
   readonly deleted = new Set<string>();
   /** uid → the pod's status as patched (nominatedNodeName, PodScheduled). */
   readonly statuses = new Map<string, { nominatedNodeName?: string; condition?: PodStatusUpdate['condition'] }>();
-  private notify: (event: ClusterEventKind) => void = () => {};
+  private notify: (event: ClusterEvent) => void = () => {};
 
   constructor(private readonly cluster: ClusterState) {}
 
   /** Where cluster events go (the scheduler's notify), once the scheduler exists. */
-  attach(notify: (event: ClusterEventKind) => void): void {
+  attach(notify: (event: ClusterEvent) => void): void {
     this.notify = notify;
   }
 
@@ -70,7 +72,7 @@ export class MemoryPort implements ClusterPort {
     if (status) delete status.nominatedNodeName;
     const bound = pod.assignedTo(nodeName).pod;
     this.cluster.upsertAssignedPod({ ...bound, status: { ...(bound.status ?? {}), nominatedNodeName: undefined } });
-    this.notify('AssignedPodAdd');
+    this.notify({ kind: 'AssignedPodAdd', newObject: this.cluster.getPod(pod.uid)?.pod });
     return null;
   }
 
@@ -78,7 +80,7 @@ export class MemoryPort implements ClusterPort {
     if (this.deleted.has(victim.uid)) return false;
     this.deleted.add(victim.uid);
     this.bound.delete(victim.uid);
-    if (this.cluster.removePodByUid(victim.uid)) this.notify('AssignedPodDelete');
+    if (this.cluster.removePodByUid(victim.uid)) this.notify({ kind: 'AssignedPodDelete', oldObject: victim.pod });
     return true;
   }
 
@@ -115,7 +117,7 @@ export class MemoryPort implements ClusterPort {
     const merged = (request.verb === 'patch' ? mergePatch(existing, request.body) : request.body) as { metadata?: ObjectMeta };
     const object: { metadata: ObjectMeta } = { ...merged, metadata: { ...(merged.metadata ?? {}), resourceVersion: this.nextVersion() } };
     this.cluster.upsertObject(request.kind, object);
-    this.notify(kind.event);
+    this.notify({ kind: kind.event, ...(existing ? { oldObject: existing } : {}), newObject: object });
     if (request.kind === 'PersistentVolume') this.completeStaticBinding(object as PersistentVolume);
     else this.provision(object as PersistentVolumeClaim);
     return { status: request.verb === 'create' ? 201 : 200, object };
@@ -143,11 +145,15 @@ export class MemoryPort implements ClusterPort {
     const cls = this.cluster.storageClasses.get(pvc.spec?.storageClassName ?? '');
     if (!cls?.provisioner || cls.provisioner === 'kubernetes.io/no-provisioner') return;
     const meta = pvc.metadata ?? {};
+    const name = `pvc-${meta.uid ?? meta.name ?? ''}`;
+    // In-tree provisioners (kubernetes.io/...) would write their own source kind; any other is a CSI driver.
+    const csi = cls.provisioner.startsWith('kubernetes.io/') ? {} : { csi: { driver: cls.provisioner, volumeHandle: name } };
     const pv: PersistentVolume = {
       apiVersion: 'v1',
       kind: 'PersistentVolume',
-      metadata: { name: `pvc-${meta.uid ?? meta.name ?? ''}`, annotations: { 'pv.kubernetes.io/provisioned-by': cls.provisioner } },
+      metadata: { name, annotations: { 'pv.kubernetes.io/provisioned-by': cls.provisioner } },
       spec: {
+        ...csi,
         storageClassName: pvc.spec?.storageClassName ?? '',
         accessModes: pvc.spec?.accessModes ?? [],
         capacity: { storage: String(pvc.spec?.resources?.requests?.['storage'] ?? '0') },
@@ -173,8 +179,8 @@ export class MemoryPort implements ClusterPort {
     };
     this.cluster.upsertObject('PersistentVolume', boundPv);
     this.cluster.upsertObject('PersistentVolumeClaim', boundPvc);
-    this.notify('PvChange');
-    this.notify('PvcChange');
+    this.notify({ kind: 'PvChange', oldObject: pv, newObject: boundPv });
+    this.notify({ kind: 'PvcChange', oldObject: pvc, newObject: boundPvc });
   }
 
   private current(request: ObjectWrite, namespaced: boolean): unknown {

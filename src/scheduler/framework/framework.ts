@@ -16,6 +16,7 @@ import type { PluginTimer } from './pluginTimer.js';
 import {
   type BindPlugin,
   Code,
+  CODE_NAMES,
   CycleState,
   type Diagnosis,
   type FilterPlugin,
@@ -84,6 +85,18 @@ export interface FrameworkDeps {
   plugins: PluginCatalog;
   clock: Clock;
   api: ClusterPort;
+  /**
+   * Per-plugin execution times of the points after Score (Reserve to PostBind), reported for the sampled cycles
+   * (state.recordPluginMetrics) as scheduler_plugin_execution_duration_seconds. The scheduling cycle's points are
+   * timed by PodScheduler through `timed`.
+   */
+  pluginTiming?: PluginTiming;
+}
+
+export interface PluginTiming {
+  /** A monotonic clock in milliseconds. */
+  now(): number;
+  observe(plugin: string, extensionPoint: string, status: string, seconds: number): void;
 }
 
 /** Permit's combined answer: allowed (status null), Wait with each waiting plugin's timeout, or a rejection/error. */
@@ -124,8 +137,11 @@ export class Framework implements PluginLists {
   /** PreFilter plugins with AddPod/RemovePod extensions (the what-if passes run only these). */
   private readonly preFilterExtensions: PreFilterPlugin[] = [];
 
+  private readonly pluginTiming: PluginTiming | undefined;
+
   constructor(profile: ProfileConfig, deps: FrameworkDeps) {
     this.profile = profile;
+    this.pluginTiming = deps.pluginTiming;
     this.waitingPods = new WaitingPods(deps.clock);
     this.handle = this.makeHandle(deps);
     // The config loader gives every plugin that takes args its args; a hand-built profile may leave some out.
@@ -366,12 +382,36 @@ export class Framework implements PluginLists {
     return null;
   }
 
+  /** Runs one plugin call, timing it when this cycle is sampled (upstream records these points per plugin too). */
+  private timedCall<T>(state: CycleState, plugin: string, point: string, call: () => T, statusOf: (value: T) => Status | null): T {
+    const timing = this.pluginTiming;
+    if (!timing || !state.recordPluginMetrics) return call();
+    const t0 = timing.now();
+    const value = call();
+    const status = statusOf(value);
+    timing.observe(plugin, point, CODE_NAMES[status === null ? Code.Success : status.code], (timing.now() - t0) / 1000);
+    return value;
+  }
+
+  private async timedAsync(state: CycleState, plugin: string, point: string, call: () => Promise<Status | null>): Promise<Status | null> {
+    const timing = this.pluginTiming;
+    if (!timing || !state.recordPluginMetrics) return call();
+    const t0 = timing.now();
+    let status: Status | null = Status.error('threw');
+    try {
+      status = await call();
+      return status;
+    } finally {
+      timing.observe(plugin, point, CODE_NAMES[status === null ? Code.Success : status.code], (timing.now() - t0) / 1000);
+    }
+  }
+
   // ---------------------------------------------------------------- end of the scheduling cycle: Reserve, Permit
 
   /** Reserve in order; the first failure is returned (rejections as they are, errors wrapped naming the plugin). */
   runReservePluginsReserve(state: CycleState, pod: PodInfo, nodeName: string): Status | null {
     for (const plugin of this.reserve) {
-      const status = guarded('Reserve', plugin.name, () => plugin.reserve(state, pod, nodeName), (s) => s);
+      const status = this.timedCall(state, plugin.name, 'Reserve', () => guarded('Reserve', plugin.name, () => plugin.reserve(state, pod, nodeName), (s) => s), (s) => s);
       if (status === null || status.code === Code.Success) continue;
       if (status.isRejected) return status.withPlugin(plugin.name);
       if (status.plugin === plugin.name) return status;
@@ -389,7 +429,7 @@ export class Framework implements PluginLists {
     for (let i = this.reserve.length - 1; i >= 0; i--) {
       const plugin = this.reserve[i]!;
       try {
-        plugin.unreserve(state, pod, nodeName);
+        this.timedCall(state, plugin.name, 'Unreserve', () => plugin.unreserve(state, pod, nodeName), () => null);
       } catch (err) {
         failures.push(`running Unreserve plugin "${plugin.name}": ${errorMessage(err)}`);
       }
@@ -401,7 +441,13 @@ export class Framework implements PluginLists {
   runPermitPlugins(state: CycleState, pod: PodInfo, nodeName: string): PermitOutcome {
     let waits: Map<string, number> | undefined;
     for (const plugin of this.permit) {
-      const result = guarded('Permit', plugin.name, () => plugin.permit(state, pod, nodeName), (status) => ({ status }));
+      const result = this.timedCall(
+        state,
+        plugin.name,
+        'Permit',
+        () => guarded('Permit', plugin.name, () => plugin.permit(state, pod, nodeName), (status) => ({ status })),
+        (r) => r.status,
+      );
       const status = result.status;
       if (status === null || status.code === Code.Success) continue;
       if (status.isRejected) return { status: status.withPlugin(plugin.name) };
@@ -452,7 +498,7 @@ export class Framework implements PluginLists {
       if (state.skipPreBindPlugins.has(plugin.name)) continue;
       let status: Status | null;
       try {
-        status = await plugin.preBind(state, pod, nodeName, signal);
+        status = await this.timedAsync(state, plugin.name, 'PreBind', () => plugin.preBind(state, pod, nodeName, signal));
       } catch (err) {
         status = Status.error(errorMessage(err));
       }
@@ -468,7 +514,7 @@ export class Framework implements PluginLists {
     let status: Status | null = SKIP;
     for (const plugin of this.bind) {
       try {
-        status = await plugin.bind(state, pod, nodeName, signal);
+        status = await this.timedAsync(state, plugin.name, 'Bind', () => plugin.bind(state, pod, nodeName, signal));
       } catch (err) {
         status = Status.error(errorMessage(err));
       }
@@ -485,7 +531,7 @@ export class Framework implements PluginLists {
     const failures: string[] = [];
     for (const plugin of this.postBind) {
       try {
-        plugin.postBind(state, pod, nodeName);
+        this.timedCall(state, plugin.name, 'PostBind', () => plugin.postBind(state, pod, nodeName), () => null);
       } catch (err) {
         failures.push(`running PostBind plugin "${plugin.name}": ${errorMessage(err)}`);
       }

@@ -6,6 +6,7 @@
  * through a PluginCatalog (pluginCatalog.ts).
  */
 import type { ClusterEventKind, ExtensionPoint } from '../plugins/catalog.js';
+import type { PodInfo } from '../cache/podInfo.js';
 import type { FrameworkHandle, Plugin } from './types.js';
 
 export type { ClusterEventKind, ExtensionPoint } from '../plugins/catalog.js';
@@ -54,6 +55,31 @@ export interface PluginArgsSpec<A> {
   render?(args: A): Record<string, unknown>;
 }
 
+/**
+ * A change in the cluster, as a queueing hint sees it: the kind of event and, where the adapter has them, the
+ * object before and after (Node, Pod, PersistentVolume, ... as the API serves them, trimmed to what berth reads).
+ * An add has no oldObject, a delete no newObject.
+ */
+export interface ClusterEvent {
+  readonly kind: ClusterEventKind;
+  readonly oldObject?: unknown;
+  readonly newObject?: unknown;
+}
+
+/**
+ * Upstream's QueueingHint: 'Queue' when the event may make the pod the plugin rejected schedulable (it is retried),
+ * 'Skip' when it certainly does not (it keeps waiting). A hint that throws counts as 'Queue', as upstream treats a
+ * hint's error, so a faulty hint can delay nothing.
+ */
+export type QueueingHint = 'Queue' | 'Skip';
+export type QueueingHintFn = (pod: PodInfo, event: ClusterEvent) => QueueingHint;
+
+/** An event a plugin waits for, with an optional hint that looks at the change before the pod is retried. */
+export interface EventInterest {
+  readonly event: ClusterEventKind;
+  readonly hint?: QueueingHintFn;
+}
+
 /** An API write a plugin makes through its handle (`handle.api.write`): RBAC is derived from these. */
 export interface ApiWriteGrant {
   /** The API group ('' for core/v1). */
@@ -74,8 +100,11 @@ export interface PluginDescriptor<A = undefined> {
   readonly name: string;
   /** The extension points it implements: where multiPoint enables it and where it may be enabled by name. */
   readonly points: readonly ExtensionPoint[];
-  /** The cluster events that can make a pod this plugin rejected schedulable: the queue retries the pod on these. */
-  readonly events: readonly ClusterEventKind[];
+  /**
+   * The cluster events that can make a pod this plugin rejected schedulable: the queue retries the pod on these
+   * (on an event with a hint, only when the hint says 'Queue').
+   */
+  readonly events: readonly (ClusterEventKind | EventInterest)[];
   /** The API writes it makes in PreBind (berth's ClusterRole grants exactly these, besides the core's own). */
   readonly apiWrites?: readonly ApiWriteGrant[];
   /** Its pluginConfig args; absent when the plugin takes none (then only apiVersion/kind may be configured). */

@@ -4,11 +4,12 @@
  * events each plugin waits for. berth's own plugins are IN_TREE_CATALOG (src/scheduler/plugins/inTree.ts); tests
  * and embedders build catalogs with more.
  */
-import type { ClusterEventKind, ExtensionPoint, PluginArgsSpec, PluginDescriptor } from './plugin.js';
+import type { EventInterest, ExtensionPoint, PluginArgsSpec, PluginDescriptor } from './plugin.js';
 import type { FrameworkHandle, Plugin } from './types.js';
 
 export class PluginCatalog {
   private readonly byName = new Map<string, PluginDescriptor<unknown>>();
+  private readonly interests = new Map<string, readonly EventInterest[]>();
   /** Every plugin name, in the order the descriptors were given. */
   readonly names: readonly string[];
 
@@ -17,8 +18,17 @@ export class PluginCatalog {
     for (const descriptor of descriptors) {
       if (this.byName.has(descriptor.name)) throw new Error(`plugin catalog: duplicate plugin name "${descriptor.name}"`);
       this.byName.set(descriptor.name, descriptor);
+      this.interests.set(
+        descriptor.name,
+        descriptor.events.map((e) => (typeof e === 'string' ? { event: e } : e)),
+      );
     }
     this.names = [...this.byName.keys()];
+  }
+
+  /** Every descriptor, in order (to build a catalog with more). */
+  descriptors(): PluginDescriptor<unknown>[] {
+    return [...this.byName.values()];
   }
 
   get(name: string): PluginDescriptor<unknown> | undefined {
@@ -39,9 +49,9 @@ export class PluginCatalog {
     return this.byName.get(name)?.points;
   }
 
-  /** The events that can make a pod the plugin rejected schedulable; undefined for an unknown name. */
-  eventsOf(name: string): readonly ClusterEventKind[] | undefined {
-    return this.byName.get(name)?.events;
+  /** The events that can make a pod the plugin rejected schedulable, with their hints; undefined for an unknown name. */
+  eventsOf(name: string): readonly EventInterest[] | undefined {
+    return this.interests.get(name);
   }
 
   /** The plugin's args spec; undefined when it takes no args or is unknown. */

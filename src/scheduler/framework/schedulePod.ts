@@ -18,6 +18,7 @@ import {
   MAX_NODE_SCORE,
   MIN_NODE_SCORE,
   type PostFilterResult,
+  PluginError,
   Status,
 } from './types.js';
 
@@ -106,15 +107,6 @@ export interface ErrorResult {
 
 export type ScheduleResult = ScheduledResult | UnschedulableResult | ErrorResult;
 
-/** Raised inside the cycle for plugin errors; turned into an ErrorResult. */
-class CycleError extends Error {
-  constructor(
-    message: string,
-    readonly plugin: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Runs scheduling cycles for one profile. Holds the round-robin start index and reusable score buffers, so a
@@ -140,7 +132,7 @@ export class PodScheduler {
     try {
       return this.run(pod, options, state);
     } catch (err) {
-      if (err instanceof CycleError) return { kind: 'error', message: err.message, plugin: err.plugin };
+      if (err instanceof PluginError) return { kind: 'error', message: err.message, plugin: err.plugin };
       return { kind: 'error', message: (err as Error).message ?? String(err) };
     }
   }
@@ -260,7 +252,7 @@ export class PodScheduler {
         (skippedScore ??= new Set()).add(plugin.name);
         continue;
       }
-      throw new CycleError(`running PreScore plugin "${plugin.name}": ${status.message}`, plugin.name);
+      throw new PluginError(`running PreScore plugin "${plugin.name}": ${status.message}`, plugin.name);
     }
     observe('PreScore', 'Success');
     if (this.totalsBuffer.length < n) this.totalsBuffer = new Float64Array(Math.max(n, this.totalsBuffer.length * 2));
@@ -276,13 +268,13 @@ export class PodScheduler {
       if (plugin.normalizeScore) {
         const status = plugin.normalizeScore(state, pod, feasible, scores);
         if (status !== null && status.code !== Code.Success) {
-          throw new CycleError(`running NormalizeScore plugin "${plugin.name}": ${status.message}`, plugin.name);
+          throw new PluginError(`running NormalizeScore plugin "${plugin.name}": ${status.message}`, plugin.name);
         }
       }
       for (let i = 0; i < n; i++) {
         const s = scores[i] as number;
         if (s > MAX_NODE_SCORE || s < MIN_NODE_SCORE) {
-          throw new CycleError(
+          throw new PluginError(
             `plugin "${plugin.name}" returns an invalid score ${s}, it should in the range of [${MIN_NODE_SCORE}, ${MAX_NODE_SCORE}] after normalizing`,
             plugin.name,
           );
@@ -364,7 +356,7 @@ export class PodScheduler {
         const { plugin, status } = rejection;
         if (!status.isRejected) {
           const what = status.plugin === plugin && status.code === Code.Error ? status.message : `running "${plugin}" filter plugin: ${status.message}`;
-          throw new CycleError(what, plugin);
+          throw new PluginError(what, plugin);
         }
         diagnosis.nodeToStatus.set(node.name, rejection);
         diagnosis.unschedulablePlugins.add(plugin);

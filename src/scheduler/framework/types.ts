@@ -79,6 +79,20 @@ export class Status {
   }
 }
 
+/**
+ * A plugin's failure raised inside a cycle, where the contract has no status to return it in (a Score that is not
+ * a number, an error status out of PreScore): the cycle ends with an Error result naming the plugin.
+ */
+export class PluginError extends Error {
+  constructor(
+    message: string,
+    readonly plugin: string,
+  ) {
+    super(message);
+    this.name = 'PluginError';
+  }
+}
+
 /** True for null (the success shorthand) and for a Success status. */
 export function isSuccess(status: Status | null | undefined): boolean {
   return status === null || status === undefined || status.code === Code.Success;

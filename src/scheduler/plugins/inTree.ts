@@ -4,9 +4,9 @@
  * about a plugin from IN_TREE_CATALOG unless given another catalog.
  *
  * Names berth accepts in a configuration but runs elsewhere or not at all have descriptors without `create`
- * (see each module): PrioritySort and SchedulingGates (the queue does them), NodeVolumeLimits and
- * NodeDeclaredFeatures (no effect in berth's environment). DynamicResources is built for its visible behaviour on
- * pods without claims (see DynamicResources.ts); pods with resource claims are refused.
+ * (see each module): PrioritySort and SchedulingGates (the queue does them), NodeDeclaredFeatures (no effect in
+ * berth's environment). DynamicResources is built for its visible behaviour on pods without claims (see
+ * DynamicResources.ts); pods with resource claims are refused.
  */
 import type { PluginDescriptor } from '../framework/plugin.js';
 import { PluginCatalog } from '../framework/pluginCatalog.js';

@@ -7,6 +7,7 @@
 import { Heap } from './heap.js';
 import type { PodInfo } from '../cache/podInfo.js';
 import type { ClusterEventKind } from '../plugins/catalog.js';
+import type { ClusterEvent, EventInterest } from '../framework/plugin.js';
 
 export interface QueuedPod {
   pod: PodInfo;
@@ -26,10 +27,10 @@ export type QueueName = 'active' | 'backoff' | 'unschedulable' | 'gated';
 
 export interface QueueOptions {
   /**
-   * The events that can make a pod the plugin rejected schedulable (PluginCatalog.eventsOf); undefined for a plugin
-   * the caller does not know.
+   * The events that can make a pod the plugin rejected schedulable, with their queueing hints
+   * (PluginCatalog.eventsOf); undefined for a plugin the caller does not know.
    */
-  eventsOf: (plugin: string) => readonly ClusterEventKind[] | undefined;
+  eventsOf: (plugin: string) => readonly EventInterest[] | undefined;
   initialBackoffMs: number;
   maxBackoffMs: number;
   /** Unschedulable pods older than this are moved back (upstream podMaxInUnschedulablePodsDuration, 5 min). */
@@ -184,31 +185,40 @@ export class SchedulingQueue {
   }
 
   /**
-   * A cluster event: unschedulable pods that one of their rejecting plugins cares about are moved back (all but
-   * `except`: a pod whose own forgotten assumption caused the event).
+   * A cluster event: unschedulable pods that one of their rejecting plugins cares about (and whose hint, if it has
+   * one, says 'Queue') are moved back — all but `except`: a pod whose own forgotten assumption caused the event.
    */
-  onClusterEvent(event: ClusterEventKind, except?: string): void {
+  onClusterEvent(event: ClusterEventKind | ClusterEvent, except?: string): void {
+    const change: ClusterEvent = typeof event === 'string' ? { kind: event } : event;
     for (const [uid, q] of this.unschedulable) {
-      if (uid === except || !this.relevant(q, event)) continue;
+      if (uid === except || !this.relevant(q, change)) continue;
       this.unschedulable.delete(uid);
-      this.requeue(q, event);
+      this.requeue(q, change.kind);
     }
-    this.lastEventCycle.set(event, this.schedulingCycle);
+    this.lastEventCycle.set(change.kind, this.schedulingCycle);
   }
 
+  /**
+   * Whether an event of a kind relevant to the pod happened since `cycle`. The objects of those events are not
+   * kept, so hints are not asked: a pod whose attempt raced with one goes to backoff rather than waiting.
+   */
   private relevantEventSince(q: QueuedPod, cycle: number): boolean {
-    for (const [event, at] of this.lastEventCycle) {
-      if (at >= cycle && this.relevant(q, event)) return true;
+    for (const [kind, at] of this.lastEventCycle) {
+      if (at >= cycle && this.relevant(q, { kind }, false)) return true;
     }
     return false;
   }
 
-  private relevant(q: QueuedPod, event: ClusterEventKind): boolean {
+  private relevant(q: QueuedPod, change: ClusterEvent, askHints = true): boolean {
     if (q.unschedulablePlugins.size === 0) return true;
     for (const plugin of q.unschedulablePlugins) {
-      const events = this.options.eventsOf(plugin);
+      const interests = this.options.eventsOf(plugin);
       // Unknown rejectors (should not happen) are treated as interested in everything rather than stranding pods.
-      if (!events || events.includes(event)) return true;
+      if (!interests) return true;
+      for (const interest of interests) {
+        if (interest.event !== change.kind) continue;
+        if (!askHints || !interest.hint || hintSaysQueue(interest, q, change)) return true;
+      }
     }
     return false;
   }
@@ -277,5 +287,14 @@ export class SchedulingQueue {
   /** Pods still waiting in the unschedulable pool (the simulator reports them at the end). */
   unschedulablePods(): QueuedPod[] {
     return [...this.unschedulable.values()];
+  }
+}
+
+/** Asks a plugin's queueing hint; a hint that throws or answers anything but 'Skip' queues the pod (upstream). */
+function hintSaysQueue(interest: EventInterest, q: QueuedPod, change: ClusterEvent): boolean {
+  try {
+    return interest.hint?.(q.pod, change) !== 'Skip';
+  } catch {
+    return true;
   }
 }

@@ -169,6 +169,37 @@ describe('slimPod', () => {
   });
 });
 
+describe('slimPod: in-tree volume sources', () => {
+  const volumes = [
+    { name: 'gce', gcePersistentDisk: { pdName: 'disk-1', partition: 2, fsType: 'ext4', readOnly: true } },
+    { name: 'ebs', awsElasticBlockStore: { volumeID: 'aws://us-east-1a/vol-1', fsType: 'ext4', partition: 1, readOnly: true } },
+    { name: 'iscsi', iscsi: { targetPortal: '10.0.0.1:3260', iqn: 'iqn.2024', lun: 3, readOnly: true, chapAuthSession: true } },
+    { name: 'rbd', rbd: { monitors: ['m1'], pool: 'p', image: 'img', user: 'admin', keyring: '/k', readOnly: false } },
+    { name: 'cinder', cinder: { volumeID: 'c-1', fsType: 'ext4', secretRef: { name: 's' } } },
+    { name: 'azd', azureDisk: { diskName: 'd', diskURI: '/subscriptions/x/disks/d', kind: 'Managed', cachingMode: 'ReadWrite' } },
+    { name: 'pwx', portworxVolume: { volumeID: 'px-1', fsType: 'ext4' } },
+    { name: 'azf', azureFile: { secretName: 'secret', shareName: 'share' } },
+    { name: 'vsph', vsphereVolume: { volumePath: '[ds] disk.vmdk', storagePolicyName: 'gold' } },
+    { name: 'nfs', nfs: { server: 's', path: '/p' } },
+  ];
+  const s = slimPod({ metadata: { name: 'p' }, spec: { volumes } });
+
+  it('keeps the fields VolumeRestrictions compares and NodeVolumeLimits translates; drops other kinds', () => {
+    expect(s.spec?.volumes).toEqual([
+      { name: 'gce', gcePersistentDisk: { pdName: 'disk-1', readOnly: true } },
+      { name: 'ebs', awsElasticBlockStore: { volumeID: 'aws://us-east-1a/vol-1' } },
+      { name: 'iscsi', iscsi: { iqn: 'iqn.2024', readOnly: true } },
+      { name: 'rbd', rbd: { monitors: ['m1'], pool: 'p', image: 'img', readOnly: false } },
+      { name: 'cinder', cinder: { volumeID: 'c-1' } },
+      { name: 'azd', azureDisk: { diskURI: '/subscriptions/x/disks/d', kind: 'Managed' } },
+      { name: 'pwx', portworxVolume: { volumeID: 'px-1' } },
+      // Present for NodeVolumeLimits' PreFilter (migratable), never counted in v1.37.
+      { name: 'azf', azureFile: {} },
+      { name: 'vsph', vsphereVolume: {} },
+    ]);
+  });
+});
+
 describe('slimNode', () => {
   const node = {
     metadata: { name: 'n1', uid: 'nu', resourceVersion: '7', labels: { zone: 'a' }, annotations: { 'node.alpha.kubernetes.io/ttl': '0' }, managedFields },
@@ -229,6 +260,17 @@ describe('slimming the other kinds', () => {
       spec: { volumeName: 'pv1', storageClassName: 'fast', accessModes: ['ReadWriteOncePod'], resources: { requests: { storage: '1Gi' } } },
       status: { phase: 'Bound' },
     });
+  });
+
+  it('PersistentVolume keeps the identity of in-tree sources CSI migration translates', () => {
+    const spec = (source: Record<string, unknown>) => slimPersistentVolume({ metadata: { name: 'pv' }, spec: source }).spec;
+    expect(spec({ gcePersistentDisk: { pdName: 'd', fsType: 'ext4', partition: 1 } })).toEqual({ gcePersistentDisk: { pdName: 'd' } });
+    expect(spec({ awsElasticBlockStore: { volumeID: 'vol-1', readOnly: true } })).toEqual({ awsElasticBlockStore: { volumeID: 'vol-1' } });
+    expect(spec({ cinder: { volumeID: 'c', secretRef: { name: 's' } } })).toEqual({ cinder: { volumeID: 'c' } });
+    expect(spec({ azureDisk: { diskName: 'd', diskURI: 'u', kind: 'Shared', fsType: 'ext4' } })).toEqual({ azureDisk: { diskURI: 'u', kind: 'Shared' } });
+    expect(spec({ portworxVolume: { volumeID: 'px', fsType: 'ext4' } })).toEqual({ portworxVolume: { volumeID: 'px' } });
+    // Sources no plugin reads on a PV.
+    expect(spec({ iscsi: { iqn: 'i', targetPortal: 't', lun: 0 }, rbd: { monitors: ['m'], image: 'i' }, nfs: { server: 's' } })).toEqual({});
   });
 
   it('PersistentVolume keeps labels, class, node affinity, its claim ref and its CSI identity', () => {

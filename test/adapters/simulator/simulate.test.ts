@@ -240,3 +240,84 @@ spec: {priority: 1000, containers: [{name: c, image: x, resources: {requests: {c
     );
   });
 });
+
+describe('volume limits', () => {
+  it('CSINode counts limit the volumes per node; provisioned CSI volumes count once bound', async () => {
+    const claim = (name: string) => `
+---
+kind: PersistentVolumeClaim
+metadata: {name: ${name}, namespace: default}
+spec: {storageClassName: fast, accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}`;
+    const pod = (name: string, second: number) => `
+---
+kind: Pod
+metadata: {name: ${name}, namespace: default, creationTimestamp: "2026-01-01T00:00:0${second}Z"}
+spec:
+  containers: [{name: c, image: x, resources: {requests: {cpu: "1"}}}]
+  volumes: [{name: data, persistentVolumeClaim: {claimName: ${name}}}]`;
+    const node = (name: string) => `
+---
+kind: Node
+metadata: {name: ${name}, labels: {kubernetes.io/hostname: ${name}}}
+status: {allocatable: {cpu: "4", memory: 8Gi, pods: "10"}}
+---
+kind: CSINode
+metadata: {name: ${name}}
+spec: {drivers: [{name: csi.example.com, nodeID: ${name}, allocatable: {count: 1}}]}`;
+    const snap = snapshotOf(`
+kind: StorageClass
+metadata: {name: fast}
+provisioner: csi.example.com
+volumeBindingMode: WaitForFirstConsumer${node('n1')}${node('n2')}${claim('a')}${claim('b')}${claim('c')}${pod('a', 1)}${pod('b', 2)}${pod('c', 3)}`);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
+    const byPod = new Map(result.decisions.map((d) => [d.pod, d]));
+    expect(new Set([byPod.get('default/a')?.node, byPod.get('default/b')?.node])).toEqual(new Set(['n1', 'n2']));
+    expect(byPod.get('default/c')?.node).toBeNull();
+    expect(byPod.get('default/c')?.message).toBe(
+      '0/2 nodes are available: 2 node(s) exceed max volume count. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.',
+    );
+  });
+});
+
+describe('ReadWriteOncePod through preemption', () => {
+  it('a higher-priority pod preempts the pod holding its ReadWriteOncePod claim', async () => {
+    const snap = snapshotOf(`
+kind: Node
+metadata: {name: n1, labels: {kubernetes.io/hostname: n1}}
+status: {allocatable: {cpu: "4", memory: 8Gi, pods: "10"}}
+---
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: default, annotations: {pv.kubernetes.io/bind-completed: "yes"}}
+spec: {volumeName: pv-data, accessModes: [ReadWriteOncePod], resources: {requests: {storage: 1Gi}}}
+status: {phase: Bound}
+---
+kind: PersistentVolume
+metadata: {name: pv-data}
+spec:
+  accessModes: [ReadWriteOncePod]
+  capacity: {storage: 1Gi}
+  claimRef: {namespace: default, name: data}
+  csi: {driver: csi.example.com, volumeHandle: data}
+status: {phase: Bound}
+---
+kind: Pod
+metadata: {name: holder, namespace: default}
+spec:
+  nodeName: n1
+  priority: 10
+  containers: [{name: c, image: x, resources: {requests: {cpu: "1"}}}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+---
+kind: Pod
+metadata: {name: taker, namespace: default}
+spec:
+  priority: 1000
+  containers: [{name: c, image: x, resources: {requests: {cpu: "1"}}}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+`);
+    const result = await simulate(snap, defaultSchedulerConfig(), IN_TREE_CATALOG);
+    const taker = result.decisions.find((d) => d.pod === 'default/taker');
+    expect(taker?.preempted).toEqual(['default/holder']);
+    expect(taker?.node).toBe('n1');
+  });
+});

@@ -39,7 +39,7 @@ describe('PluginCatalog', () => {
     expect(catalog.implements('Nope', 'filter')).toBe(false);
     expect(catalog.pointsOf('Limited')).toEqual(['preFilter', 'filter']);
     expect(catalog.pointsOf('Nope')).toBeUndefined();
-    expect(catalog.eventsOf('Limited')).toEqual(['NodeAdd']);
+    expect(catalog.eventsOf('Limited')).toEqual([{ event: 'NodeAdd' }]);
     expect(catalog.eventsOf('Elsewhere')).toEqual([]);
     expect(catalog.eventsOf('Nope')).toBeUndefined();
   });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PodInfo } from '../../../src/scheduler/cache/podInfo.js';
 import { type QueueName, SchedulingQueue } from '../../../src/scheduler/queue/queue.js';
 import { IN_TREE_CATALOG } from '../../../src/scheduler/plugins/inTree.js';
+import type { EventInterest } from '../../../src/scheduler/framework/plugin.js';
+import type { Node } from '../../../src/kube/api.js';
 import { makePod, podInfo } from '../../helpers/builders.js';
 
 class Clock {
@@ -182,6 +184,71 @@ describe('SchedulingQueue: unschedulable pool', () => {
     queue.update(new PodInfo({ ...pod, metadata: { ...pod.metadata, labels: { x: 'y' } } }));
     expect(queue.counts()).toMatchObject({ unschedulable: 0, active: 1 });
     expect(queue.pop()?.pod.labels).toEqual({ x: 'y' });
+  });
+});
+
+describe('SchedulingQueue: queueing hints', () => {
+  // A plugin that waits for node adds, but only of nodes labelled for the pod's team (its hint reads the new object).
+  const TEAM_HINTED: EventInterest[] = [
+    {
+      event: 'NodeAdd',
+      hint: (pod, change) => ((change.newObject as Node | undefined)?.metadata?.labels?.['team'] === pod.labels['team'] ? 'Queue' : 'Skip'),
+    },
+  ];
+  function hintedQueue(interests: readonly EventInterest[]) {
+    const clock = new Clock();
+    const queue = new SchedulingQueue(clock.now, {
+      eventsOf: (plugin) => (plugin === 'Team' ? interests : IN_TREE_CATALOG.eventsOf(plugin)),
+      initialBackoffMs: 1000,
+      maxBackoffMs: 10_000,
+    });
+    return { queue, clock };
+  }
+  const node = (team: string): Node => ({ metadata: { name: `n-${team}`, labels: { team } } });
+
+  it("a hint answering Skip leaves the pod waiting; 'Queue' moves it", () => {
+    const { queue } = hintedQueue(TEAM_HINTED);
+    queue.add(new PodInfo(makePod('a', { labels: { team: 'blue' } })));
+    queue.requeueAfterFailure(queue.pop()!, new Set(['Team']));
+    queue.onClusterEvent({ kind: 'NodeAdd', newObject: node('red') });
+    expect(queue.counts().unschedulable).toBe(1);
+    queue.onClusterEvent({ kind: 'NodeAdd', newObject: node('blue') });
+    expect(queue.counts().unschedulable).toBe(0);
+  });
+
+  it('an event of a kind the plugin does not list never asks its hint', () => {
+    let asked = 0;
+    const { queue } = hintedQueue([{ event: 'NodeAdd', hint: () => (asked++, 'Queue') }]);
+    queue.add(podInfo('a'));
+    queue.requeueAfterFailure(queue.pop()!, new Set(['Team']));
+    queue.onClusterEvent({ kind: 'NodeDelete', oldObject: node('x') });
+    expect(asked).toBe(0);
+    expect(queue.counts().unschedulable).toBe(1);
+  });
+
+  it('a hint that throws queues the pod (a faulty hint delays nothing)', () => {
+    const { queue } = hintedQueue([{ event: 'NodeAdd', hint: () => { throw new TypeError('boom'); } }]);
+    queue.add(podInfo('a'));
+    queue.requeueAfterFailure(queue.pop()!, new Set(['Team']));
+    queue.onClusterEvent({ kind: 'NodeAdd', newObject: node('x') });
+    expect(queue.counts().unschedulable).toBe(0);
+  });
+
+  it('another rejecting plugin without a hint still moves the pod on its event', () => {
+    const { queue } = hintedQueue(TEAM_HINTED);
+    queue.add(new PodInfo(makePod('a', { labels: { team: 'blue' } })));
+    queue.requeueAfterFailure(queue.pop()!, new Set(['Team', 'NodeResourcesFit']));
+    queue.onClusterEvent({ kind: 'NodeAdd', newObject: node('red') });
+    expect(queue.counts().unschedulable).toBe(0);
+  });
+
+  it('an event that raced with the attempt sends the pod to backoff without asking the hint (its object is gone)', () => {
+    const { queue } = hintedQueue(TEAM_HINTED);
+    queue.add(new PodInfo(makePod('a', { labels: { team: 'blue' } })));
+    const a = queue.pop()!;
+    queue.onClusterEvent({ kind: 'NodeAdd', newObject: node('red') });
+    queue.requeueAfterFailure(a, new Set(['Team']));
+    expect(queue.counts()).toMatchObject({ backoff: 1, unschedulable: 0 });
   });
 });
 
