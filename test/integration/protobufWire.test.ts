@@ -131,9 +131,14 @@ function fixtures(): Array<{ path: string; body: Record<string, unknown> }> {
   ];
 }
 
-beforeAll(async () => {
+function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(inject('kubeconfigPath'));
+  return kc;
+}
+
+beforeAll(async () => {
+  const kc = kubeConfig();
   json = createKubeClient(kc, { qps: 0, burst: 0, userAgent: 'berth-protobuf-test-json' });
   proto = createKubeClient(kc, { qps: 0, burst: 0, userAgent: 'berth-protobuf-test-proto', protobuf: true });
   await ok(json.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: label } } }));
@@ -248,5 +253,49 @@ describe('protobuf on the wire (real API server)', () => {
     expect(created).toEqual(read);
     const sent = body.json as Record<string, unknown>;
     for (const k of ['eventTime', 'reportingController', 'reportingInstance', 'action', 'reason', 'note', 'type', 'regarding', 'related']) expect(read[k], k).toEqual(sent[k]);
+  });
+
+  it('over HTTP/2 with a lagging event loop, every write the API server answered is a response (none "dropped mid-response")', async () => {
+    // Node often destroys a stream the server ended before it emits 'end' (and clears stream.session): the client
+    // once took that for a dropped connection, and ~4 % of bindings and events failed although they were written.
+    const h2 = createKubeClient(kubeConfig(), { qps: 0, burst: 0, userAgent: 'berth-protobuf-test-h2', protobuf: true, http2: true });
+    // The lag of a loaded 2-CPU machine: the event loop is busy 30 of every 40 ms while the responses arrive.
+    const burner = setInterval(() => {
+      const t = Date.now();
+      while (Date.now() - t < 30);
+    }, 40);
+    const failures: string[] = [];
+    let next = 0;
+    try {
+      await Promise.all(
+        Array.from({ length: 128 }, async () => {
+          while (next < 1000) {
+            const i = next++;
+            const body = eventBody({
+              name: `h2.${suffix}.${i}`,
+              namespace: ns,
+              eventTimeMs: Date.now(),
+              reportingController: 'berth-test',
+              reportingInstance: 'berth-test-1',
+              action: 'Binding',
+              reason: 'Scheduled',
+              note: 'n',
+              type: 'Normal',
+              regarding: { apiVersion: 'v1', kind: 'Pod', namespace: ns, name: `p${i}`, uid: `u-${i}` },
+            });
+            try {
+              const res = await h2.request('POST', `/apis/events.k8s.io/v1/namespaces/${ns}/events`, { body, protobuf: true });
+              if (res.status !== 201) failures.push(`HTTP ${res.status}`);
+            } catch (err) {
+              failures.push((err as Error).message);
+            }
+          }
+        }),
+      );
+    } finally {
+      clearInterval(burner);
+      h2.close();
+    }
+    expect(failures).toEqual([]);
   });
 });
