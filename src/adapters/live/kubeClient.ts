@@ -472,6 +472,10 @@ class NodeKubeClient implements KubeClient {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
           res.on('error', (e) => finish({ reason: 'error', events, error: new Error(`${what}: ${e.message}`) }));
+          // Without this a connection lost mid-way through an error response would leave the watch waiting forever.
+          res.on('close', () => {
+            if (!res.complete) finish({ reason: 'error', events, error: new Error(`${what}: connection dropped mid-response (HTTP ${status})`) });
+          });
           res.on('end', () => {
             const raw = Buffer.concat(chunks);
             const text = raw.toString('utf8');

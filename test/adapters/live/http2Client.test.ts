@@ -147,6 +147,18 @@ describe('KubeClient over HTTP/2', () => {
     c.close();
   });
 
+  it('a connection dropped in the middle of an error response ends the watch with an error', async () => {
+    handler = (s) => {
+      s.respond({ ':status': 500, 'content-type': 'application/json' });
+      s.write('{"kind":"Status","message":"half');
+      setImmediate(() => s.session?.destroy());
+    };
+    const c = client();
+    const end = await c.watch('/api/v1/pods', {}, () => undefined, new AbortController().signal, { protobuf: true });
+    expect(end.reason).toBe('error');
+    c.close();
+  });
+
   it('times a request out and aborts it on the signal', async () => {
     handler = () => undefined; // never answers
     const c = client();
