@@ -117,11 +117,18 @@ export class Http2Pool {
     const conn = this.pick();
     const stream = conn.session.request({ ...lowerCase(headers), ':method': method, ':path': path }, { endStream: !hasBody });
     if (conn.active++ === 0) conn.session.ref();
+    let responded = false;
+    let failed = false;
+    stream.once('error', () => (failed = true));
     stream.once('close', () => {
       // An idle pool must not keep the process alive (as node:http's keep-alive agent unrefs its free sockets).
       if (--conn.active === 0 && !conn.session.destroyed) conn.session.unref();
+      // A stream closed before any response without an error (RST_STREAM NO_ERROR, a session torn down without
+      // one) would leave its caller waiting: report it as the failure it is.
+      if (!responded && !failed) stream.emit('error', new Error(`stream closed before a response (code ${stream.rstCode ?? 'none'})`));
     });
     stream.once('response', (h) => {
+      responded = true;
       const { ':status': status, ...rest } = h;
       onResponse(new H2Response(stream, conn.session, Number(status ?? 0), rest as IncomingHttpHeaders));
     });

@@ -415,11 +415,14 @@ class NodeKubeClient implements KubeClient {
           finish(undefined, retryAfter !== undefined ? { status, body, retryAfterSeconds: retryAfter } : { status, body });
         });
       });
+      // Settle here as well as through the request's 'error': a stream that is already closed emits nothing more.
       const timer = setTimeout(() => {
         req.destroy(new Error(`timed out after ${timeoutMs} ms`));
+        finish(new Error(`${what} to ${this.server} failed: timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       const onAbort = (): void => {
         req.destroy(new Error('aborted'));
+        finish(new Error(`${what} to ${this.server} failed: aborted`));
       };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', (e) => finish(new Error(`${what} to ${this.server} failed: ${e.message}`)));
