@@ -180,7 +180,7 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         .default(DEFAULT_TRANSPORT.apiContentType),
     )
     .addOption(
-      new Option('--api-protocol <protocol>', 'HTTP to the API server: http2 (requests and watches multiplexed on one connection, as client-go) or http1.1')
+      new Option('--api-protocol <protocol>', 'HTTP to the API server: http1.1 (a keep-alive pool and a socket per watch) or http2 (requests and watches multiplexed on one connection, as client-go; opt-in while it is being proven under faults)')
         .choices([...API_PROTOCOLS])
         .default(DEFAULT_TRANSPORT.apiProtocol),
     );

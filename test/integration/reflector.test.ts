@@ -102,7 +102,7 @@ function killableClient(inner: KubeClient): { client: KubeClient; kill(): void; 
 beforeAll(async () => {
   const kc = new KubeConfig();
   kc.loadFromFile(inject('kubeconfigPath'));
-  // The wire berth runs with (protobuf for core/v1 kinds, HTTP/2); the JSON/HTTP/1.1 path is what the test helpers use.
+  // The wire berth runs with by default (protobuf for core/v1 kinds); the JSON path is what the test helpers use.
   client = createKubeClient(kc, { qps: 50, burst: 100, userAgent: 'berth-integration', ...transportOptions(DEFAULT_TRANSPORT) });
   await ok(client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } }));
 });

@@ -19,7 +19,12 @@ export interface TransportFlags {
   apiProtocol: ApiProtocol;
 }
 
-export const DEFAULT_TRANSPORT: TransportFlags = { apiContentType: 'protobuf', apiProtocol: 'http2' };
+/**
+ * Protobuf over HTTP/1.1. HTTP/2 stays opt-in (--api-protocol http2): the interleaved bench found three defects in its
+ * client under load (fixed), and the API-server fault test (test/integration/liveFaults.test.ts) has not yet passed
+ * on it — twice, berth stopped scheduling after re-acquiring its Lease and relisting.
+ */
+export const DEFAULT_TRANSPORT: TransportFlags = { apiContentType: 'protobuf', apiProtocol: 'http1.1' };
 
 export function transportOptions(flags: TransportFlags): TransportOptions {
   return { protobuf: flags.apiContentType === 'protobuf', http2: flags.apiProtocol === 'http2' };
