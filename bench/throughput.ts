@@ -1,22 +1,24 @@
 /**
  * Live throughput benchmark: upstream kube-scheduler vs berth on one real control plane, shaped like
- * scheduler_perf's SchedulingBasic (test/integration/scheduler_perf/misc/performance-config.yaml).
+ * scheduler_perf's SchedulingBasic (test/integration/scheduler_perf/misc/performance-config.yaml). See
+ * docs/benchmarks.md for the method and the figures.
  *
- * Nodes from scheduler_perf's node template (4 CPU, 32Gi, 110 pods, Ready); pods from its pod template (pause, one
- * container, containerPort 80, requests = limits = 100m / 500Mi). For each scheduler in turn (a fresh child process,
- * its own schedulerName and namespaces, client qps/burst 5000/5000, leader election off): create the init pods and
- * wait until they are bound, then start the 1-second throughput sampler and create the measured pods with a pool of
- * parallel creates while the scheduler runs, and wait until all are bound (scheduler_perf's createPods with
- * collectMetrics). Then every pod is force-deleted so the next scheduler finds the nodes as empty.
+ * Arms run interleaved: upstream, berth, ceiling, upstream, berth, ceiling, … (`--pairs` repetitions, default 3),
+ * each on fresh namespaces with a fresh scheduler process, so that drifting load on a shared machine spreads over
+ * every arm. Per run: pods/s (scheduler_perf's 1-second samples), latency, and the costs of the measured window —
+ * CPU seconds of kube-apiserver, etcd and the scheduler (/proc), the API server's request counts by verb
+ * (apiserver_request_total), bytes on the scheduler's connections (ss), the load average. Per arm: medians and
+ * spread; against the first arm: per-pair ratios, their median and spread.
  *
- * The ceiling row: pods naming a scheduler nobody runs, bound by this process itself with berth's KubeClient and
- * berth's binding concurrency (16): the API server's own rate for Bindings on this machine.
+ *   npm run bench -- [--nodes 1000] [--pods 5000] [--init-pods N] [--large] [--pairs 3] [--precreate]
+ *                    [--arms 'upstream;berth;ceiling'] [--create-concurrency 64] [--bind-concurrency 128]
+ *                    [--cpu-prof DIR] [--apiserver-pprof DIR] [--pprof-seconds 20] [--json FILE]
  *
- *   npm run bench -- [--nodes 1000] [--pods 5000] [--init-pods N] [--large] [--only upstream,berth,ceiling] [--precreate]
- *                    [--create-concurrency 64] [--bind-concurrency 128] [--cpu-prof DIR] [--json FILE]
- *
- * --precreate: the measured pods are created while no scheduler runs, then a fresh scheduler process schedules them
- * (pure scheduling rate on a machine where pod creation would otherwise be the bottleneck; no latency column).
+ * --arms: ';'-separated arms, each `kind` or `name=kind [flags…]`. Kinds: upstream, berth (flags go to `berth run`,
+ * e.g. 'json=berth --api-content-type json'), ceiling (the benchmark binds each pod and writes its Scheduled event
+ * itself, with berth's client at --bind-concurrency: the API server's limit for a scheduler that writes what
+ * upstream writes) and ceiling-bind (Bindings only). Ratios are against the first arm.
+ * --precreate: the measured pods exist before a fresh scheduler process starts (pure scheduling rate).
  *
  * Reports figures; asserts nothing about time.
  */
@@ -24,12 +26,18 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Pod } from '../src/kube/api.js';
 import { ensureBinaries, findRepoRoot, startControlPlane, type ControlPlane } from '../tools/devcluster/index.js';
-import { createObject, deleteAllPods, ensureNamespace, must } from '../tools/fidelity/kube.js';
+import { createObject, ensureNamespace, must } from '../tools/fidelity/kube.js';
 import { PodWatch } from '../tools/fidelity/podWatch.js';
-import { processCpuSeconds, processPeakRssBytes, startScheduler, type SchedulerKind } from '../tools/fidelity/schedulers.js';
-import { createKubeClient, type KubeClient } from '../src/adapters/live/kubeClient.js';
+import { processPeakRssBytes, startScheduler, type SchedulerProcess } from '../tools/fidelity/schedulers.js';
+import { createKubeClient, type KubeClient, type KubeClientOptions } from '../src/adapters/live/kubeClient.js';
+import { transportOptionsFromArgs } from '../src/adapters/live/transportFlags.js';
+import { getRaw } from './lib/apiMetrics.js';
+import { type Arm, type ArmKind, parseArms } from './lib/arms.js';
+import { CostWindow, requestsSince, type WindowCosts } from './lib/costWindow.js';
+import { cpuSeconds } from './lib/procStats.js';
+import { median, spread, type Spread } from './lib/stats.js';
+import { createPods, deletePods, latencies, nodeManifest, pool, slimForWatch, ThroughputSampler, type Throughput, waitAllBound } from './lib/workload.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,11 +45,15 @@ const { values } = parseArgs({
     pods: { type: 'string' },
     'init-pods': { type: 'string' },
     large: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'upstream,berth,ceiling' },
+    pairs: { type: 'string', default: '3' },
+    arms: { type: 'string', default: 'upstream;berth;ceiling' },
     qps: { type: 'string', default: '5000' },
     'create-concurrency': { type: 'string', default: '64' },
     'bind-concurrency': { type: 'string', default: '128' },
     'cpu-prof': { type: 'string' },
+    'apiserver-pprof': { type: 'string' },
+    'pprof-seconds': { type: 'string', default: '20' },
+    'idle-seconds': { type: 'string', default: '10' },
     json: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     precreate: { type: 'boolean', default: false },
@@ -52,187 +64,68 @@ const nodeCount = Number(values.nodes ?? (values.large ? 5000 : 1000));
 const podCount = Number(values.pods ?? (values.large ? 10000 : 5000));
 // scheduler_perf's SchedulingBasic: 500 init pods at 500 nodes, 1000 at 5000 nodes.
 const initPodCount = Number(values['init-pods'] ?? Math.min(nodeCount, 1000));
+const pairs = Number(values.pairs);
 const qps = Number(values.qps);
 const createConcurrency = Number(values['create-concurrency']);
 const bindConcurrency = Number(values['bind-concurrency']);
 const precreate = values.precreate;
-const only = new Set(values.only.split(',').map((s) => s.trim()));
+const pprofDir = values['apiserver-pprof'];
+const pprofSeconds = Number(values['pprof-seconds']);
 const log = (line: string): void => {
   if (!values.quiet) process.stderr.write(`[bench] ${line}\n`);
 };
 
-interface Row {
-  name: 'upstream' | 'berth' | 'ceiling';
+interface RunResult {
+  arm: string;
+  kind: ArmKind;
+  rep: number;
   measuredPods: number;
   /** scheduler_perf's SchedulingThroughput: 1-second samples, the first skipped. */
-  podsPerSecond: { average: number; p50: number; p90: number; p99: number; samples: number };
-  /** Measured pods / wall time from the first create to the last bound pod. */
+  podsPerSecond: Throughput;
+  /** Measured pods / the measured window's wall time. */
   overallPodsPerSecond: number;
-  /** Create response (client side) → bound event observed by the watch. */
+  /** Create response (client side) → bound event observed by the watch; bind start → bound for ceilings. */
   latencyMs: { p50: number; p99: number } | null;
-  /** The scheduler process's CPU seconds during the measured phase, and in total. */
-  cpuSeconds: number | null;
-  cpuSecondsTotal: number | null;
+  costs: WindowCosts;
+  /** The scheduler's CPU seconds from readiness to the end of the window (without process start-up). */
+  schedulerCpuAfterReady: number | null;
   peakRssMb: number | null;
-  /** Rate at which this process created the measured pods. */
+  /** Rate at which the benchmark created the measured pods. */
   createPodsPerSecond: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.max(0, Math.ceil((sorted.length * p) / 100) - 1)] as number;
+/** The profile of the API server over the first `pprofSeconds` of a window, saved as DIR/<arm>-<rep>.pb.gz. */
+function startApiServerProfile(cp: ControlPlane, arm: string, rep: number): Promise<void> {
+  if (!pprofDir) return Promise.resolve();
+  mkdirSync(pprofDir, { recursive: true });
+  return getRaw(cp, `/debug/pprof/profile?seconds=${pprofSeconds}`, (pprofSeconds + 60) * 1000)
+    .then((b) => writeFileSync(join(pprofDir, `${arm}-${rep}.pb.gz`), b))
+    .catch((err: unknown) => log(`apiserver profile for ${arm} #${rep} failed: ${(err as Error).message}`));
 }
 
-/** Runs `fn` over 0..n-1 with at most `concurrency` calls in flight. */
-async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < n) {
-      const i = next++;
-      await fn(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+async function finishWindow(
+  cp: ControlPlane,
+  window: CostWindow,
+  stopScheduler: () => Promise<void>,
+  benchCreates: number,
+): Promise<WindowCosts> {
+  const closed = await window.close();
+  await stopScheduler();
+  const exclude: Record<string, number> = benchCreates > 0 ? { 'POST pods': benchCreates } : {};
+  const { requests0, ...rest } = closed;
+  return { ...rest, requests: await requestsSince(cp, requests0, exclude) };
 }
 
-function nodeManifest(i: number): Record<string, unknown> {
-  const name = `scheduler-perf-${i}`;
-  const resources = { pods: '110', cpu: '4', memory: '32Gi' };
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name } },
-    spec: {},
-    status: {
-      capacity: resources,
-      allocatable: resources,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'bench node' }],
-      phase: 'Running',
-    },
-  };
-}
-
-function podManifest(name: string, namespace: string, schedulerName: string): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace },
-    spec: {
-      schedulerName,
-      terminationGracePeriodSeconds: 0,
-      containers: [
-        {
-          name: 'pause',
-          image: 'registry.k8s.io/pause:3.10.2',
-          ports: [{ containerPort: 80 }],
-          resources: { limits: { cpu: '100m', memory: '500Mi' }, requests: { cpu: '100m', memory: '500Mi' } },
-        },
-      ],
-    } as Pod['spec'],
-  };
-}
-
-const slim = (p: Pod): Pod => ({
-  metadata: { name: p.metadata?.name ?? '', namespace: p.metadata?.namespace ?? '', uid: p.metadata?.uid ?? '' },
-  spec: p.spec?.nodeName ? { nodeName: p.spec.nodeName } : {},
-});
-
-/** Creates `count` pods with a pool of parallel POSTs; returns the creation rate and each pod's create time. */
-async function createPods(client: KubeClient, namespace: string, prefix: string, schedulerName: string, count: number): Promise<{ rate: number; createdAt: Map<string, number> }> {
-  const createdAt = new Map<string, number>();
-  const t0 = performance.now();
-  await pool(count, createConcurrency, async (i) => {
-    const name = `${prefix}-${i}`;
-    for (let attempt = 0; ; attempt++) {
-      const res = await client.request('POST', `/api/v1/namespaces/${namespace}/pods`, { body: podManifest(name, namespace, schedulerName) });
-      if (res.status < 300) break;
-      if (res.status === 409) break;
-      if (attempt > 20 || (res.status !== 429 && res.status < 500)) throw new Error(`create pod ${name}: HTTP ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
-      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
-    }
-    createdAt.set(`${namespace}/${name}`, Date.now());
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  return { rate: count / seconds, createdAt };
-}
-
-/** scheduler_perf's throughput collector over a bound-pod counter: 1 s ticks, first sample skipped, empty ticks folded. */
-class ThroughputSampler {
-  readonly samples: number[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private started = false;
-  private last = 0;
-  private lastAt = 0;
-  private skipped = 0;
-
-  constructor(private readonly count: () => number) {}
-
-  start(): void {
-    this.timer = setInterval(() => this.tick(), 1000);
-  }
-
-  private tick(): void {
-    const now = performance.now();
-    const scheduled = this.count();
-    if (scheduled === 0) return;
-    if (!this.started) {
-      this.started = true;
-      this.last = scheduled;
-      this.lastAt = now;
-      return;
-    }
-    const delta = scheduled - this.last;
-    if (delta === 0) {
-      this.skipped++;
-      return;
-    }
-    const rate = delta / ((now - this.lastAt) / 1000);
-    for (let i = 0; i <= this.skipped; i++) this.samples.push(rate);
-    this.skipped = 0;
-    this.last = scheduled;
-    this.lastAt = now;
-  }
-
-  stop(): Row['podsPerSecond'] {
-    if (this.timer) clearInterval(this.timer);
-    const s = [...this.samples].sort((a, b) => a - b);
-    const average = s.length ? s.reduce((a, b) => a + b, 0) / s.length : 0;
-    return { average, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), samples: s.length };
-  }
-}
-
-function latencies(createdAt: Map<string, number>, watch: PodWatch): Row['latencyMs'] {
-  const l: number[] = [];
-  for (const [key, t] of createdAt) {
-    const b = watch.boundAt.get(key);
-    if (b !== undefined) l.push(Math.max(0, b - t));
-  }
-  l.sort((a, b) => a - b);
-  return { p50: percentile(l, 50), p99: percentile(l, 99) };
-}
-
-async function waitAllBound(watch: PodWatch, count: number, what: string): Promise<void> {
-  let lastProgress = Date.now();
-  let lastCount = -1;
-  while (watch.boundCount < count) {
-    if (watch.boundCount !== lastCount) {
-      lastCount = watch.boundCount;
-      lastProgress = Date.now();
-    }
-    if (Date.now() - lastProgress > 120_000) throw new Error(`${what}: no progress for 120 s at ${watch.boundCount}/${count}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function runScheduler(kind: SchedulerKind, cp: ControlPlane, client: KubeClient, dir: string): Promise<Row> {
-  const schedulerName = `bench-${kind}`;
+async function runScheduler(arm: Arm, rep: number, cp: ControlPlane, client: KubeClient, dir: string): Promise<RunResult> {
+  const kind = arm.kind as 'upstream' | 'berth';
+  const schedulerName = `bench-${arm.name}-${rep}`;
   const initNs = `${schedulerName}-init`;
   const ns = `${schedulerName}-measure`;
   await ensureNamespace(client, initNs);
   await ensureNamespace(client, ns);
   const profDir = values['cpu-prof'];
   if (profDir) mkdirSync(profDir, { recursive: true });
-  const start = (): ReturnType<typeof startScheduler> =>
+  const start = (): Promise<SchedulerProcess> =>
     startScheduler({
       kind,
       config: {},
@@ -242,79 +135,102 @@ async function runScheduler(kind: SchedulerKind, cp: ControlPlane, client: KubeC
       dir,
       qps,
       burst: qps,
-      ...(kind === 'berth' ? { bindConcurrency } : {}),
+      ...(kind === 'berth' ? { bindConcurrency, berthArgs: arm.args } : {}),
       ...(kind === 'berth' && profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
     });
   let sched = await start();
+  let stopped = false;
+  const stopSched = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await sched.stop();
+  };
   try {
-    log(`${kind}: ready (pid ${sched.process.pid}); ${initPodCount} init pods`);
-    const initWatch = await PodWatch.start(client, { namespace: initNs, slim });
-    await createPods(client, initNs, 'init', schedulerName, initPodCount);
-    await waitAllBound(initWatch, initPodCount, `${kind} init pods`);
+    log(`${arm.name} #${rep}: ready (pid ${sched.process.pid}); ${initPodCount} init pods`);
+    const initWatch = await PodWatch.start(client, { namespace: initNs, slim: slimForWatch });
+    await createPods(client, initNs, 'init', schedulerName, initPodCount, createConcurrency);
+    await waitAllBound(initWatch, initPodCount, `${arm.name} init pods`);
     await initWatch.stop();
 
-    const watch = await PodWatch.start(client, { namespace: ns, slim });
+    const watch = await PodWatch.start(client, { namespace: ns, slim: slimForWatch });
     const sampler = new ThroughputSampler(() => watch.boundCount);
-    let created: { rate: number; createdAt: Map<string, number> };
-    let cpu0: number;
+    let created: Awaited<ReturnType<typeof createPods>>;
+    let window: CostWindow;
+    let readyCpu: number;
+    let profile: Promise<void>;
     let t0: number;
     if (precreate) {
       // Creation out of the way: the measured pods exist before a fresh scheduler process starts.
-      await sched.stop();
-      log(`${kind}: pre-creating ${podCount} measured pods (${createConcurrency} in flight) with no scheduler running`);
-      created = await createPods(client, ns, 'pod', schedulerName, podCount);
+      await stopSched();
+      log(`${arm.name} #${rep}: pre-creating ${podCount} measured pods (${createConcurrency} in flight) with no scheduler running`);
+      created = await createPods(client, ns, 'pod', schedulerName, podCount, createConcurrency);
+      window = await CostWindow.open(cp);
+      profile = startApiServerProfile(cp, arm.name, rep);
       sampler.start();
       t0 = performance.now();
       sched = await start();
-      cpu0 = processCpuSeconds(sched.process.pid);
-      log(`${kind}: created at ${created.rate.toFixed(0)} pods/s; scheduler restarted (pid ${sched.process.pid})`);
+      stopped = false;
+      readyCpu = cpuSeconds(sched.process.pid);
+      await window.attach(sched.process.pid, true);
+      log(`${arm.name} #${rep}: created at ${created.rate.toFixed(0)} pods/s; scheduler restarted (pid ${sched.process.pid})`);
     } else {
-      cpu0 = processCpuSeconds(sched.process.pid);
+      window = await CostWindow.open(cp);
+      readyCpu = cpuSeconds(sched.process.pid);
+      await window.attach(sched.process.pid, false);
+      profile = startApiServerProfile(cp, arm.name, rep);
       t0 = performance.now();
       sampler.start();
-      log(`${kind}: creating ${podCount} measured pods (${createConcurrency} in flight)`);
-      created = await createPods(client, ns, 'pod', schedulerName, podCount);
-      log(`${kind}: created at ${created.rate.toFixed(0)} pods/s; ${watch.boundCount} bound so far`);
+      log(`${arm.name} #${rep}: creating ${podCount} measured pods (${createConcurrency} in flight)`);
+      created = await createPods(client, ns, 'pod', schedulerName, podCount, createConcurrency);
+      log(`${arm.name} #${rep}: created at ${created.rate.toFixed(0)} pods/s; ${watch.boundCount} bound so far`);
     }
-    await waitAllBound(watch, podCount, `${kind} measured pods`);
+    await waitAllBound(watch, podCount, `${arm.name} measured pods`);
     const wall = (performance.now() - t0) / 1000;
     const pps = sampler.stop();
     const pid = sched.process.pid;
-    const cpu1 = processCpuSeconds(pid);
-    const row: Row = {
-      name: kind,
+    const schedulerCpuAfterReady = cpuSeconds(pid) - readyCpu;
+    const peakRssMb = processPeakRssBytes(pid) / 2 ** 20;
+    const costs = await finishWindow(cp, window, stopSched, precreate ? 0 : podCount);
+    await watch.stop();
+    await profile;
+    const result: RunResult = {
+      arm: arm.name,
+      kind: arm.kind,
+      rep,
       measuredPods: podCount,
       podsPerSecond: pps,
       overallPodsPerSecond: podCount / wall,
       latencyMs: precreate ? null : latencies(created.createdAt, watch),
-      cpuSeconds: cpu1 - cpu0,
-      cpuSecondsTotal: cpu1,
-      peakRssMb: processPeakRssBytes(pid) / 2 ** 20,
+      costs,
+      schedulerCpuAfterReady,
+      peakRssMb,
       createPodsPerSecond: created.rate,
     };
-    await watch.stop();
-    log(`${kind}: ${pps.average.toFixed(0)} pods/s average over ${pps.samples} samples; ${row.overallPodsPerSecond.toFixed(0)} pods/s overall`);
-    return row;
+    log(`${arm.name} #${rep}: ${pps.average.toFixed(0)} pods/s average, ${result.overallPodsPerSecond.toFixed(0)} overall; ${costLine(result)}`);
+    return result;
   } finally {
-    await sched.stop();
-    await deleteAllPods(client, [initNs, ns], 10 * 60_000);
+    await stopSched();
+    await deletePods(client, [initNs, ns]);
   }
 }
 
-/** The API server's own Binding rate: pods no scheduler serves, bound from here with berth's client and concurrency. */
-async function runCeiling(cp: ControlPlane, client: KubeClient, nodeNames: string[]): Promise<Row> {
-  const ns = 'bench-ceiling';
+/** A plain client's own limit: bind every pod (and, for 'ceiling', write its Scheduled event) at bindConcurrency. */
+async function runCeiling(arm: Arm, rep: number, cp: ControlPlane, client: KubeClient, nodeNames: string[]): Promise<RunResult> {
+  const ns = `bench-${arm.name}-${rep}`;
+  const withEvents = arm.kind === 'ceiling';
   await ensureNamespace(client, ns);
-  const watch = await PodWatch.start(client, { namespace: ns, slim });
+  const watch = await PodWatch.start(client, { namespace: ns, slim: slimForWatch });
   try {
-    log(`ceiling: creating ${podCount} pods for no scheduler`);
-    const { rate } = await createPods(client, ns, 'pod', 'bench-nobody', podCount);
-    const binder = createKubeClient(cp.kubeConfig, { qps, burst: qps, userAgent: 'berth-bench-binder' });
+    log(`${arm.name} #${rep}: creating ${podCount} pods for no scheduler`);
+    const { rate } = await createPods(client, ns, 'pod', 'bench-nobody', podCount, createConcurrency);
+    const binder = createKubeClient(cp.kubeConfig, { qps, burst: qps, userAgent: 'berth-bench-binder', ...ceilingTransport(arm) });
     const sampler = new ThroughputSampler(() => watch.boundCount);
     const started = new Map<string, number>();
+    const window = await CostWindow.open(cp);
+    const profile = startApiServerProfile(cp, arm.name, rep);
     const t0 = performance.now();
     sampler.start();
-    log(`ceiling: binding with ${bindConcurrency} in flight`);
+    log(`${arm.name} #${rep}: binding${withEvents ? ' and writing a Scheduled event' : ''} with ${bindConcurrency} in flight`);
     await pool(podCount, bindConcurrency, async (i) => {
       const name = `pod-${i}`;
       const node = nodeNames[i % nodeNames.length] as string;
@@ -325,26 +241,201 @@ async function runCeiling(cp: ControlPlane, client: KubeClient, nodeNames: strin
           body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: ns }, target: { apiVersion: 'v1', kind: 'Node', name: node } },
         }),
       );
+      if (withEvents) await must(`event for ${name}`, binder.request('POST', `/apis/events.k8s.io/v1/namespaces/${ns}/events`, { body: scheduledEvent(ns, name, node) }));
     });
-    await waitAllBound(watch, podCount, 'ceiling bindings');
+    await waitAllBound(watch, podCount, `${arm.name} bindings`);
     const wall = (performance.now() - t0) / 1000;
-    binder.close();
-    return {
-      name: 'ceiling',
+    const costs = await finishWindow(cp, window, async () => binder.close(), 0);
+    await profile;
+    const result: RunResult = {
+      arm: arm.name,
+      kind: arm.kind,
+      rep,
       measuredPods: podCount,
       podsPerSecond: sampler.stop(),
       overallPodsPerSecond: podCount / wall,
       latencyMs: latencies(started, watch),
-      cpuSeconds: null,
-      cpuSecondsTotal: null,
+      costs,
+      schedulerCpuAfterReady: null,
       peakRssMb: null,
       createPodsPerSecond: rate,
     };
+    log(`${arm.name} #${rep}: ${result.podsPerSecond.average.toFixed(0)} pods/s average; ${costLine(result)}`);
+    return result;
   } finally {
     await watch.stop();
-    await deleteAllPods(client, [ns], 10 * 60_000);
+    await deletePods(client, [ns]);
   }
 }
+
+function ceilingTransport(arm: Arm): Partial<KubeClientOptions> {
+  return transportOptionsFromArgs(arm.args);
+}
+
+/** The events.k8s.io/v1 Event kube-scheduler writes for a bound pod. */
+function scheduledEvent(namespace: string, name: string, node: string): Record<string, unknown> {
+  const now = `${new Date().toISOString().slice(0, 23)}000Z`;
+  return {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: `${name}.${Math.random().toString(16).slice(2, 18)}`, namespace },
+    eventTime: now,
+    reportingController: 'bench-ceiling',
+    reportingInstance: 'bench-ceiling-1',
+    action: 'Binding',
+    reason: 'Scheduled',
+    note: `Successfully assigned ${namespace}/${name} to ${node}`,
+    type: 'Normal',
+    regarding: { apiVersion: 'v1', kind: 'Pod', namespace, name },
+  };
+}
+
+// ---------------------------------------------------------------- figures
+
+const per1000 = (r: RunResult, cpu: number | null): number => (cpu === null ? Number.NaN : (cpu * 1000) / r.measuredPods);
+const controlPlaneCpu = (r: RunResult): number => r.costs.cpuSeconds.apiserver + r.costs.cpuSeconds.etcd;
+const requestsTotal = (r: RunResult): number => Object.values(r.costs.requests).reduce((a, b) => a + b, 0);
+
+function costLine(r: RunResult): string {
+  const c = r.costs.cpuSeconds;
+  return (
+    `CPU s/1000 pods: apiserver ${per1000(r, c.apiserver).toFixed(2)}, etcd ${per1000(r, c.etcd).toFixed(2)}, ` +
+    `scheduler ${per1000(r, c.scheduler).toFixed(2)}; ${(requestsTotal(r) / r.measuredPods).toFixed(2)} requests/pod; load ${r.costs.loadAverage.start[0]?.toFixed(1)}`
+  );
+}
+
+interface ArmSummary {
+  arm: string;
+  runs: number;
+  podsPerSecond: Spread;
+  overallPodsPerSecond: Spread;
+  latencyP99Ms: Spread | null;
+  cpuPer1000Pods: { apiserver: Spread; etcd: Spread; controlPlane: Spread; scheduler: Spread; total: Spread };
+  requestsPerPod: { total: Spread; byVerb: Record<string, number> };
+  kbPerPod: { received: Spread; sent: Spread } | null;
+  /** Per-pair ratios against the first arm (same repetition). */
+  vsFirst: { arm: string; podsPerSecond: Spread; overallPodsPerSecond: Spread; controlPlaneCpu: Spread; totalCpu: Spread } | null;
+}
+
+function summarize(arms: Arm[], runs: RunResult[]): ArmSummary[] {
+  const first = arms[0] as Arm;
+  const byRep = (arm: string, rep: number): RunResult | undefined => runs.find((r) => r.arm === arm && r.rep === rep);
+  return arms.map((arm): ArmSummary => {
+    const rs = runs.filter((r) => r.arm === arm.name);
+    const keys = new Set(rs.flatMap((r) => Object.keys(r.costs.requests)));
+    const byVerb: Record<string, number> = {};
+    for (const k of keys) byVerb[k] = median(rs.map((r) => (r.costs.requests[k] ?? 0) / r.measuredPods));
+    const sorted = Object.fromEntries(Object.entries(byVerb).sort((a, b) => b[1] - a[1]));
+    const total = (r: RunResult): number => controlPlaneCpu(r) + (r.costs.cpuSeconds.scheduler ?? 0);
+    const ratios = (f: (r: RunResult) => number): Spread =>
+      spread(rs.map((r) => {
+        const base = byRep(first.name, r.rep);
+        return base ? f(r) / f(base) : Number.NaN;
+      }));
+    const withBytes = rs.filter((r) => r.costs.bytes !== null);
+    return {
+      arm: arm.name,
+      runs: rs.length,
+      podsPerSecond: spread(rs.map((r) => r.podsPerSecond.average)),
+      overallPodsPerSecond: spread(rs.map((r) => r.overallPodsPerSecond)),
+      latencyP99Ms: rs.every((r) => r.latencyMs) ? spread(rs.map((r) => r.latencyMs?.p99 ?? Number.NaN)) : null,
+      cpuPer1000Pods: {
+        apiserver: spread(rs.map((r) => per1000(r, r.costs.cpuSeconds.apiserver))),
+        etcd: spread(rs.map((r) => per1000(r, r.costs.cpuSeconds.etcd))),
+        controlPlane: spread(rs.map((r) => per1000(r, controlPlaneCpu(r)))),
+        scheduler: spread(rs.map((r) => per1000(r, r.costs.cpuSeconds.scheduler))),
+        total: spread(rs.map((r) => per1000(r, total(r)))),
+      },
+      requestsPerPod: { total: spread(rs.map((r) => requestsTotal(r) / r.measuredPods)), byVerb: sorted },
+      kbPerPod: withBytes.length
+        ? {
+            received: spread(withBytes.map((r) => (r.costs.bytes?.received ?? 0) / 1024 / r.measuredPods)),
+            sent: spread(withBytes.map((r) => (r.costs.bytes?.sent ?? 0) / 1024 / r.measuredPods)),
+          }
+        : null,
+      vsFirst:
+        arm === first
+          ? null
+          : {
+              arm: first.name,
+              podsPerSecond: ratios((r) => r.podsPerSecond.average),
+              overallPodsPerSecond: ratios((r) => r.overallPodsPerSecond),
+              controlPlaneCpu: ratios((r) => per1000(r, controlPlaneCpu(r))),
+              totalCpu: ratios((r) => per1000(r, total(r))),
+            },
+    };
+  });
+}
+
+function fmt(n: number | null | undefined, digits = 0): string {
+  return n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
+}
+
+const sp = (s: Spread | null | undefined, digits = 0): string => (s ? `${fmt(s.median, digits)} [${fmt(s.min, digits)}–${fmt(s.max, digits)}]` : '-');
+
+function table(header: string[], body: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), ...body.map(line)].join('\n');
+}
+
+export function renderRuns(runs: RunResult[]): string {
+  return table(
+    ['run', 'pods/s avg', 'p50', 'overall', 'lat p99 ms', 'apiserver s', 'etcd s', 'sched s', 'req/pod', 'KiB/pod in', 'out', 'load'],
+    runs.map((r) => [
+      `${r.arm} #${r.rep}`,
+      fmt(r.podsPerSecond.average),
+      fmt(r.podsPerSecond.p50),
+      fmt(r.overallPodsPerSecond),
+      fmt(r.latencyMs?.p99),
+      fmt(r.costs.cpuSeconds.apiserver, 1),
+      fmt(r.costs.cpuSeconds.etcd, 1),
+      fmt(r.costs.cpuSeconds.scheduler, 1),
+      fmt(requestsTotal(r) / r.measuredPods, 2),
+      fmt(r.costs.bytes ? r.costs.bytes.received / 1024 / r.measuredPods : null, 2),
+      fmt(r.costs.bytes ? r.costs.bytes.sent / 1024 / r.measuredPods : null, 2),
+      fmt(r.costs.loadAverage.start[0], 1),
+    ]),
+  );
+}
+
+export function renderSummary(summaries: ArmSummary[]): string {
+  const out: string[] = [];
+  out.push('Medians [min–max] over the repetitions. CPU seconds per 1 000 pods; control plane = kube-apiserver + etcd.');
+  out.push(
+    table(
+      ['arm', 'pods/s avg', 'overall', 'lat p99 ms', 'apiserver', 'etcd', 'control plane', 'scheduler', 'req/pod', 'KiB/pod in'],
+      summaries.map((s) => [
+        s.arm,
+        sp(s.podsPerSecond),
+        sp(s.overallPodsPerSecond),
+        sp(s.latencyP99Ms),
+        sp(s.cpuPer1000Pods.apiserver, 1),
+        sp(s.cpuPer1000Pods.etcd, 1),
+        sp(s.cpuPer1000Pods.controlPlane, 1),
+        sp(s.cpuPer1000Pods.scheduler, 1),
+        sp(s.requestsPerPod.total, 2),
+        sp(s.kbPerPod?.received ?? null, 1),
+      ]),
+    ),
+  );
+  for (const s of summaries) {
+    if (!s.vsFirst) continue;
+    out.push(
+      `${s.arm}/${s.vsFirst.arm} per pair: pods/s ${sp(s.vsFirst.podsPerSecond, 2)}, overall ${sp(s.vsFirst.overallPodsPerSecond, 2)}, ` +
+        `control-plane CPU/pod ${sp(s.vsFirst.controlPlaneCpu, 2)}, total CPU/pod ${sp(s.vsFirst.totalCpu, 2)}`,
+    );
+  }
+  const keys = [...new Set(summaries.flatMap((s) => Object.keys(s.requestsPerPod.byVerb)))];
+  const rows = keys
+    .map((k) => [k, ...summaries.map((s) => fmt(s.requestsPerPod.byVerb[k] ?? 0, 3))])
+    .filter((row) => row.slice(1).some((c) => c !== '0.000'));
+  out.push('Requests per pod by verb and resource (medians; the benchmark\'s own pod creates left out):');
+  out.push(table(['request', ...summaries.map((s) => s.arm)], rows));
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------- main
 
 function machine(): Record<string, string | number> {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
@@ -352,50 +443,33 @@ function machine(): Record<string, string | number> {
   return { nproc: cpus().length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, cpuModel: model, node: process.version };
 }
 
-function fmt(n: number | null | undefined, digits = 0): string {
-  return n === null || n === undefined ? '-' : n.toFixed(digits);
-}
-
-export function renderTable(rows: Row[]): string {
-  const header = ['', 'pods/s avg', 'p50', 'p90', 'p99', 'overall', 'lat p50 ms', 'lat p99 ms', 'CPU s', 'peak RSS MB', 'create/s'];
-  const body = rows.map((r) => [
-    r.name,
-    fmt(r.podsPerSecond.average),
-    fmt(r.podsPerSecond.p50),
-    fmt(r.podsPerSecond.p90),
-    fmt(r.podsPerSecond.p99),
-    fmt(r.overallPodsPerSecond),
-    fmt(r.latencyMs?.p50),
-    fmt(r.latencyMs?.p99),
-    fmt(r.cpuSeconds, 1),
-    fmt(r.peakRssMb),
-    fmt(r.createPodsPerSecond),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const out = [line(header), ...body.map(line)];
-  const u = rows.find((r) => r.name === 'upstream');
-  const b = rows.find((r) => r.name === 'berth');
-  const c = rows.find((r) => r.name === 'ceiling');
-  const ratio = (x: number, y: number): string => (y > 0 ? (x / y).toFixed(2) : '-');
-  if (u && b) out.push(`berth/upstream: ${ratio(b.podsPerSecond.average, u.podsPerSecond.average)}× (average pods/s), ${ratio(b.overallPodsPerSecond, u.overallPodsPerSecond)}× (overall)`);
-  if (c && b) out.push(`berth/ceiling:  ${ratio(b.podsPerSecond.average, c.podsPerSecond.average)} (average pods/s)`);
-  if (c && u) out.push(`upstream/ceiling: ${ratio(u.podsPerSecond.average, c.podsPerSecond.average)} (average pods/s)`);
-  return out.join('\n');
+/** The control plane's CPU with nothing scheduling: the floor under every window's figures. */
+async function idleBaseline(cp: ControlPlane, seconds: number): Promise<Record<string, unknown>> {
+  const w = await CostWindow.open(cp);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const closed = await w.close();
+  return {
+    seconds: closed.seconds,
+    apiserverCpuPerSecond: closed.cpuSeconds.apiserver / closed.seconds,
+    etcdCpuPerSecond: closed.cpuSeconds.etcd / closed.seconds,
+    requests: await requestsSince(cp, closed.requests0, {}),
+  };
 }
 
 async function main(): Promise<void> {
+  const arms = parseArms(values.arms);
   const binaries = await ensureBinaries({ log });
   const cp = await startControlPlane({
     binaries,
     log,
-    extraApiServerArgs: ['--max-requests-inflight=4000', '--max-mutating-requests-inflight=2000'],
+    extraApiServerArgs: ['--max-requests-inflight=4000', '--max-mutating-requests-inflight=2000', ...(pprofDir ? ['--profiling=true'] : [])],
   });
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
   const client = createKubeClient(cp.kubeConfig, { qps: 0, burst: 0, maxSockets: Math.max(100, createConcurrency), userAgent: 'berth-bench' });
-  const rows: Row[] = [];
+  const runs: RunResult[] = [];
   const t0 = Date.now();
   const loadStart = loadavg();
+  let idle: Record<string, unknown> = {};
   try {
     log(`creating ${nodeCount} nodes`);
     const nodeNames: string[] = [];
@@ -405,26 +479,36 @@ async function main(): Promise<void> {
       nodeNames.push((n['metadata'] as { name: string }).name);
     });
     nodeNames.sort();
-    for (const kind of ['upstream', 'berth'] as const) if (only.has(kind)) rows.push(await runScheduler(kind, cp, client, dir));
-    if (only.has('ceiling')) rows.push(await runCeiling(cp, client, nodeNames));
+    idle = await idleBaseline(cp, Number(values['idle-seconds']));
+    for (let rep = 1; rep <= pairs; rep++) {
+      for (const arm of arms) {
+        runs.push(arm.kind === 'upstream' || arm.kind === 'berth' ? await runScheduler(arm, rep, cp, client, dir) : await runCeiling(arm, rep, cp, client, nodeNames));
+      }
+    }
   } finally {
     client.close();
     await cp.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   const version = binaries.binDir.split('/').at(-2) ?? 'unknown';
+  const summaries = summarize(arms, runs);
   const report = {
     date: new Date().toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     machine: machine(),
     kubernetes: version,
     loadAverage: { start: loadStart, end: loadavg() },
-    params: { precreate, nodes: nodeCount, initPods: initPodCount, measuredPods: podCount, qps, burst: qps, createConcurrency, bindConcurrency },
-    rows,
+    params: { precreate, nodes: nodeCount, initPods: initPodCount, measuredPods: podCount, pairs, arms, qps, burst: qps, createConcurrency, bindConcurrency },
+    idle,
+    summaries,
+    runs,
     wallSeconds: (Date.now() - t0) / 1000,
   };
-  process.stdout.write(`\nSchedulingBasic-like: ${nodeCount} nodes, ${initPodCount} init + ${podCount} measured pods (${report.machine['nproc']} CPUs, ${version})\n`);
-  process.stdout.write(`${renderTable(rows)}\n`);
+  process.stdout.write(
+    `\nSchedulingBasic-like, ${precreate ? 'pods pre-created' : 'pods created while scheduling'}: ${nodeCount} nodes, ${initPodCount} init + ${podCount} measured pods, ` +
+      `${pairs} interleaved repetitions (${report.machine['nproc']} CPUs, ${version}, load ${loadStart.map((l) => l.toFixed(1)).join(' ')} → ${report.loadAverage.end.map((l) => l.toFixed(1)).join(' ')})\n`,
+  );
+  process.stdout.write(`${renderRuns(runs)}\n\n${renderSummary(summaries)}\n`);
   const jsonPath = values.json ?? join(findRepoRoot(), 'bench', 'results', `throughput-${report.date.slice(0, 19).replace(/[:T]/g, '-')}.json`);
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);

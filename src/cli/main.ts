@@ -27,6 +27,7 @@ import { parseGoDuration } from '../kube/duration.js';
 import { ListenError, runBerth } from './run.js';
 import { KubeconfigError, loadKubeconfig } from '../adapters/live/kubeconfig.js';
 import { ExplainUsageError, runExplain } from './explain.js';
+import { API_CONTENT_TYPES, API_PROTOCOLS, type ApiContentType, type ApiProtocol, DEFAULT_TRANSPORT } from '../adapters/live/transportFlags.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -291,7 +292,17 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .option('--no-watch-config', 'read the --config file only at start')
     .option('--decision-record <n>', 'keep the last N attempts of each pod (filter verdicts, top scores) and serve them at /debug/decisions; off by default', parsePositive)
     .option('--decision-record-pods <n>', 'pods the decision record keeps (the least recently attempted is dropped first)', parsePositive, 1000)
-    .option('--annotate-decisions', 'write the berth.dev/decision annotation (node and top plugin contributions) with each binding');
+    .option('--annotate-decisions', 'write the berth.dev/decision annotation (node and top plugin contributions) with each binding')
+    .addOption(
+      new Option('--api-content-type <type>', 'wire format to the API server: json (the default), or protobuf for core/v1 lists, watches, Bindings and Events (JSON for the rest, as kube-scheduler; opt-in while it is being proven under faults)')
+        .choices([...API_CONTENT_TYPES])
+        .default(DEFAULT_TRANSPORT.apiContentType),
+    )
+    .addOption(
+      new Option('--api-protocol <protocol>', 'HTTP to the API server: http1.1 (a keep-alive pool and a socket per watch) or http2 (requests and watches multiplexed on one connection, as client-go; opt-in while it is being proven under faults)')
+        .choices([...API_PROTOCOLS])
+        .default(DEFAULT_TRANSPORT.apiProtocol),
+    );
   addPluginOptions(run).action(
     async (flags: {
       config: string;
@@ -302,6 +313,8 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
       bindConcurrency: number;
       leaderElect: boolean;
       watchConfig?: boolean;
+      apiContentType: ApiContentType;
+      apiProtocol: ApiProtocol;
       plugins: string[];
       pluginCallBudget?: number;
       pluginBindTimeout?: number;
@@ -316,6 +329,7 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         port: flags.port,
         logLevel: flags.logLevel,
         bindConcurrency: flags.bindConcurrency,
+        transport: { apiContentType: flags.apiContentType, apiProtocol: flags.apiProtocol },
         // commander sets leaderElect=true unless --no-leader-elect: only the flag's presence overrides the config.
         ...(flags.leaderElect === false ? { leaderElect: false } : {}),
         plugins: flags.plugins,

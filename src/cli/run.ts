@@ -16,6 +16,7 @@ import { ConfigReloader } from '../adapters/live/configReloader.js';
 import { EventRecorder } from '../adapters/live/recorder.js';
 import { realClock } from '../adapters/realClock.js';
 import type { Pod } from '../kube/api.js';
+import { DEFAULT_TRANSPORT, type TransportFlags, transportOptions } from '../adapters/live/transportFlags.js';
 import { LeaderElector, electorOptionsFromConfig, leaseApiFromRequester } from '../adapters/live/leaderElection.js';
 import { LiveScheduler } from '../adapters/live/liveScheduler.js';
 import { createLogger, logDecision, type Logger } from '../observe/logging.js';
@@ -33,6 +34,8 @@ export interface RunFlags {
   bindConcurrency: number;
   /** Overrides leaderElection.leaderElect from the config when set. */
   leaderElect?: boolean;
+  /** How berth talks to the API server (default: protobuf where the API server has it). */
+  transport?: TransportFlags;
   /** Plugin modules to load (--plugins): paths or package names. */
   plugins?: readonly string[];
   /** Budgets of loaded plugins: one synchronous call, one PreBind or Bind (milliseconds). */
@@ -105,6 +108,9 @@ export async function startBerth(
     qps: config.clientConnection.qps,
     burst: config.clientConnection.burst,
     userAgent: 'berth/0.1.0',
+    ...transportOptions(flags.transport ?? DEFAULT_TRANSPORT),
+    // The caches slim every object (slim.ts) and never read managedFields: protobuf decoding can skip them.
+    dropManagedFields: true,
   });
   const le = config.leaderElection;
   const leaderElect = flags.leaderElect ?? le.leaderElect;

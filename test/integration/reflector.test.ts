@@ -6,6 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Node, Pod } from '../../src/kube/api.js';
 import { createKubeClient, isStatus, type KubeClient, type WatchEnd } from '../../src/adapters/live/kubeClient.js';
+import { DEFAULT_TRANSPORT, transportOptions } from '../../src/adapters/live/transportFlags.js';
 import { startClusterWatches } from '../../src/adapters/live/informers.js';
 import { Reflector } from '../../src/adapters/live/reflector.js';
 import { objectKey, slimNode, slimPod } from '../../src/adapters/live/slim.js';
@@ -101,7 +102,8 @@ function killableClient(inner: KubeClient): { client: KubeClient; kill(): void; 
 beforeAll(async () => {
   const kc = new KubeConfig();
   kc.loadFromFile(inject('kubeconfigPath'));
-  client = createKubeClient(kc, { qps: 50, burst: 100, userAgent: 'berth-integration' });
+  // The wire berth runs with by default (protobuf for core/v1 kinds); the JSON path is what the test helpers use.
+  client = createKubeClient(kc, { qps: 50, burst: 100, userAgent: 'berth-integration', ...transportOptions(DEFAULT_TRANSPORT) });
   await ok(client.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } }));
 });
 

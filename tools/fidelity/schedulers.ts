@@ -42,6 +42,8 @@ export interface StartSchedulerOptions {
   nodeArgs?: string[];
   /** berth's --bind-concurrency (default berth's own, 128). */
   bindConcurrency?: number;
+  /** Extra `berth run` flags (benchmark variants, e.g. ['--api-content-type', 'json']). */
+  berthArgs?: string[];
   readyTimeoutMs?: number;
   /**
    * Upstream only: log what pkg/scheduler/schedule_one.go logs up to V(10), i.e. every plugin's and the total score
@@ -146,6 +148,7 @@ function berthArgs(opts: StartSchedulerOptions, configPath: string, port: number
     'warn',
     ...(opts.bindConcurrency !== undefined ? ['--bind-concurrency', String(opts.bindConcurrency)] : []),
     ...(opts.plugins ?? []).flatMap((m) => ['--plugins', m]),
+    ...(opts.berthArgs ?? []),
   ];
 }
 

@@ -85,21 +85,23 @@ interface KindSpec<K extends WatchKind> {
   listPath: string;
   fieldSelector?: string;
   transform(raw: unknown): WatchedKinds[K];
+  /** A core/v1 kind: the API server can send it as protobuf (src/adapters/live/proto). */
+  protobuf?: boolean;
 }
 
 export const POD_FIELD_SELECTOR = 'status.phase!=Succeeded,status.phase!=Failed';
 
 export const KIND_SPECS: { readonly [K in WatchKind]: KindSpec<K> } = {
-  Node: { listPath: '/api/v1/nodes', transform: slimNode },
-  Pod: { listPath: '/api/v1/pods', fieldSelector: POD_FIELD_SELECTOR, transform: slimPod },
-  PersistentVolume: { listPath: '/api/v1/persistentvolumes', transform: slimPersistentVolume },
-  PersistentVolumeClaim: { listPath: '/api/v1/persistentvolumeclaims', transform: slimPersistentVolumeClaim },
+  Node: { listPath: '/api/v1/nodes', transform: slimNode, protobuf: true },
+  Pod: { listPath: '/api/v1/pods', fieldSelector: POD_FIELD_SELECTOR, transform: slimPod, protobuf: true },
+  PersistentVolume: { listPath: '/api/v1/persistentvolumes', transform: slimPersistentVolume, protobuf: true },
+  PersistentVolumeClaim: { listPath: '/api/v1/persistentvolumeclaims', transform: slimPersistentVolumeClaim, protobuf: true },
   StorageClass: { listPath: '/apis/storage.k8s.io/v1/storageclasses', transform: slimStorageClass },
-  Service: { listPath: '/api/v1/services', transform: slimService },
-  ReplicationController: { listPath: '/api/v1/replicationcontrollers', transform: slimReplicationController },
+  Service: { listPath: '/api/v1/services', transform: slimService, protobuf: true },
+  ReplicationController: { listPath: '/api/v1/replicationcontrollers', transform: slimReplicationController, protobuf: true },
   ReplicaSet: { listPath: '/apis/apps/v1/replicasets', transform: slimReplicaSet },
   StatefulSet: { listPath: '/apis/apps/v1/statefulsets', transform: slimStatefulSet },
-  Namespace: { listPath: '/api/v1/namespaces', transform: slimNamespace },
+  Namespace: { listPath: '/api/v1/namespaces', transform: slimNamespace, protobuf: true },
   CSIDriver: { listPath: '/apis/storage.k8s.io/v1/csidrivers', transform: slimCSIDriver },
   CSINode: { listPath: '/apis/storage.k8s.io/v1/csinodes', transform: slimCSINode },
   CSIStorageCapacity: { listPath: '/apis/storage.k8s.io/v1/csistoragecapacities', transform: slimCSIStorageCapacity },
@@ -239,6 +241,7 @@ function makeReflector<K extends WatchKind>(
   if (h.onUpdate) ro.handlers.onUpdate = (a, b) => h.onUpdate?.(a, b);
   if (h.onDelete) ro.handlers.onDelete = (o) => h.onDelete?.(o);
   if (spec.fieldSelector) ro.fieldSelector = spec.fieldSelector;
+  if (spec.protobuf) ro.protobuf = true;
   const label = opts.labelSelectors?.[h.kind];
   if (label) ro.labelSelector = label;
   if (opts.pageSize !== undefined) ro.pageSize = opts.pageSize;

@@ -1,11 +1,18 @@
 /**
- * berth's own Kubernetes API client: JSON requests and newline-delimited watch streams over node:http(s), with a
- * keep-alive agent and client-go's token-bucket rate limiter. @kubernetes/client-node's KubeConfig is used only for
- * credentials and TLS material (client certificates, bearer tokens incl. token files, CA data/files, in-cluster).
+ * berth's own Kubernetes API client over node:http(s), with a keep-alive agent and client-go's token-bucket rate
+ * limiter. @kubernetes/client-node's KubeConfig is used only for credentials and TLS material (client
+ * certificates, bearer tokens incl. token files, CA data/files, in-cluster).
+ *
+ * Wire format: JSON, and — when the client is created with `protobuf` and a request says its kinds have protobuf
+ * types (`protobuf: true`) — Kubernetes protobuf, as client-go's clientsets use it: the Accept header offers
+ * protobuf first and JSON second, and each response is decoded by its Content-Type (./proto/codec.ts), into the
+ * same objects JSON gives. Watch streams are newline-delimited JSON or length-prefixed protobuf frames.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { decodeObject, decodeWatchEvent, type DecodeOptions, PROTOBUF_MEDIA_TYPE } from './proto/codec.js';
+import { Http2Pool, type RequestLike, type ResponseLike } from './http2Transport.js';
 
 /** metav1.Status, as the API server returns it for failures (and in watch ERROR events). */
 export interface Status {
@@ -22,6 +29,14 @@ export function isStatus(body: unknown): body is Status {
   return typeof body === 'object' && body !== null && (body as { kind?: unknown }).kind === 'Status';
 }
 
+/** A request body the client sends as protobuf when it speaks protobuf, as JSON otherwise. */
+export class WireBody {
+  constructor(
+    readonly json: unknown,
+    readonly protobuf: () => Uint8Array,
+  ) {}
+}
+
 export type QueryValue = string | number | boolean | undefined;
 export type Query = Record<string, QueryValue>;
 
@@ -33,6 +48,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   query?: Query;
   signal?: AbortSignal;
+  /** Every kind the response may hold has a protobuf type (./proto/codec.ts): offer protobuf. */
+  protobuf?: boolean;
 }
 
 export interface Response<T> {
@@ -69,6 +86,8 @@ export interface WatchOptions {
   timeoutMs?: number;
   /** Abort when no bytes arrive for this long; default none. */
   idleTimeoutMs?: number;
+  /** The watched kind has a protobuf type: offer protobuf. */
+  protobuf?: boolean;
 }
 
 export interface KubeClient {
@@ -95,6 +114,12 @@ export interface KubeClientOptions {
   maxSockets?: number;
   /** Injected clock for the rate limiter (tests); default Date.now. */
   now?: () => number;
+  /** Offer protobuf for the requests and watches that allow it; default false (JSON only). */
+  protobuf?: boolean;
+  /** Leave metadata.managedFields out of protobuf-decoded objects (for readers that never look at them). */
+  dropManagedFields?: boolean;
+  /** HTTP/2 (https only): requests and watches as streams over one connection; default false (HTTP/1.1). */
+  http2?: boolean;
 }
 
 // ---------------------------------------------------------------- rate limiting
@@ -234,6 +259,10 @@ class NodeKubeClient implements KubeClient {
   private credentialsLoading: Promise<Credentials> | undefined;
   private agent: http.Agent | undefined;
   private watchAgent: http.Agent | undefined;
+  private readonly protobuf: boolean;
+  private readonly decodeOptions: DecodeOptions;
+  private readonly useHttp2: boolean;
+  private h2: Http2Pool | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -247,6 +276,9 @@ class NodeKubeClient implements KubeClient {
     this.limiter = new TokenBucket(opts.qps, opts.burst, opts.now);
     this.userAgent = opts.userAgent ?? 'berth';
     this.maxSockets = opts.maxSockets ?? 100;
+    this.protobuf = opts.protobuf ?? false;
+    this.decodeOptions = { dropManagedFields: opts.dropManagedFields ?? false };
+    this.useHttp2 = (opts.http2 ?? false) && this.secure;
   }
 
   private async creds(): Promise<Credentials> {
@@ -264,6 +296,7 @@ class NodeKubeClient implements KubeClient {
               : new http.Agent({ keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets });
             // Watches hold their socket for minutes: keep them off the pool binds use.
             this.watchAgent = this.secure ? new https.Agent({ ...c.tls, keepAlive: false }) : new http.Agent({ keepAlive: false });
+            if (this.useHttp2) this.h2 = new Http2Pool(this.url.origin, { tls: c.tls });
           }
           return c;
         })
@@ -279,8 +312,8 @@ class NodeKubeClient implements KubeClient {
     }
   }
 
-  private requestOptions(c: Credentials, method: string, path: string, agent: http.Agent | undefined): https.RequestOptions {
-    const headers: Record<string, string> = { ...c.headers, Accept: 'application/json', 'User-Agent': this.userAgent };
+  private requestOptions(c: Credentials, method: string, path: string, agent: http.Agent | undefined, accept: string): https.RequestOptions {
+    const headers: Record<string, string> = { ...c.headers, Accept: accept, 'User-Agent': this.userAgent };
     const basePath = this.url.pathname === '/' ? '' : this.url.pathname.replace(/\/+$/, '');
     const o: https.RequestOptions = {
       protocol: this.url.protocol,
@@ -295,8 +328,14 @@ class NodeKubeClient implements KubeClient {
     return o;
   }
 
-  private transport(): typeof https | typeof http {
-    return this.secure ? https : http;
+  /** Sends a request over HTTP/2 when enabled, else over node:http(s) with `ro`'s agent. */
+  private open(ro: https.RequestOptions, hasBody: boolean, onResponse: (res: ResponseLike) => void): RequestLike {
+    if (this.h2) {
+      const headers = { ...(ro.headers as Record<string, string>) };
+      if (ro.auth) headers['authorization'] = `Basic ${Buffer.from(ro.auth).toString('base64')}`;
+      return this.h2.request(headers, ro.method ?? 'GET', ro.path ?? '/', hasBody, onResponse);
+    }
+    return (this.secure ? https : http).request(ro, onResponse);
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Response<T>> {
@@ -306,17 +345,24 @@ class NodeKubeClient implements KubeClient {
     await this.limiter.acquire(opts.signal);
     const c = await this.creds();
     if (opts.signal?.aborted) throw new Error(`${what}: aborted`);
-    const ro = this.requestOptions(c, method, fullPath, this.agent);
+    const accept = this.protobuf && opts.protobuf ? `${PROTOBUF_MEDIA_TYPE}, application/json` : 'application/json';
+    const ro = this.requestOptions(c, method, fullPath, this.agent, accept);
     let payload: Buffer | undefined;
     if (opts.body !== undefined) {
-      payload =
-        typeof opts.body === 'string'
-          ? Buffer.from(opts.body)
-          : Buffer.isBuffer(opts.body)
-            ? opts.body
-            : Buffer.from(JSON.stringify(opts.body));
+      let contentType = opts.contentType ?? 'application/json';
+      let body: unknown = opts.body;
+      if (body instanceof WireBody) {
+        if (this.protobuf) {
+          const bytes = body.protobuf();
+          body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          contentType = PROTOBUF_MEDIA_TYPE;
+        } else {
+          body = body.json;
+        }
+      }
+      payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
       const h = ro.headers as Record<string, string>;
-      h['Content-Type'] = opts.contentType ?? 'application/json';
+      h['Content-Type'] = contentType;
       h['Content-Length'] = String(payload.length);
     }
     const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -330,14 +376,28 @@ class NodeKubeClient implements KubeClient {
         if (err) reject(err);
         else resolve(res as Response<T>);
       };
-      const req = this.transport().request(ro, (res) => {
+      const req = this.open(ro, payload !== undefined, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('error', (e) => finish(new Error(`${what} to ${this.server}: response failed: ${e.message}`)));
+        // After 'end' this is a no-op; before it, the connection went away mid-response.
+        res.on('close', () => finish(new Error(`${what} to ${this.server}: connection dropped mid-response`)));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString('utf8');
+          const raw = Buffer.concat(chunks);
           const retryAfter = parseRetryAfter(res.headers['retry-after']);
+          if (isProtobuf(res.headers['content-type']) && raw.length > 0) {
+            let body: T | Status;
+            try {
+              body = decodeObject(raw, this.decodeOptions) as T | Status;
+            } catch (err) {
+              finish(new Error(`${what}: HTTP ${status} with a protobuf body berth cannot decode: ${(err as Error).message}`));
+              return;
+            }
+            finish(undefined, retryAfter !== undefined ? { status, body, retryAfterSeconds: retryAfter } : { status, body });
+            return;
+          }
+          const text = raw.toString('utf8');
           let body: T | Status;
           if (text === '') {
             body = status >= 200 && status < 300 ? ({} as T) : statusFromText(status, '', what);
@@ -355,11 +415,14 @@ class NodeKubeClient implements KubeClient {
           finish(undefined, retryAfter !== undefined ? { status, body, retryAfterSeconds: retryAfter } : { status, body });
         });
       });
+      // Settle here as well as through the request's 'error': a stream that is already closed emits nothing more.
       const timer = setTimeout(() => {
         req.destroy(new Error(`timed out after ${timeoutMs} ms`));
+        finish(new Error(`${what} to ${this.server} failed: timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       const onAbort = (): void => {
         req.destroy(new Error('aborted'));
+        finish(new Error(`${what} to ${this.server} failed: aborted`));
       };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', (e) => finish(new Error(`${what} to ${this.server} failed: ${e.message}`)));
@@ -384,7 +447,8 @@ class NodeKubeClient implements KubeClient {
       return { reason: 'error', events: 0, error: err as Error };
     }
     if (signal.aborted) return { reason: 'aborted', events: 0 };
-    const ro = this.requestOptions(c, 'GET', fullPath, this.watchAgent);
+    const accept = this.protobuf && opts.protobuf ? `${PROTOBUF_MEDIA_TYPE};stream=watch, application/json` : 'application/json';
+    const ro = this.requestOptions(c, 'GET', fullPath, this.watchAgent, accept);
     return await new Promise<WatchEnd>((resolve) => {
       let events = 0;
       let settled = false;
@@ -405,17 +469,22 @@ class NodeKubeClient implements KubeClient {
         idleTimer = setTimeout(() => finish({ reason: 'idle', events }), opts.idleTimeoutMs);
       };
       const onAbort = (): void => finish({ reason: 'aborted', events });
-      const req = this.transport().request(ro, (res) => {
+      const req = this.open(ro, false, (res) => {
         const status = res.statusCode ?? 0;
         if (status !== 200) {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));
           res.on('error', (e) => finish({ reason: 'error', events, error: new Error(`${what}: ${e.message}`) }));
+          // Without this a connection lost mid-way through an error response would leave the watch waiting forever.
+          res.on('close', () => {
+            if (!res.complete) finish({ reason: 'error', events, error: new Error(`${what}: connection dropped mid-response (HTTP ${status})`) });
+          });
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
+            const raw = Buffer.concat(chunks);
+            const text = raw.toString('utf8');
             let body: Status;
             try {
-              const parsed = JSON.parse(text) as unknown;
+              const parsed = isProtobuf(res.headers['content-type']) ? decodeObject(raw) : (JSON.parse(text) as unknown);
               body = isStatus(parsed) ? parsed : statusFromText(status, text, what);
             } catch {
               body = statusFromText(status, text, what);
@@ -430,6 +499,29 @@ class NodeKubeClient implements KubeClient {
           return;
         }
         armIdle();
+        // One event to the caller; false once the watch is over (an error, or onEvent ended it).
+        const deliver = (event: WatchEvent): boolean => {
+          events++;
+          try {
+            onEvent(event);
+          } catch (err) {
+            finish({ reason: 'error', events, error: err instanceof Error ? err : new Error(String(err)) });
+            return false;
+          }
+          return !settled; // onEvent may have aborted the watch
+        };
+        const ended = (): void => {
+          res.on('end', () => finish({ reason: 'closed', events }));
+          res.on('error', (e) => finish({ reason: 'error', events, error: new Error(`${what}: connection dropped: ${e.message}`) }));
+          res.on('close', () => {
+            if (!res.complete) finish({ reason: 'error', events, error: new Error(`${what}: connection dropped mid-stream`) });
+          });
+        };
+        if (isProtobuf(res.headers['content-type'])) {
+          this.readProtobufFrames(res, what, () => settled, armIdle, deliver, (error) => finish({ reason: 'error', events, error }));
+          ended();
+          return;
+        }
         res.setEncoding('utf8');
         let buffered = '';
         res.on('data', (chunk: string) => {
@@ -453,24 +545,11 @@ class NodeKubeClient implements KubeClient {
               finish({ reason: 'error', events, error: new Error(`${what}: malformed watch event: ${line.slice(0, 200)}`) });
               return;
             }
-            events++;
-            try {
-              onEvent(event);
-            } catch (err) {
-              finish({ reason: 'error', events, error: err instanceof Error ? err : new Error(String(err)) });
-              return;
-            }
-            if (settled) return; // onEvent aborted the watch
+            if (!deliver(event)) return;
           }
           if (start > 0) buffered = buffered.slice(start);
         });
-        res.on('end', () => finish({ reason: 'closed', events }));
-        res.on('error', (e) =>
-          finish({ reason: 'error', events, error: new Error(`${what}: connection dropped: ${e.message}`) }),
-        );
-        res.on('close', () => {
-          if (!res.complete) finish({ reason: 'error', events, error: new Error(`${what}: connection dropped mid-stream`) });
-        });
+        ended();
       });
       req.on('error', (e) => finish({ reason: 'error', events, error: new Error(`${what} to ${this.server} failed: ${e.message}`) }));
       if (opts.timeoutMs !== undefined) totalTimer = setTimeout(() => finish({ reason: 'timeout', events }), opts.timeoutMs);
@@ -480,10 +559,48 @@ class NodeKubeClient implements KubeClient {
     });
   }
 
+  /** Splits a protobuf watch stream into frames (4-byte big-endian length, then a metav1.WatchEvent) and decodes them. */
+  private readProtobufFrames(
+    res: ResponseLike,
+    what: string,
+    isSettled: () => boolean,
+    armIdle: () => void,
+    deliver: (event: WatchEvent) => boolean,
+    fail: (error: Error) => void,
+  ): void {
+    let buffered: Buffer = Buffer.alloc(0);
+    res.on('data', (chunk: Buffer) => {
+      if (isSettled()) return;
+      armIdle();
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      let off = 0;
+      while (buffered.length - off >= 4) {
+        const size = buffered.readUInt32BE(off);
+        if (buffered.length - off - 4 < size) break;
+        const frame = buffered.subarray(off + 4, off + 4 + size);
+        off += 4 + size;
+        let event: WatchEvent;
+        try {
+          event = decodeWatchEvent(frame, this.decodeOptions) as WatchEvent;
+        } catch (err) {
+          fail(new Error(`${what}: undecodable protobuf watch event (${size} bytes): ${(err as Error).message}`));
+          return;
+        }
+        if (!deliver(event)) return;
+      }
+      buffered = off === buffered.length ? Buffer.alloc(0) : buffered.subarray(off);
+    });
+  }
+
   close(): void {
     this.agent?.destroy();
     this.watchAgent?.destroy();
+    this.h2?.close();
   }
+}
+
+function isProtobuf(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.startsWith(PROTOBUF_MEDIA_TYPE);
 }
 
 export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeClient {

@@ -12,6 +12,7 @@ import type { PodInfo } from '../../scheduler/cache/podInfo.js';
 import type { ClusterPort, ObjectWrite, PodEvent, PodLookup, PodStatusUpdate, WriteResult } from '../../scheduler/ports.js';
 import type { KubeClient } from './kubeClient.js';
 import { EventRecorder, type EventTarget, patchPodStatus } from './recorder.js';
+import { bindingBody } from './proto/bodies.js';
 import type { LiveLogger } from './reflector.js';
 
 /** Collection paths of the kinds PreBind plugins write, by "apiVersion/kind". */
@@ -62,15 +63,10 @@ export class LivePort implements ClusterPort {
     const planned = this.bindingAnnotations.get(pod.uid);
     this.bindingAnnotations.delete(pod.uid);
     const annotations = planned?.node === nodeName ? planned.annotations : undefined;
-    const body = {
-      apiVersion: 'v1',
-      kind: 'Binding',
-      metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid, ...(annotations ? { annotations } : {}) },
-      target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-    };
+    const body = bindingBody({ namespace: pod.namespace, name: pod.name, uid: pod.uid, node: nodeName, ...(annotations ? { annotations } : {}) });
     const started = Date.now();
     try {
-      const res = await this.client.request('POST', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/binding`, { body, signal });
+      const res = await this.client.request('POST', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/binding`, { body, signal, protobuf: true });
       if (res.status >= 200 && res.status < 300) {
         this.logger.debug({ pod: pod.key, node: nodeName, bindMs: Date.now() - started }, 'bound');
         return null;
@@ -135,7 +131,7 @@ export class LivePort implements ClusterPort {
 
   async lookupPod(pod: PodInfo): Promise<PodLookup> {
     try {
-      const res = await this.client.request<Pod>('GET', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`, { timeoutMs: 10_000 });
+      const res = await this.client.request<Pod>('GET', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`, { timeoutMs: 10_000, protobuf: true });
       if (res.status === 404) return { state: 'gone' };
       if (res.status >= 300) return { state: 'unknown' };
       const current = res.body as Pod;

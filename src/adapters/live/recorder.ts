@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { Pod } from '../../kube/api.js';
 import { truncateEventMessage } from '../../scheduler/framework/fitError.js';
 import type { KubeClient } from './kubeClient.js';
+import { eventBody, microTime, type ObjectRef } from './proto/bodies.js';
 import type { LiveLogger } from './reflector.js';
 
 const SERIES_WINDOW_MS = 6 * 60 * 1000;
@@ -24,10 +25,7 @@ export interface EventTarget {
   resourceVersion?: string;
 }
 
-/** Go's metav1.MicroTime format: RFC 3339 with microseconds. */
-export function microTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 23)}000Z`;
-}
+export { microTime };
 
 interface SeriesEntry {
   name: string;
@@ -80,30 +78,28 @@ export class EventRecorder {
         this.series.delete(key);
       }
       const name = `${regarding.name}.${randomBytes(8).toString('hex')}`;
-      const body = {
-        apiVersion: 'events.k8s.io/v1',
-        kind: 'Event',
-        metadata: { name, namespace: regarding.namespace },
-        eventTime: microTime(now),
+      const ref = (t: EventTarget, withVersion: boolean): ObjectRef => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        namespace: t.namespace,
+        name: t.name,
+        uid: t.uid,
+        ...(withVersion && t.resourceVersion ? { resourceVersion: t.resourceVersion } : {}),
+      });
+      const body = eventBody({
+        name,
+        namespace: regarding.namespace,
+        eventTimeMs: now,
         reportingController,
         reportingInstance: `${reportingController}-${this.instance}`,
         action,
         reason,
         note,
         type,
-        regarding: {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          namespace: regarding.namespace,
-          name: regarding.name,
-          uid: regarding.uid,
-          ...(regarding.resourceVersion ? { resourceVersion: regarding.resourceVersion } : {}),
-        },
-        ...(related
-          ? { related: { apiVersion: 'v1', kind: 'Pod', namespace: related.namespace, name: related.name, uid: related.uid } }
-          : {}),
-      };
-      const res = await this.client.request('POST', `/apis/events.k8s.io/v1/namespaces/${regarding.namespace}/events`, { body });
+        regarding: ref(regarding, true),
+        ...(related ? { related: ref(related, false) } : {}),
+      });
+      const res = await this.client.request('POST', `/apis/events.k8s.io/v1/namespaces/${regarding.namespace}/events`, { body, protobuf: true });
       if (res.status >= 300) {
         this.logger.warn({ status: res.status, reason, pod: `${regarding.namespace}/${regarding.name}` }, 'event not recorded');
         return;

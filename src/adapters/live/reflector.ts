@@ -65,6 +65,8 @@ export interface ReflectorOptions<T extends KubeObjectLike> {
   backoff?: { initialMs?: number; maxMs?: number; jitter?: number };
   /** List request timeout per page; default 60 s. */
   listTimeoutMs?: number;
+  /** The kind has a protobuf type: lists and watches offer protobuf (used when the client speaks it). */
+  protobuf?: boolean;
   random?: () => number;
 }
 
@@ -230,6 +232,7 @@ export class Reflector<T extends KubeObjectLike> {
         query,
         timeoutMs: this.opts.listTimeoutMs ?? 60_000,
         signal: this.abort.signal,
+        ...(this.opts.protobuf ? { protobuf: true } : {}),
       });
       if (res.status === 410) {
         if (cont !== undefined && paginate) {
@@ -381,6 +384,7 @@ export class Reflector<T extends KubeObjectLike> {
       end = await this.opts.client.watch(this.opts.listPath, query, onEvent, watchAbort.signal, {
         timeoutMs: timeoutSeconds * 1000 + 30_000,
         idleTimeoutMs: stallMs,
+        ...(this.opts.protobuf ? { protobuf: true } : {}),
       });
     } finally {
       this.abort.signal.removeEventListener('abort', onStop);

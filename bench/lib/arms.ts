@@ -1,0 +1,33 @@
+/**
+ * The benchmark's arms: what runs in each repetition, in order. `--arms 'upstream;berth;ceiling'` or, for A/B runs
+ * of berth's own settings, `'json=berth --api-content-type json;proto=berth'`.
+ */
+export type ArmKind = 'upstream' | 'berth' | 'ceiling' | 'ceiling-bind';
+export interface Arm {
+  name: string;
+  kind: ArmKind;
+  /** `berth run` flags (berth), or client transport flags (ceilings). */
+  args: string[];
+}
+
+const ARM_KINDS: readonly ArmKind[] = ['upstream', 'berth', 'ceiling', 'ceiling-bind'];
+
+export function parseArms(spec: string): Arm[] {
+  const arms = spec
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s): Arm => {
+      const eq = s.indexOf('=');
+      const name = eq >= 0 ? s.slice(0, eq).trim() : s;
+      const [kind, ...args] = (eq >= 0 ? s.slice(eq + 1) : s).trim().split(/\s+/);
+      if (!ARM_KINDS.includes(kind as ArmKind)) throw new Error(`--arms: "${s}": the kind must be one of ${ARM_KINDS.join(', ')}`);
+      if (kind === 'upstream' && args.length > 0) throw new Error(`--arms: "${s}": upstream takes no flags`);
+      return { name, kind: kind as ArmKind, args };
+    });
+  const names = new Set(arms.map((a) => a.name));
+  if (names.size !== arms.length) throw new Error('--arms: two arms have the same name (use name=kind flags…)');
+  if (arms.length === 0) throw new Error('--arms: no arm given');
+  return arms;
+}
+

@@ -1,0 +1,56 @@
+/**
+ * The API client's wire settings as `berth run` flags, shared by the CLI and the benchmark (whose ceiling arms
+ * take the same flags as berth arms, so both sides of a comparison talk to the API server alike).
+ */
+import type { KubeClientOptions } from './kubeClient.js';
+
+export type ApiContentType = 'protobuf' | 'json';
+export const API_CONTENT_TYPES: readonly ApiContentType[] = ['protobuf', 'json'];
+export type ApiProtocol = 'http2' | 'http1.1';
+export const API_PROTOCOLS: readonly ApiProtocol[] = ['http2', 'http1.1'];
+
+/** The KubeClientOptions the wire flags set. */
+export type TransportOptions = Pick<KubeClientOptions, 'protobuf' | 'http2'>;
+
+export interface TransportFlags {
+  /** protobuf: offer protobuf for core/v1 lists, watches, Bindings and Events (JSON for the rest); json: JSON only. */
+  apiContentType: ApiContentType;
+  /** http2: one multiplexed connection (https only); http1.1: a keep-alive pool plus a socket per watch. */
+  apiProtocol: ApiProtocol;
+}
+
+/**
+ * Protobuf over HTTP/1.1. HTTP/2 stays opt-in (--api-protocol http2): the interleaved bench found three defects in its
+ * client under load (fixed), and the API-server fault test (test/integration/liveFaults.test.ts) has not yet passed
+ * on it — twice, berth stopped scheduling after re-acquiring its Lease and relisting.
+ */
+/**
+ * JSON over HTTP/1.1 until protobuf and HTTP/2 pass the API-server fault test (docs/benchmarks.md: protobuf's one
+ * run there ended with a node's room missed by the cache, not yet explained; HTTP/2 stopped scheduling after a relist).
+ */
+export const DEFAULT_TRANSPORT: TransportFlags = { apiContentType: 'json', apiProtocol: 'http1.1' };
+
+export function transportOptions(flags: TransportFlags): TransportOptions {
+  return { protobuf: flags.apiContentType === 'protobuf', http2: flags.apiProtocol === 'http2' };
+}
+
+/** Parses wire flags (e.g. a benchmark arm's); an unknown flag is an error naming the known ones. */
+export function transportOptionsFromArgs(args: readonly string[]): TransportOptions {
+  const flags: TransportFlags = { ...DEFAULT_TRANSPORT };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    const [name, inline] = a.includes('=') ? (a.split('=', 2) as [string, string]) : [a, undefined];
+    if (name === '--api-content-type') {
+      const v = inline ?? args[++i];
+      if (!API_CONTENT_TYPES.includes(v as ApiContentType)) throw new Error(`--api-content-type: "${v}" is not one of ${API_CONTENT_TYPES.join(', ')}`);
+      flags.apiContentType = v as ApiContentType;
+    } else if (name === '--api-protocol') {
+      const v = inline ?? args[++i];
+      if (!API_PROTOCOLS.includes(v as ApiProtocol)) throw new Error(`--api-protocol: "${v}" is not one of ${API_PROTOCOLS.join(', ')}`);
+      flags.apiProtocol = v as ApiProtocol;
+    } else {
+      throw new Error(`unknown client flag ${a} (known: --api-content-type protobuf|json, --api-protocol http2|http1.1)`);
+    }
+  }
+  return transportOptions(flags);
+}
