@@ -170,7 +170,13 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .requiredOption('-c, --config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)')
     .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster ServiceAccount, then $KUBECONFIG / ~/.kube/config)')
     .option('--bind-address <ip>', 'address for the health and metrics server', '0.0.0.0')
-    .option('--port <n>', 'port for the health and metrics server (0: any free port)', parseInteger, 10259)
+    .option('--port <n>', 'port for the health and metrics server, HTTPS unless --insecure-serving (0: any free port)', parseInteger, 10259)
+    .option('--tls-cert-file <file>', 'PEM serving certificate (chain) for HTTPS; default: a self-signed certificate made at start')
+    .option('--tls-private-key-file <file>', 'PEM private key of --tls-cert-file')
+    .option(
+      '--insecure-serving',
+      'development only: serve plain HTTP with /metrics open to anyone (default: HTTPS, /metrics for Bearer tokens the API server authorizes for get on the path)',
+    )
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parseInteger, 128)
     .option('--no-leader-elect', 'schedule without leader election (one replica only)');
@@ -186,6 +192,9 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
       plugins: string[];
       pluginCallBudget?: number;
       pluginBindTimeout?: number;
+      tlsCertFile?: string;
+      tlsPrivateKeyFile?: string;
+      insecureServing?: boolean;
     }) => {
       const code = await runBerth({
         config: flags.config,
@@ -199,6 +208,10 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         plugins: flags.plugins,
         ...(flags.pluginCallBudget !== undefined ? { pluginCallBudgetMs: flags.pluginCallBudget } : {}),
         ...(flags.pluginBindTimeout !== undefined ? { pluginBindBudgetMs: flags.pluginBindTimeout } : {}),
+        // Upstream's default: the secure port.
+        secureServing: flags.insecureServing !== true,
+        ...(flags.tlsCertFile ? { tlsCertFile: flags.tlsCertFile } : {}),
+        ...(flags.tlsPrivateKeyFile ? { tlsPrivateKeyFile: flags.tlsPrivateKeyFile } : {}),
       });
       setExit(code);
     },

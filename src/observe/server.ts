@@ -9,8 +9,15 @@
  * - ?exclude=<check> skips a check ("[+]<check> excluded: ok"), as upstream;
  * - /<endpoint>/<check> runs one check: 200 "ok" or 500 "internal server error: <reason>".
  * A built-in "ping" check (always ok) comes first, as upstream installs it.
+ *
+ * Served over HTTPS when given a certificate, and then (as kube-scheduler's secure port) every path but /healthz,
+ * /livez and /readyz needs a Bearer token that the API server authenticates and authorizes (delegatedAuth.ts);
+ * refusals are metav1.Status JSON like upstream's. Plain HTTP without authorization is the development mode.
  */
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import http from 'node:http';
+import https from 'node:https';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { AuthDecision } from './delegatedAuth.js';
 import type { Logger } from './logging.js';
 import type { SchedulerMetrics } from './metrics.js';
 
@@ -34,10 +41,14 @@ export interface ServerOptions {
   metrics: SchedulerMetrics;
   checks: Record<Endpoint, HealthCheck>;
   logger?: Logger;
+  /** Serve HTTPS with this PEM certificate and key; without it, plain HTTP. */
+  tls?: { cert: string; key: string };
+  /** Decides each request before it is served (the secure port's authentication and authorization). */
+  authorize?: (path: string, method: string, authorization: string | undefined) => Promise<AuthDecision>;
 }
 
 export interface RunningServer {
-  /** e.g. http://127.0.0.1:10259 */
+  /** e.g. https://127.0.0.1:10259 */
   address: string;
   port: number;
   close(): Promise<void>;
@@ -69,9 +80,38 @@ function sendText(reply: FastifyReply, status: number, body: string): FastifyRep
   return reply.code(status).header('content-type', TEXT).header('x-content-type-options', 'nosniff').send(body);
 }
 
+/** Refuses requests the authorizer does not allow, with upstream's Status body; logs what is the operator's to fix. */
+function addAuthorization(app: FastifyInstance, authorize: NonNullable<ServerOptions['authorize']>, logger: Logger | undefined): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const path = (request.raw.url ?? '/').split('?')[0] ?? '/';
+    const decision = await authorize(path, request.method, request.headers.authorization);
+    if (decision.allowed) return;
+    if (decision.status === 500) logger?.error({ path, err: decision.message }, `cannot authorize a request for ${path}`);
+    else logger?.debug({ path, status: decision.status }, decision.message);
+    const reason = { 401: 'Unauthorized', 403: 'Forbidden', 500: 'InternalError' }[decision.status];
+    const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: decision.message, reason, code: decision.status };
+    await reply.code(decision.status).header('content-type', 'application/json').header('x-content-type-options', 'nosniff').send(JSON.stringify(status));
+  });
+}
+
+interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: string;
+  code: number;
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { metrics, checks, logger } = options;
-  const app = Fastify({ logger: false });
+  const { metrics, checks, logger, tls } = options;
+  // One app type for both schemes: the factory picks the server (an https.Server is an http.Server to fastify).
+  const app = Fastify({
+    logger: false,
+    serverFactory: (handler) => (tls ? https.createServer({ cert: tls.cert, key: tls.key }, handler) : http.createServer(handler)),
+  });
+  if (options.authorize) addAuthorization(app, options.authorize, logger);
 
   for (const endpoint of ENDPOINTS) {
     app.get(`/${endpoint}`, async (request, reply) => {
@@ -121,8 +161,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : options.port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const address = `http://${hostForUrl}:${port}`;
-  logger?.info({ address }, `serving /healthz, /livez, /readyz and /metrics on ${address}`);
+  const address = `${tls ? 'https' : 'http'}://${hostForUrl}:${port}`;
+  const protection = options.authorize ? ' (/metrics for authorized tokens only)' : '';
+  logger?.info({ address }, `serving /healthz, /livez, /readyz and /metrics on ${address}${protection}`);
   return {
     address,
     port,

@@ -107,3 +107,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- .Values.schedulerName }}
 {{- end }}
 {{- end }}
+
+{{/* HTTPS on the secure port (the default, as kube-scheduler), HTTP in the development mode. */}}
+{{- define "berth.scheme" -}}
+{{- if .Values.serving.secure }}HTTPS{{ else }}HTTP{{ end }}
+{{- end }}
