@@ -4,8 +4,8 @@
  * Health endpoints follow k8s.io/apiserver/pkg/server/healthz's text format:
  * - every check passes: 200 "ok"; with ?verbose: "[+]ping ok\n[+]<check> ok\n<endpoint> check passed\n";
  * - a check fails: 500 "[+]ping ok\n[-]<check> failed: <reason>\n<endpoint> check failed\n". Upstream withholds the
- *   reason on this public endpoint ("reason withheld") and logs it; berth's endpoints are plain-HTTP operational
- *   ports, so the reason is shown (and also logged);
+ *   reason on this public endpoint ("reason withheld") and logs it; berth shows it (and logs it), because its checks'
+ *   reasons ("caches not synced yet", a Lease renewal error) say nothing an attacker could use and save a log search;
  * - ?exclude=<check> skips a check ("[+]<check> excluded: ok"), as upstream;
  * - /<endpoint>/<check> runs one check: 200 "ok" or 500 "internal server error: <reason>".
  * A built-in "ping" check (always ok) comes first, as upstream installs it.
