@@ -20,6 +20,7 @@ import type { PluginFault } from '../scheduler/framework/pluginGuard.js';
 import { PluginError } from '../scheduler/framework/types.js';
 import { parseGoDuration } from '../kube/duration.js';
 import { runBerth } from './run.js';
+import { ServingCertificateError } from '../observe/tls.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -236,6 +237,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       return 2;
     }
     if (err instanceof PluginModuleError || err instanceof PluginError) {
+      process.stderr.write(`berth: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ServingCertificateError) {
       process.stderr.write(`berth: ${err.message}\n`);
       return 2;
     }

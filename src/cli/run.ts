@@ -18,7 +18,7 @@ import { SchedulerMetrics } from '../observe/metrics.js';
 import { catalogWith, cliGuardOptions, loadPluginModules } from './pluginModules.js';
 import { startServer, type RunningServer, type ServerOptions } from '../observe/server.js';
 import { DelegatedAuth, type ReviewRequester } from '../observe/delegatedAuth.js';
-import { servingCertificate } from '../observe/tls.js';
+import { ServingCertificateError, servingCertificate } from '../observe/tls.js';
 
 export interface RunFlags {
   config: string;
@@ -73,7 +73,7 @@ function loadKubeConfig(path: string | undefined): KubeConfig {
 /** The secure port's certificate and authorizer (the reviews go through berth's own client and ServiceAccount). */
 function secureServingOptions(flags: RunFlags, client: ReviewRequester, logger: Logger): Pick<ServerOptions, 'tls' | 'authorize'> {
   if (flags.secureServing !== true) {
-    if (flags.tlsCertFile || flags.tlsPrivateKeyFile) throw new Error('--tls-cert-file and --tls-private-key-file need secure serving: drop --insecure-serving');
+    if (flags.tlsCertFile || flags.tlsPrivateKeyFile) throw new ServingCertificateError('--tls-cert-file and --tls-private-key-file need secure serving: drop --insecure-serving');
     return {};
   }
   const cert = servingCertificate({ certFile: flags.tlsCertFile, keyFile: flags.tlsPrivateKeyFile, bindAddress: flags.bindAddress });

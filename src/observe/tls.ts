@@ -19,6 +19,9 @@ declare module 'node-forge' {
   }
 }
 
+/** A bad serving-certificate flag or file: the CLI reports it as an input error (exit 2), naming the flag. */
+export class ServingCertificateError extends Error {}
+
 export interface ServingCertificate {
   /** PEM certificate (chain). */
   cert: string;
@@ -39,7 +42,7 @@ function readPem(file: string, flag: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`${flag} ${file}: cannot read it: ${(err as Error).message}`);
+    throw new ServingCertificateError(`${flag} ${file}: cannot read it: ${(err as Error).message}`);
   }
 }
 
@@ -51,15 +54,15 @@ function fromFiles(certFile: string, keyFile: string): ServingCertificate {
   try {
     x509 = new X509Certificate(cert);
   } catch (err) {
-    throw new Error(`--tls-cert-file ${certFile}: not a PEM certificate: ${(err as Error).message}`);
+    throw new ServingCertificateError(`--tls-cert-file ${certFile}: not a PEM certificate: ${(err as Error).message}`);
   }
   let matches: boolean;
   try {
     matches = x509.checkPrivateKey(createPrivateKey(key));
   } catch (err) {
-    throw new Error(`--tls-private-key-file ${keyFile}: not a PEM private key: ${(err as Error).message}`);
+    throw new ServingCertificateError(`--tls-private-key-file ${keyFile}: not a PEM private key: ${(err as Error).message}`);
   }
-  if (!matches) throw new Error(`--tls-private-key-file ${keyFile} is not the private key of --tls-cert-file ${certFile}: pass the matching pair`);
+  if (!matches) throw new ServingCertificateError(`--tls-private-key-file ${keyFile} is not the private key of --tls-cert-file ${certFile}: pass the matching pair`);
   return { cert, key, selfSigned: false };
 }
 
@@ -113,7 +116,7 @@ export function selfSignedCertificate(bindAddress?: string, now: Date = new Date
 export function servingCertificate(opts: ServingCertificateOptions): ServingCertificate {
   if (opts.certFile && opts.keyFile) return fromFiles(opts.certFile, opts.keyFile);
   if (opts.certFile || opts.keyFile) {
-    throw new Error('--tls-cert-file and --tls-private-key-file go together: pass both, or neither for a self-signed certificate');
+    throw new ServingCertificateError('--tls-cert-file and --tls-private-key-file go together: pass both, or neither for a self-signed certificate');
   }
   return selfSignedCertificate(opts.bindAddress);
 }

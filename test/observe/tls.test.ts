@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { selfSignedCertificate, servingCertificate } from '../../src/observe/tls.js';
+import { selfSignedCertificate, servingCertificate, ServingCertificateError } from '../../src/observe/tls.js';
 
 // RSA key generation is real CPU work: on a loaded 2-core machine it can take a few seconds.
 const KEYGEN_MS = 30_000;
@@ -50,6 +50,8 @@ describe('servingCertificate from files', () => {
 
   it('refuses half a pair, a missing file, a non-certificate and a key of another certificate, naming the flag', () => {
     expect(() => servingCertificate({ certFile })).toThrow(/--tls-cert-file and --tls-private-key-file go together/);
+    // A type the CLI turns into exit status 2 (an input error), like a bad config file.
+    expect(() => servingCertificate({ keyFile })).toThrow(ServingCertificateError);
     expect(() => servingCertificate({ certFile: join(dir, 'missing.crt'), keyFile })).toThrow(/--tls-cert-file .*missing\.crt: cannot read it/);
     expect(() => servingCertificate({ certFile: keyFile, keyFile })).toThrow(/--tls-cert-file .*: not a PEM certificate/);
     const otherKey = join(dir, 'other.key');
