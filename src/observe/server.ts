@@ -90,7 +90,8 @@ function addAuthorization(app: FastifyInstance, authorize: NonNullable<ServerOpt
     else logger?.debug({ path, status: decision.status }, decision.message);
     const reason = { 401: 'Unauthorized', 403: 'Forbidden', 500: 'InternalError' }[decision.status];
     const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: decision.message, reason, code: decision.status };
-    await reply.code(decision.status).header('content-type', 'application/json').header('x-content-type-options', 'nosniff').send(JSON.stringify(status));
+    // Returning the sent reply ends the request here, as fastify asks of async hooks that answer early.
+    return reply.code(decision.status).header('content-type', 'application/json').header('x-content-type-options', 'nosniff').send(JSON.stringify(status));
   });
 }
 
