@@ -8,6 +8,8 @@
  * Exit status: 0 a decision was printed (recorded or recomputed), 1 no record and no way to recompute (or the pod
  * does not exist), 2 bad input.
  */
+import http from 'node:http';
+import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { CONFIG_API_VERSION } from '../config/args.js';
 import { CONFIG_KIND, loadSchedulerConfig, parseSchedulerConfig } from '../config/load.js';
@@ -24,6 +26,10 @@ import type { Pod } from '../kube/api.js';
 
 export interface ExplainFlags {
   server?: string;
+  /** Bearer token for berth's secure port (/debug paths need one authorized for get on the path). */
+  token?: string;
+  /** Accept berth's self-signed serving certificate (its default without --tls-cert-file). */
+  insecureSkipTlsVerify?: boolean;
   kubeconfig?: string;
   /** The KubeSchedulerConfiguration berth runs with, for a recomputation. */
   config?: string;
@@ -44,20 +50,58 @@ function isRecordBody(body: unknown): body is { attempts: AttemptRecord[] } {
   return typeof body === 'object' && body !== null && 'attempts' in body && Array.isArray(body.attempts);
 }
 
-async function fetchRecord(server: URL, pod: string): Promise<RecordAnswer> {
+interface HttpAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** GET a JSON document from berth's port: HTTP, or HTTPS with an optional token and self-signed certificate. */
+function getJson(url: URL, access: Pick<ExplainFlags, 'token' | 'insecureSkipTlsVerify'>): Promise<HttpAnswer> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (access.token) headers['authorization'] = `Bearer ${access.token}`;
+  const options = { headers, timeout: FETCH_TIMEOUT_MS, ...(url.protocol === 'https:' && access.insecureSkipTlsVerify ? { rejectUnauthorized: false } : {}) };
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).get(url, options, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${FETCH_TIMEOUT_MS / 1000} s`)));
+    req.on('error', reject);
+  });
+}
+
+const ACCESS_HINT: Readonly<Record<number, string>> = {
+  401: 'berth serves /debug on its secure port to authorized tokens: pass --token (e.g. $(kubectl create token SA))',
+  403: 'the token may not get /debug/decisions: bind it to a ClusterRole with get on nonResourceURLs ["/debug/*"]',
+};
+
+async function fetchRecord(server: URL, pod: string, access: Pick<ExplainFlags, 'token' | 'insecureSkipTlsVerify'>): Promise<RecordAnswer> {
   const url = new URL('/debug/decisions', server);
   url.searchParams.set('pod', pod);
-  let res: Response;
+  let res: HttpAnswer;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    res = await getJson(url, access);
   } catch (err) {
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
-    return { kind: 'missing', why: `berth is not reachable at ${server.origin} (${cause}); for a pod in the cluster: kubectl port-forward -n NAMESPACE deploy/berth 10259` };
+    const message = err instanceof Error ? err.message : String(err);
+    const tlsHint = /self[- ]signed|certificate/i.test(message) ? '; berth\'s certificate is self-signed unless it was given one: add --insecure-skip-tls-verify' : '';
+    return { kind: 'missing', why: `berth is not reachable at ${server.origin} (${message})${tlsHint}; for a pod in the cluster: kubectl port-forward -n NAMESPACE deploy/berth 10259` };
   }
-  const body: unknown = await res.json().catch(() => undefined);
+  const body = res.body;
   if (res.status === 200 && isRecordBody(body)) return { kind: 'found', attempts: body.attempts };
   const error = typeof body === 'object' && body !== null && 'error' in body ? String(body.error) : `HTTP ${res.status}`;
-  return { kind: 'missing', why: `berth at ${server.origin} has no record of ${pod}: ${error}` };
+  const hint = ACCESS_HINT[res.status];
+  return { kind: 'missing', why: `berth at ${server.origin} has no record of ${pod}: ${error}${hint ? ` (${hint})` : ''}` };
 }
 
 function groupNodes(group: VerdictGroup): string {
@@ -110,7 +154,7 @@ export async function runExplain(ref: string, flags: ExplainFlags, io: ExplainIO
   const server = flags.server !== undefined ? parseServer(flags.server) : undefined;
   if (!server && !flags.kubeconfig) throw new ExplainUsageError('give --server URL (a running berth) or --kubeconfig FILE (recompute), or both');
   const key = `${target.namespace}/${target.name}`;
-  const answer: RecordAnswer = server ? await fetchRecord(server, key) : { kind: 'missing', why: 'no --server given' };
+  const answer: RecordAnswer = server ? await fetchRecord(server, key, flags) : { kind: 'missing', why: 'no --server given' };
   if (answer.kind === 'found') {
     io.out(`Decision record of ${key} from ${server?.origin ?? ''}: ${answer.attempts.length} attempt(s), newest first.\n\n`);
     io.out(answer.attempts.map((r) => renderDecision(recordView(r))).join('\n'));

@@ -28,6 +28,7 @@ import { ListenError, runBerth } from './run.js';
 import { KubeconfigError, loadKubeconfig } from '../adapters/live/kubeconfig.js';
 import { ExplainUsageError, runExplain } from './explain.js';
 import { API_CONTENT_TYPES, API_PROTOCOLS, type ApiContentType, type ApiProtocol, DEFAULT_TRANSPORT } from '../adapters/live/transportFlags.js';
+import { ServingCertificateError } from '../observe/tls.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -252,10 +253,12 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         'printed as simulate --explain prints it. Without a record and with --kubeconfig, the decision is recomputed on a read-only snapshot of the cluster.',
     )
     .argument('<pod>', 'NAMESPACE/POD')
-    .option('--server <url>', "berth's HTTP port, e.g. http://127.0.0.1:10259 after kubectl port-forward")
+    .option('--server <url>', "berth's port, e.g. https://127.0.0.1:10259 after kubectl port-forward (http:// when it runs with --insecure-serving)")
+    .option('--token <token>', 'Bearer token for berth\'s secure port, authorized for get on /debug/decisions')
+    .option('--insecure-skip-tls-verify', 'accept berth\'s self-signed serving certificate')
     .option('--kubeconfig <file>', 'recompute the decision on this cluster when berth has no record of the pod')
     .option('-c, --config <file>', "berth's KubeSchedulerConfiguration, for a recomputation (default: upstream's weights)");
-  addPluginOptions(explain).action(async (ref: string, flags: { server?: string; kubeconfig?: string; config?: string } & Pick<SimulateFlags, 'plugins' | 'pluginCallBudget' | 'pluginBindTimeout'>) => {
+  addPluginOptions(explain).action(async (ref: string, flags: { server?: string; token?: string; insecureSkipTlsVerify?: boolean; kubeconfig?: string; config?: string } & Pick<SimulateFlags, 'plugins' | 'pluginCallBudget' | 'pluginBindTimeout'>) => {
     const faults = new FaultReport();
     const plugins = await pluginCatalog(flags, faults.onFault);
     const err = (s: string): void => void process.stderr.write(s);
@@ -284,7 +287,13 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .requiredOption('-c, --config <file>', 'KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1)')
     .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster ServiceAccount, then $KUBECONFIG / ~/.kube/config)')
     .option('--bind-address <ip>', 'address for the health and metrics server', parseIp, '0.0.0.0')
-    .option('--port <n>', 'port for the health and metrics server (0: any free port)', parsePort, 10259)
+    .option('--port <n>', 'port for the health and metrics server, HTTPS unless --insecure-serving (0: any free port)', parsePort, 10259)
+    .option('--tls-cert-file <file>', 'PEM serving certificate (chain) for HTTPS; default: a self-signed certificate made at start')
+    .option('--tls-private-key-file <file>', 'PEM private key of --tls-cert-file')
+    .option(
+      '--insecure-serving',
+      'development only: serve plain HTTP with /metrics open to anyone (default: HTTPS, /metrics for Bearer tokens the API server authorizes for get on the path)',
+    )
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parsePositiveInteger, 128)
     .option('--no-leader-elect', 'schedule without leader election (one replica only)')
@@ -321,6 +330,9 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
       decisionRecord?: number;
       decisionRecordPods: number;
       annotateDecisions?: boolean;
+      tlsCertFile?: string;
+      tlsPrivateKeyFile?: string;
+      insecureServing?: boolean;
     }) => {
       const code = await runBerth({
         config: flags.config,
@@ -339,6 +351,10 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         watchConfig: flags.watchConfig !== false,
         ...(flags.decisionRecord !== undefined ? { decisionRecord: flags.decisionRecord, decisionRecordPods: flags.decisionRecordPods } : {}),
         ...(flags.annotateDecisions ? { annotateDecisions: true } : {}),
+        // Upstream's default: the secure port.
+        secureServing: flags.insecureServing !== true,
+        ...(flags.tlsCertFile ? { tlsCertFile: flags.tlsCertFile } : {}),
+        ...(flags.tlsPrivateKeyFile ? { tlsPrivateKeyFile: flags.tlsPrivateKeyFile } : {}),
       });
       setExit(code);
     },
@@ -363,6 +379,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       return 2;
     }
     if (err instanceof PluginModuleError || err instanceof PluginError) {
+      process.stderr.write(`berth: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ServingCertificateError) {
       process.stderr.write(`berth: ${err.message}\n`);
       return 2;
     }

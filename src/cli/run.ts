@@ -22,8 +22,10 @@ import { LiveScheduler } from '../adapters/live/liveScheduler.js';
 import { createLogger, logDecision, type Logger } from '../observe/logging.js';
 import { SchedulerMetrics } from '../observe/metrics.js';
 import { catalogWith, cliGuardOptions, loadPluginModules } from './pluginModules.js';
-import { startServer, type RunningServer } from '../observe/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../observe/server.js';
 import { DecisionStore } from '../observe/decisionStore.js';
+import { DelegatedAuth, type ReviewRequester } from '../observe/delegatedAuth.js';
+import { ServingCertificateError, servingCertificate } from '../observe/tls.js';
 
 export interface RunFlags {
   config: string;
@@ -51,6 +53,15 @@ export interface RunFlags {
   decisionRecordPods?: number;
   /** Write the berth.dev/decision annotation with each Binding (--annotate-decisions). */
   annotateDecisions?: boolean;
+  /**
+   * HTTPS with delegated authentication and authorization of /metrics, as kube-scheduler's secure port. The CLI turns
+   * it on unless --insecure-serving; programmatic callers (tests, embedders) get plain HTTP unless they ask, so that
+   * probing a berth started in-process needs no token or certificate handling.
+   */
+  secureServing?: boolean;
+  /** PEM serving certificate and key (both or neither); without them a self-signed certificate is made at start. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
 }
 
 export interface RunningBerth {
@@ -83,6 +94,18 @@ function listenError(err: unknown, flags: Pick<RunFlags, 'bindAddress' | 'port'>
   const hint = code === undefined ? undefined : LISTEN_HINTS[code];
   if (hint === undefined) return err instanceof Error ? err : new Error(String(err));
   return new ListenError(`--bind-address ${flags.bindAddress} --port ${flags.port}: cannot listen: ${code} (${hint})`);
+}
+
+/** The secure port's certificate and authorizer (the reviews go through berth's own client and ServiceAccount). */
+function secureServingOptions(flags: RunFlags, client: ReviewRequester, logger: Logger): Pick<ServerOptions, 'tls' | 'authorize'> {
+  if (flags.secureServing !== true) {
+    if (flags.tlsCertFile || flags.tlsPrivateKeyFile) throw new ServingCertificateError('--tls-cert-file and --tls-private-key-file need secure serving: drop --insecure-serving');
+    return {};
+  }
+  const cert = servingCertificate({ certFile: flags.tlsCertFile, keyFile: flags.tlsPrivateKeyFile, bindAddress: flags.bindAddress });
+  if (cert.selfSigned) logger.info({}, 'serving with a self-signed certificate made at start: pass --tls-cert-file and --tls-private-key-file to serve with your own');
+  const auth = new DelegatedAuth({ api: client });
+  return { tls: { cert: cert.cert, key: cert.key }, authorize: (path, method, authorization) => auth.decide(path, method, authorization) };
 }
 
 /** Starts berth against a cluster; used by the CLI and by tests (which call shutdown themselves). */
@@ -163,6 +186,7 @@ export async function startBerth(
     metrics,
     logger,
     ...(decisions ? { decisions } : {}),
+    ...secureServingOptions(flags, client, logger),
     checks: {
       healthz: () => {
         const r = elector.check();

@@ -4,14 +4,21 @@
  * Health endpoints follow k8s.io/apiserver/pkg/server/healthz's text format:
  * - every check passes: 200 "ok"; with ?verbose: "[+]ping ok\n[+]<check> ok\n<endpoint> check passed\n";
  * - a check fails: 500 "[+]ping ok\n[-]<check> failed: <reason>\n<endpoint> check failed\n". Upstream withholds the
- *   reason on this public endpoint ("reason withheld") and logs it; berth's endpoints are plain-HTTP operational
- *   ports, so the reason is shown (and also logged);
+ *   reason on this public endpoint ("reason withheld") and logs it; berth shows it (and logs it), because its checks'
+ *   reasons ("caches not synced yet", a Lease renewal error) say nothing an attacker could use and save a log search;
  * - ?exclude=<check> skips a check ("[+]<check> excluded: ok"), as upstream;
  * - /<endpoint>/<check> runs one check: 200 "ok" or 500 "internal server error: <reason>".
  * A built-in "ping" check (always ok) comes first, as upstream installs it.
+ *
+ * Served over HTTPS when given a certificate, and then (as kube-scheduler's secure port) every path but /healthz,
+ * /livez and /readyz needs a Bearer token that the API server authenticates and authorizes (delegatedAuth.ts);
+ * refusals are metav1.Status JSON like upstream's. Plain HTTP without authorization is the development mode.
  */
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import http from 'node:http';
+import https from 'node:https';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DEFAULT_RECENT, type DecisionStore } from './decisionStore.js';
+import type { AuthDecision } from './delegatedAuth.js';
 import type { Logger } from './logging.js';
 import type { SchedulerMetrics } from './metrics.js';
 
@@ -37,13 +44,17 @@ export interface ServerOptions {
   logger?: Logger;
   /** The decision record (--decision-record); without it /debug/decisions answers 404 saying how to turn it on. */
   decisions?: DecisionStore;
+  /** Serve HTTPS with this PEM certificate and key; without it, plain HTTP. */
+  tls?: { cert: string; key: string };
+  /** Decides each request before it is served (the secure port's authentication and authorization). */
+  authorize?: (path: string, method: string, authorization: string | undefined) => Promise<AuthDecision>;
 }
 
 /** Why /debug/decisions has nothing to show; `berth explain` tells the two apart. */
 export type DecisionsMiss = 'Disabled' | 'NotFound';
 
 export interface RunningServer {
-  /** e.g. http://127.0.0.1:10259 */
+  /** e.g. https://127.0.0.1:10259 */
   address: string;
   port: number;
   close(): Promise<void>;
@@ -75,9 +86,39 @@ function sendText(reply: FastifyReply, status: number, body: string): FastifyRep
   return reply.code(status).header('content-type', TEXT).header('x-content-type-options', 'nosniff').send(body);
 }
 
+/** Refuses requests the authorizer does not allow, with upstream's Status body; logs what is the operator's to fix. */
+function addAuthorization(app: FastifyInstance, authorize: NonNullable<ServerOptions['authorize']>, logger: Logger | undefined): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const path = (request.raw.url ?? '/').split('?')[0] ?? '/';
+    const decision = await authorize(path, request.method, request.headers.authorization);
+    if (decision.allowed) return;
+    if (decision.status === 500) logger?.error({ path, err: decision.message }, `cannot authorize a request for ${path}`);
+    else logger?.debug({ path, status: decision.status }, decision.message);
+    const reason = { 401: 'Unauthorized', 403: 'Forbidden', 500: 'InternalError' }[decision.status];
+    const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: decision.message, reason, code: decision.status };
+    // Returning the sent reply ends the request here, as fastify asks of async hooks that answer early.
+    return reply.code(decision.status).header('content-type', 'application/json').header('x-content-type-options', 'nosniff').send(JSON.stringify(status));
+  });
+}
+
+interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: string;
+  code: number;
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { metrics, checks, logger } = options;
-  const app = Fastify({ logger: false });
+  const { metrics, checks, logger, tls } = options;
+  // One app type for both schemes: the factory picks the server (an https.Server is an http.Server to fastify).
+  const app = Fastify({
+    logger: false,
+    serverFactory: (handler) => (tls ? https.createServer({ cert: tls.cert, key: tls.key }, handler) : http.createServer(handler)),
+  });
+  if (options.authorize) addAuthorization(app, options.authorize, logger);
 
   for (const endpoint of ENDPOINTS) {
     app.get(`/${endpoint}`, async (request, reply) => {
@@ -132,8 +173,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : options.port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const address = `http://${hostForUrl}:${port}`;
-  logger?.info({ address }, `serving /healthz, /livez, /readyz${options.decisions ? ', /debug/decisions' : ''} and /metrics on ${address}`);
+  const address = `${tls ? 'https' : 'http'}://${hostForUrl}:${port}`;
+  const protection = options.authorize ? ' (/metrics for authorized tokens only)' : '';
+  logger?.info({ address }, `serving /healthz, /livez, /readyz${options.decisions ? ', /debug/decisions' : ''} and /metrics on ${address}${protection}`);
   return {
     address,
     port,

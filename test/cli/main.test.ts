@@ -90,4 +90,27 @@ describe('berth CLI', () => {
     io.restore();
     expect(code).toBe(2);
   });
+
+  it('run: certificate flags that cannot serve exit 2 naming the flag, before anything listens', async () => {
+    // A kubeconfig that parses; its server is never dialled, since the flags are refused first.
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    const config = join(dir, 'run-config.yaml');
+    writeFileSync(config, 'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nleaderElection: {leaderElect: false}\n');
+    const base = ['run', '--config', config, '--kubeconfig', kubeconfig, '--bind-address', '127.0.0.1', '--port', '0'];
+    for (const [args, message] of [
+      [['--tls-cert-file', join(dir, 'tls.crt')], '--tls-cert-file and --tls-private-key-file go together'],
+      [['--tls-cert-file', join(dir, 'missing.crt'), '--tls-private-key-file', join(dir, 'missing.key')], 'missing.crt: cannot read it'],
+      [['--insecure-serving', '--tls-cert-file', join(dir, 'a.crt'), '--tls-private-key-file', join(dir, 'a.key')], 'need secure serving: drop --insecure-serving'],
+    ] as const) {
+      const io = capture();
+      const code = await main([...base, ...args], io.out);
+      io.restore();
+      expect(code, args.join(' ')).toBe(2);
+      expect(io.stderr).toContain(message);
+    }
+  });
 });

@@ -109,8 +109,11 @@ describe('helm lint and template', () => {
   it('renders the defaults: berth\'s own Lease named after the release, in the release namespace', async () => {
     const objs = await helmTemplate(binDir, 'sched', namespace);
     expect(objs.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
+      ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
     );
+    // The second ClusterRole is the one operators bind to their Prometheus: get on /metrics, nothing else.
+    const reader = findObject<K8sObject & { rules: PolicyRule[] }>(objs, 'ClusterRole', 'sched-berth-metrics-reader');
+    expect(reader.rules).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
     const cfg = parseSchedulerConfig(configOf(objs), 'rendered ConfigMap');
     expect(cfg.profiles.map((p) => p.schedulerName)).toEqual(['berth']);
     expect(cfg.leaderElection).toMatchObject({ leaderElect: true, resourceName: 'sched-berth', resourceNamespace: namespace });

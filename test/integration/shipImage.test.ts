@@ -4,6 +4,8 @@
 // unprivileged user (uid 65534, the image's USER) on a tree made read-only, so any runtime write fails.
 // Differences from a real image, by necessity: the host's Node (20) instead of the image's Node 22, paths under a
 // temp root instead of /, and npm resolving from the local cache.
+import http from 'node:http';
+import https from 'node:https';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -227,11 +229,23 @@ describe('the image (Dockerfile steps run in a clean copy of the tree)', () => {
     const t0 = Date.now();
     const proc = start([...args, '--kubeconfig', sa.kubeconfigPath!, '--bind-address', '127.0.0.1'], imageEnv);
     try {
-      const probe = async (path: string): Promise<number> => (await fetch(`http://127.0.0.1:${port}${path}`).catch(() => ({ status: 0 }))).status;
-      await waitUntil('/readyz 200', 30_000, async () => (await probe(c.readinessProbe!.httpGet!.path)) === 200);
+      // The probes' scheme: HTTPS (the chart's default secure port, a self-signed certificate made at start).
+      const scheme = (c.readinessProbe!.httpGet as { scheme?: string }).scheme ?? 'HTTP';
+      const probe = (path: string): Promise<number> =>
+        new Promise((resolve) => {
+          const mod = scheme === 'HTTPS' ? https : http;
+          const req = mod.get(`${scheme.toLowerCase()}://127.0.0.1:${port}${path}`, { rejectUnauthorized: false, timeout: 5_000 }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('timeout', () => req.destroy());
+          req.on('error', () => resolve(0));
+        });
+      await waitUntil('/readyz 200', 60_000, async () => (await probe(c.readinessProbe!.httpGet!.path)) === 200);
       timings['run → ready'] = Date.now() - t0;
       expect(await probe(c.livenessProbe!.httpGet!.path)).toBe(200);
-      expect(await probe('/metrics')).toBe(200);
+      // /metrics on the secure port: an anonymous scrape is refused (401), so the port really checks tokens.
+      expect(await probe('/metrics')).toBe(scheme === 'HTTPS' ? 401 : 200);
       await waitUntil('the Lease', 20_000, async () => {
         const r = await admin.request<{ spec: { holderIdentity?: string } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${release}-berth`);
         return r.status === 200 && ((r.body as { spec: { holderIdentity?: string } }).spec.holderIdentity ?? '') !== '';

@@ -146,6 +146,8 @@ function berthArgs(opts: StartSchedulerOptions, configPath: string, port: number
     String(port),
     '--log-level',
     'warn',
+    // The harness and the bench poll /readyz and read /metrics over plain HTTP on loopback.
+    '--insecure-serving',
     ...(opts.bindConcurrency !== undefined ? ['--bind-concurrency', String(opts.bindConcurrency)] : []),
     ...(opts.plugins ?? []).flatMap((m) => ['--plugins', m]),
     ...(opts.berthArgs ?? []),

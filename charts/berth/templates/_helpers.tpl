@@ -120,3 +120,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "berth.alertSelector" -}}
 {{- .Values.alerts.selector | default (printf "job=%q" (printf "%s-metrics" (include "berth.fullname" .))) }}
 {{- end }}
+
+{{/* HTTPS on the secure port (the default, as kube-scheduler), HTTP in the development mode. */}}
+{{- define "berth.scheme" -}}
+{{- if .Values.serving.secure }}HTTPS{{ else }}HTTP{{ end }}
+{{- end }}

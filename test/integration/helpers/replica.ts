@@ -34,7 +34,7 @@ export class Replica {
     if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: the integration global setup builds it (tsc -p tsconfig.build.json)`);
     this.child = spawn(
       process.execPath,
-      [MAIN_JS, 'run', '--config', configPath, '--kubeconfig', kubeconfigPath, '--bind-address', '127.0.0.1', '--port', '0', '--log-level', 'info', '--bind-concurrency', '16'],
+      [MAIN_JS, 'run', '--config', configPath, '--kubeconfig', kubeconfigPath, '--bind-address', '127.0.0.1', '--port', '0', '--log-level', 'info', '--bind-concurrency', '16', '--insecure-serving'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     // 'close', not 'exit': it fires once stdout and stderr have ended, so every line the process wrote is read.
