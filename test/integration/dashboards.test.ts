@@ -14,7 +14,7 @@ import { createLogger } from '../../src/observe/logging.js';
 import { SchedulerMetrics } from '../../src/observe/metrics.js';
 import { findObject, helmTemplate, type K8sObject } from '../ship/helpers.js';
 import { alertRules, type Dashboard, panelQueries, type PrometheusRuleObject, prometheusRuleProblems, selectedMetrics, substituteVariables } from '../ship/monitoring.js';
-import { Cluster, httpGet, pod, suffix, waitFor } from './helpers/live.js';
+import { Cluster, pod, suffix, waitFor, untilReadyAndLeading } from './helpers/live.js';
 import { LocalPrometheus, type QueryAnswer } from './helpers/prometheus.js';
 
 const sfx = suffix();
@@ -102,7 +102,7 @@ profiles:
   const logger = createLogger('info', { write: (s: string) => void logLines.push(s) });
   const flags = { config: configPath, kubeconfig: inject('kubeconfigPath'), bindAddress: '127.0.0.1', port: 0, logLevel: 'info' as const, bindConcurrency: 16, plugins: [join(tmp, 'faulty.mjs')] };
   const b = await startBerth(flags, undefined, logger);
-  await waitFor('berth to be ready and leading', 30_000, async () => ((await httpGet(`${b.server.address}/readyz`)).status === 200 && b.elector.isLeader() ? true : undefined));
+  await untilReadyAndLeading(b);
   return b;
 }
 

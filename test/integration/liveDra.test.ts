@@ -17,22 +17,7 @@ import type { PluginDescriptor } from '../../src/scheduler/framework/plugin.js';
 import { PluginCatalog } from '../../src/scheduler/framework/pluginCatalog.js';
 import { type PreBindPlugin, SKIP, type Status } from '../../src/scheduler/framework/types.js';
 import { IN_TREE_PLUGINS } from '../../src/scheduler/plugins/inTree.js';
-import {
-  AFFINITY_MISMATCH,
-  Cluster,
-  type EventV1,
-  failedSchedulingMessage,
-  httpGet,
-  NOT_HELPFUL,
-  nodesInMessage,
-  parsePrometheus,
-  pod,
-  podScheduledCondition,
-  select,
-  suffix,
-  sum,
-  waitFor,
-} from './helpers/live.js';
+import { AFFINITY_MISMATCH, Cluster, type EventV1, failedSchedulingMessage, httpGet, NOT_HELPFUL, nodesInMessage, parsePrometheus, pod, podScheduledCondition, select, suffix, sum, waitFor, untilReadyAndLeading } from './helpers/live.js';
 
 const sfx = suffix();
 const ns = `livedra-${sfx}`;
@@ -182,10 +167,7 @@ profiles:
     plugins,
   );
   const b = berth;
-  await waitFor('berth to be ready and leading', 20_000, async () => {
-    const r = await httpGet(`${b.server.address}/readyz`);
-    return r.status === 200 && b.elector.isLeader() ? true : undefined;
-  });
+  await untilReadyAndLeading(b);
 }, 60_000);
 
 afterAll(async () => {

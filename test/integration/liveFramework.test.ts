@@ -14,7 +14,7 @@ import { PluginCatalog } from '../../src/scheduler/framework/pluginCatalog.js';
 import type { PodInfo } from '../../src/scheduler/cache/podInfo.js';
 import { type CycleState, type FrameworkHandle, type PermitPlugin, type PermitResult, type PreBindPlugin, SKIP, Status } from '../../src/scheduler/framework/types.js';
 import { IN_TREE_PLUGINS } from '../../src/scheduler/plugins/inTree.js';
-import { Cluster, type EventV1, httpGet, pod, suffix, waitFor } from './helpers/live.js';
+import { Cluster, type EventV1, pod, suffix, waitFor, untilReadyAndLeading } from './helpers/live.js';
 
 const sfx = suffix();
 const ns = `livefw-${sfx}`;
@@ -136,10 +136,7 @@ profiles:
     plugins,
   );
   const b = berth;
-  await waitFor('berth to be ready and leading', 20_000, async () => {
-    const r = await httpGet(`${b.server.address}/readyz`);
-    return r.status === 200 && b.elector.isLeader() ? true : undefined;
-  });
+  await untilReadyAndLeading(b);
 }, 60_000);
 
 afterAll(async () => {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runConfigCheck } from '../../src/cli/configCheck.js';
 import { type RunningBerth, startBerth } from '../../src/cli/run.js';
 import { createLogger } from '../../src/observe/logging.js';
-import { Cluster, type EventV1, httpGet, parsePrometheus, pod, select, suffix, sum, waitFor } from './helpers/live.js';
+import { Cluster, type EventV1, httpGet, parsePrometheus, pod, select, suffix, sum, waitFor, untilReadyAndLeading } from './helpers/live.js';
 
 const sfx = suffix();
 const ns = `hotreload-${sfx}`;
@@ -147,10 +147,7 @@ beforeAll(async () => {
     logger,
   );
   const b = berth;
-  await waitFor('berth to be ready and leading', 20_000, async () => {
-    const r = await httpGet(`${b.server.address}/readyz`);
-    return r.status === 200 && b.elector.isLeader() ? true : undefined;
-  });
+  await untilReadyAndLeading(b);
   const lease = await cluster.lease(ns, leaseName);
   leaseAtStart = { holder: lease?.spec?.holderIdentity, transitions: lease?.spec?.leaseTransitions };
   stream = new PodStream();

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type RunningBerth, startBerth } from '../../src/cli/run.js';
 import type { Pod } from '../../src/kube/api.js';
 import { createLogger } from '../../src/observe/logging.js';
-import { Cluster, type EventV1, httpGet, parsePrometheus, pod, select, suffix, sum, waitFor } from './helpers/live.js';
+import { Cluster, type EventV1, httpGet, parsePrometheus, pod, select, suffix, sum, waitFor, untilReadyAndLeading } from './helpers/live.js';
 
 const sfx = suffix();
 const ns = `liveplug-${sfx}`;
@@ -107,10 +107,7 @@ profiles:
     logger,
   );
   const b = berth;
-  await waitFor('berth to be ready and leading', 20_000, async () => {
-    const r = await httpGet(`${b.server.address}/readyz`);
-    return r.status === 200 && b.elector.isLeader() ? true : undefined;
-  });
+  await untilReadyAndLeading(b);
 }, 60_000);
 
 afterAll(async () => {

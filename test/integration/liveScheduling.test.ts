@@ -10,24 +10,7 @@ import { type RunningBerth, startBerth } from '../../src/cli/run.js';
 import type { Pod } from '../../src/kube/api.js';
 import type { FakeNodeSpec } from '../../tools/devcluster/index.js';
 import { createLogger } from '../../src/observe/logging.js';
-import {
-  AFFINITY_MISMATCH,
-  Cluster,
-  type EventV1,
-  failedSchedulingMessage,
-  httpGet,
-  NO_VICTIMS,
-  nodesInMessage,
-  NOT_HELPFUL,
-  parsePrometheus,
-  pod,
-  podScheduledCondition,
-  PORTS_TAKEN,
-  select,
-  suffix,
-  sum,
-  waitFor,
-} from './helpers/live.js';
+import { AFFINITY_MISMATCH, Cluster, type EventV1, failedSchedulingMessage, httpGet, NO_VICTIMS, nodesInMessage, NOT_HELPFUL, parsePrometheus, pod, podScheduledCondition, PORTS_TAKEN, select, suffix, sum, waitFor, untilReadyAndLeading } from './helpers/live.js';
 
 const sfx = suffix();
 const ns = `live-${sfx}`;
@@ -76,10 +59,7 @@ async function start(configPath: string, lines: string[]): Promise<RunningBerth>
     undefined,
     logger,
   );
-  await waitFor('berth to be ready and leading', 20_000, async () => {
-    const r = await httpGet(`${b.server.address}/readyz`);
-    return r.status === 200 && b.elector.isLeader() ? true : undefined;
-  });
+  await untilReadyAndLeading(b);
   return b;
 }
 

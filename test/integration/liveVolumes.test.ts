@@ -17,7 +17,7 @@ import {
   type ControllerManagerHandle,
   type TestProvisioner,
 } from '../../tools/devcluster/index.js';
-import { AFFINITY_MISMATCH, Cluster, type EventV1, httpGet, nodesInMessage, pod, suffix, waitFor } from './helpers/live.js';
+import { AFFINITY_MISMATCH, Cluster, type EventV1, nodesInMessage, pod, suffix, waitFor, untilReadyAndLeading } from './helpers/live.js';
 
 const sfx = suffix();
 const ns = `livevol-${sfx}`;
@@ -155,10 +155,7 @@ profiles:
     undefined,
     logger,
   );
-  await waitFor('berth to be ready and leading', 20_000, async () => {
-    const r = await httpGet(`${b.server.address}/readyz`);
-    return r.status === 200 && b.elector.isLeader() ? true : undefined;
-  });
+  await untilReadyAndLeading(b);
   return b;
 }
 

@@ -266,3 +266,18 @@ export function nodesInMessage(message: string): number {
   if (!m) throw new Error(`not a FailedScheduling message: ${message}`);
   return Number(m[1]);
 }
+
+/** What a berth started in-process offers to wait on: its health server and its leader elector. */
+interface StartedBerth {
+  server: { address: string };
+  elector: { isLeader(): boolean };
+}
+
+/** Waits until an in-process berth answers /readyz 200 and leads (generous: module loading is slow under load). */
+export async function untilReadyAndLeading<B extends StartedBerth>(b: B, timeoutMs = 30_000): Promise<B> {
+  await waitFor('berth to be ready and leading', timeoutMs, async () => {
+    const r = await httpGet(`${b.server.address}/readyz`);
+    return r.status === 200 && b.elector.isLeader() ? true : undefined;
+  });
+  return b;
+}
