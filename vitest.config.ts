@@ -8,10 +8,6 @@ const resolve = { alias: { 'berth/plugin': fileURLToPath(new URL('./src/plugin.t
 // `npm test` runs both; `vitest run --project unit` runs only the first.
 export default defineConfig({
   test: {
-    // Three test files at once on the 2-core machine: most integration time is waiting on processes and the API
-    // server, so this cut a full run from 9.7 to 6.2 minutes (every test passing); the timing-sensitive tests have
-    // bounds sized for a loaded machine.
-    maxWorkers: 3,
     projects: [
       {
         resolve,
