@@ -236,7 +236,8 @@ export function loadKubeconfig(path: string | undefined): KubeConfig {
   } else {
     const files = defaultFiles();
     if (files.length === 0) {
-      throw new KubeconfigError('berth run', ['no kubeconfig: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod with a ServiceAccount']);
+      // The loader serves run, simulate --from-cluster and explain alike: name where it looked, not a command.
+      throw new KubeconfigError('$KUBECONFIG and ~/.kube/config', ['no kubeconfig found: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod with a ServiceAccount']);
     }
     // As client-node's loadFromDefault: the first file, then the others merged into it.
     where = files.join(delimiter);
