@@ -8,6 +8,10 @@ const resolve = { alias: { 'berth/plugin': fileURLToPath(new URL('./src/plugin.t
 // `npm test` runs both; `vitest run --project unit` runs only the first.
 export default defineConfig({
   test: {
+    // Three test files at once on the 2-core machine: most integration time is waiting on processes and the API
+    // server. The integration files share one control plane, so none may assert on what another file creates
+    // (tests whose pods must fail on foreign nodes tolerate every taint, so those nodes fail on the node selector).
+    maxWorkers: 3,
     projects: [
       {
         resolve,
@@ -15,6 +19,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
           exclude: ['test/integration/**', 'node_modules/**'],
+          // Some unit files spawn the CLI or fuzz hundreds of inputs: 5 s (vitest's default) is too tight while
+          // integration files run beside them on a loaded 2-core machine. A hang still fails, after a minute.
+          testTimeout: 60_000,
         },
       },
       {

@@ -12,7 +12,7 @@ const scenarios = join(import.meta.dirname, '..', '..', 'fidelity', 'scenarios')
 
 beforeAll(async () => {
   await ensureBuilt();
-}, 5 * 60_000);
+}, 12 * 60_000);
 
 describe('fidelity harness', () => {
   it('upstream kube-scheduler and berth agree pod by pod on the whole public set', async () => {

@@ -104,7 +104,10 @@ async function createSlice(node: string, devices: number, sliceDriver = driver, 
 
 /** A pod of the test's nodes using one claim (by name or template) as its container's `gpu`; `node` pins it. */
 function draPod(name: string, claim: PodResourceClaim, node?: string, labels: Record<string, string> = {}): Pod {
-  const p = pod(ns, name, { schedulerName, nodeSelector: { ...selector, ...(node ? { 'kubernetes.io/hostname': node } : {}) }, labels });
+  // Tolerating every taint makes other files' tainted or cordoned nodes (the control plane is shared) fail on the
+  // nodeSelector like the rest, so the exact FailedScheduling texts below hold whatever runs beside this file.
+  const nodeSelector = { ...selector, ...(node ? { 'kubernetes.io/hostname': node } : {}) };
+  const p = pod(ns, name, { schedulerName, nodeSelector, labels, tolerations: [{ operator: 'Exists' }] });
   const containers = (p.spec?.containers ?? []).map((c) => ({ ...c, resources: { ...c.resources, claims: [{ name: claim.name }] } }));
   p.spec = { ...p.spec, containers, resourceClaims: [claim] };
   return p;

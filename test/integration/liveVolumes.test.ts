@@ -58,7 +58,9 @@ function createClaim(name: string, storageClassName: string, storage = '10Gi'): 
 
 /** A pod of this file, mounting `claim` (as a JupyterHub user server mounts its home volume). */
 function userPod(name: string, claim: string, cpu = '100m'): Pod {
-  const p = pod(ns, name, { schedulerName, nodeSelector: selector, cpu });
+  // Tolerating every taint makes other files' tainted or cordoned nodes (the control plane is shared) fail on the
+  // nodeSelector like the rest, so the exact FailedScheduling texts below hold whatever runs beside this file.
+  const p = pod(ns, name, { schedulerName, nodeSelector: selector, cpu, tolerations: [{ operator: 'Exists' }] });
   p.spec = { ...p.spec, volumes: [{ name: 'home', persistentVolumeClaim: { claimName: claim } }] };
   return p;
 }

@@ -164,7 +164,7 @@ beforeAll(async () => {
   adminKc = new KubeConfig();
   adminKc.loadFromFile(inject('kubeconfigPath'));
   admin = createKubeClient(adminKc, { qps: 0, burst: 0 });
-}, 300_000);
+}, 12 * 60_000);
 
 afterAll(async () => {
   process.stderr.write(`[shipImage] timings (ms): ${JSON.stringify(timings)}\n`);

@@ -10,7 +10,7 @@ import { findRepoRoot } from '../devcluster/index.js';
 
 const execFileP = promisify(execFile);
 
-export async function ensureBuilt(timeoutMs = 5 * 60_000): Promise<void> {
+export async function ensureBuilt(timeoutMs = 10 * 60_000): Promise<void> {
   const root = findRepoRoot();
   mkdirSync(join(root, 'dist'), { recursive: true });
   const lock = join(root, 'dist', '.build-lock');

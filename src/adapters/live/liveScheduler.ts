@@ -250,7 +250,13 @@ export class LiveScheduler {
     if (this.phase !== 'created') throw new Error('LiveScheduler.start() called twice');
     this.phase = 'syncing';
     this.watches = startClusterWatches(this.options.client, this.handlers(), this.options.logger, this.options.watchOptions ?? {});
-    await this.watches.waitForSync();
+    try {
+      await this.watches.waitForSync();
+    } catch (err) {
+      // Stopped before the caches synced (SIGTERM during start-up, a lost Lease): a clean stop, not a failure.
+      if (this.phase !== 'syncing') return;
+      throw err;
+    }
     if (this.phase !== 'syncing') return;
     this.phase = 'running';
     // Upstream flushes backoff every second and the unschedulable pool every 30 s; one timer serves both.

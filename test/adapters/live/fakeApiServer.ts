@@ -428,7 +428,8 @@ export function makeLogger(): typeof silentLogger {
   return { ...silentLogger, entries: [] };
 }
 
-export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Polls cond until true. The bound is generous: it is only reached on failure, and a loaded machine is slow. */
+export async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -38,6 +38,9 @@ function pod(name: string, cpu = '1'): FakeObject {
   };
 }
 
+/** What the last start() call's LiveScheduler.start() settles to. */
+let started: Promise<void> | undefined;
+
 function start(elector?: Pick<LeaderElector, 'isLeader'>): LiveScheduler {
   live = new LiveScheduler({
     config: parseSchedulerConfig(CONFIG, 'test.yaml'),
@@ -49,7 +52,7 @@ function start(elector?: Pick<LeaderElector, 'isLeader'>): LiveScheduler {
     onDecision: (outcome: CycleOutcome, end: AttemptEnd) =>
       decisions.push({ pod: outcome.queued.pod.name, kind: outcome.result.kind, end }),
   });
-  void live.start();
+  started = live.start();
   return live;
 }
 
@@ -90,6 +93,18 @@ describe('LiveScheduler', () => {
     await waitFor('the event', () => writes().length === 2);
     expect(writes()).toEqual(['bind a', 'event Scheduled Binding: Successfully assigned ns/a to n1']);
     expect(s.counters).toMatchObject({ scheduled: 1, bindFailures: 0 });
+  });
+
+  it('stopped before its caches sync, start() returns cleanly (a SIGTERM during start-up is no failure)', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<undefined>((resolve) => (release = () => resolve(undefined)));
+    server.intercept = (req) => (req.method === 'GET' && req.path === NODES ? held : undefined);
+    const s = start();
+    await waitFor('the node list asked for', () => server.listRequests(NODES).length > 0);
+    await s.stop();
+    release();
+    await expect(started).resolves.toBeUndefined();
+    expect(s.synced).toBe(false);
   });
 
   it('an unschedulable pod gets FailedScheduling and PodScheduled=False (Unschedulable), and is not bound', async () => {
