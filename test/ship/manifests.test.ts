@@ -58,8 +58,13 @@ describe('deploy/ (kustomize)', () => {
     for (const g of kustomization.configMapGenerator ?? []) for (const f of g.files) expect(existsSync(join(DEPLOY_DIR, f)), f).toBe(true);
     const kinds = objs.map((o) => o.kind).sort();
     expect(kinds).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
+      ['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
     );
+  });
+
+  it('ships a metrics-reader ClusterRole that allows get on /metrics and nothing else (as the chart does)', () => {
+    const reader = findObject<K8sObject & { rules: PolicyRule[] }>(objs, 'ClusterRole', 'berth-metrics-reader');
+    expect(reader.rules).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
   });
 
   it('names berth\'s own pod through the downward API, so configuration reloads become Events on it', () => {
@@ -70,7 +75,7 @@ describe('deploy/ (kustomize)', () => {
   });
 
   it('ClusterRole grants exactly the permissions berth\'s code uses', () => {
-    const role = findObject<K8sObject & { rules: PolicyRule[] }>(objs, 'ClusterRole');
+    const role = findObject<K8sObject & { rules: PolicyRule[] }>(objs, 'ClusterRole', 'berth');
     const granted = [...permissions(role.rules)].sort();
     const needed = [...clusterPermissionsFromCode()].sort();
     expect(granted).toEqual(needed);
