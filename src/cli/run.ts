@@ -134,6 +134,7 @@ export async function startBerth(
     ...transportOptions(flags.transport ?? DEFAULT_TRANSPORT),
     // The caches slim every object (slim.ts) and never read managedFields: protobuf decoding can skip them.
     dropManagedFields: true,
+    onCredentialWarning: (message) => logger.warn({}, message),
   });
   const le = config.leaderElection;
   const leaderElect = flags.leaderElect ?? le.leaderElect;

@@ -130,12 +130,17 @@ export class BindingsInFlight {
     return this.entries.size;
   }
 
-  /** The pod was deleted: abort whatever it waits on. */
+  /**
+   * The pod was deleted: abort what it waits on (Permit, PreBind). A Binding already sent is left to finish, as
+   * upstream leaves it: the API server may have applied it before the deletion (the watch can show the pod bound,
+   * then deleted, before the answer comes), and an aborted request would count and log a pod berth did bind as a
+   * failed binding. If the Binding fails (the pod was gone first), the pod is dropped as deleted.
+   */
   podDeleted(uid: string): void {
     const entry = this.entries.get(uid);
     if (!entry) return;
     entry.deleted = true;
-    entry.abort.abort(new Error('pod deleted while binding'));
+    if (entry.phase !== 'bind') entry.abort.abort(new Error('pod deleted while binding'));
   }
 
   /** Cancels a pod still in PreBind (upstream CancelPod); false once it has reached Bind, or when not binding. */

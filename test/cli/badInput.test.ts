@@ -270,7 +270,9 @@ describe('kubeconfigs (berth run)', () => {
   it('a certificate or token file that cannot be read stops berth at start (it retried every list for ever)', async () => {
     expectLocated(await run(kubeconfig({ token: 't' }, { server: 'https://127.0.0.1:6443', 'certificate-authority': '/nonexistent/ca.crt' })), /certificate-authority: cannot read "\/nonexistent\/ca\.crt": ENOENT/);
     expectLocated(await run(kubeconfig({ 'client-certificate': join(dir, 'missing.crt'), 'client-key': join(dir, 'missing.key') })), /client-certificate: cannot read ".*missing\.crt": ENOENT/);
-    expectLocated(await run(kubeconfig({ 'token-file': join(dir, 'missing-token') })), /input-\d+\.yaml: cannot read ".*missing-token": ENOENT \(a file the kubeconfig names; check the path\)/);
+    // token-file (client-node's spelling) is tokenFile (clientcmd's): checked like it, before client-node reads it.
+    expectLocated(await run(kubeconfig({ 'token-file': join(dir, 'missing-token') })), /input-\d+\.yaml: tokenFile: cannot read ".*missing-token": ENOENT/);
+    expectLocated(await run(kubeconfig({ tokenFile: join(dir, 'missing-token') })), /input-\d+\.yaml: tokenFile: cannot read ".*missing-token": ENOENT/);
   });
 
   it('no current context', async () => {

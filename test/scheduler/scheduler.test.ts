@@ -149,19 +149,40 @@ describe('Scheduler', () => {
     expect(s.queue.contains('u-a')).toBe(false);
   });
 
-  it('a pod deleted during its binding cycle is dropped, never requeued', async () => {
+  it('a pod deleted during its Binding whose Binding then fails (the pod was gone first) is dropped, never requeued', async () => {
     const cluster = makeCluster([makeNode('n1')]);
     const port = new MemoryPort(cluster);
     const s = makeScheduler(cluster, new VirtualClock(), port);
+    let abortedByDeletion: boolean | undefined;
     port.bind = async (_pod, _node, signal) => {
       s.podDeleted('u-a');
-      return signal?.aborted ? 'pod deleted while binding' : null;
+      abortedByDeletion = signal?.aborted;
+      return 'pods "a" not found';
     };
     s.upsertPendingPod(pending('a'));
     const end = await s.scheduleOne()!.binding!;
+    expect(abortedByDeletion).toBe(false);
     expect(end.bound).toBe(false);
     expect(s.queue.contains('u-a')).toBe(false);
     expect(cluster.getPod('u-a')).toBeUndefined();
+  });
+
+  it('a pod deleted while its Binding is in flight is not aborted: a Binding the API server applied counts as bound', async () => {
+    const cluster = makeCluster([makeNode('n1')]);
+    const port = new MemoryPort(cluster);
+    const s = makeScheduler(cluster, new VirtualClock(), port);
+    let abortedByDeletion: boolean | undefined;
+    port.bind = async (_pod, _node, signal) => {
+      // The watch saw the pod bound and then deleted before the Binding's answer arrived.
+      s.podDeleted('u-a');
+      abortedByDeletion = signal?.aborted;
+      return null;
+    };
+    s.upsertPendingPod(pending('a'));
+    const end = await s.scheduleOne()!.binding!;
+    expect(abortedByDeletion).toBe(false);
+    expect(end.bound).toBe(true);
+    expect(s.queue.contains('u-a')).toBe(false);
   });
 
   it('ignores pods for other schedulers', () => {

@@ -61,6 +61,12 @@ export interface ControlPlane {
   startApiServer(): Promise<void>;
   /** killApiServer, wait downMs, startApiServer: an API server crash and restart, for fault tests. */
   restartApiServer(opts?: RestartApiServerOptions): Promise<void>;
+  /** Kills etcd (SIGKILL by default) and waits until it has exited; kube-apiserver keeps running (and retrying). */
+  killEtcd(signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** Starts etcd again (same flags, ports and data dir) and waits for its /health. No-op if it runs. */
+  startEtcd(): Promise<void>;
+  /** killEtcd, wait downMs, startEtcd: an etcd crash and restart with its data kept, for fault tests. */
+  restartEtcd(opts?: RestartApiServerOptions): Promise<void>;
   /**
    * Registers a stop function to run at the start of stop(), before kube-apiserver goes (latest first): a
    * kube-controller-manager or provisioner started against this control plane would otherwise outlive it, retrying
@@ -248,10 +254,7 @@ async function startOnce(
 
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
-    const etcd = spawnManaged(
-      'etcd',
-      binaries.etcd,
-      [
+    const etcdArgs = [
         '--name=berth',
         `--data-dir=${join(dir, 'etcd')}`,
         `--listen-client-urls=${etcdUrl}`,
@@ -263,14 +266,15 @@ async function startOnce(
         '--unsafe-no-fsync',
         '--log-level=warn',
         '--quota-backend-bytes=8589934592',
-      ],
-      join(dir, 'etcd.log'),
-    );
+    ];
+    let etcd = spawnManaged('etcd', binaries.etcd, etcdArgs, join(dir, 'etcd.log'));
     processes.push(etcd);
-    await waitFor('etcd /health', etcd, deadline, async () => {
-      const r = await httpGet(`${etcdUrl}/health`);
-      return r.status === 200 && r.body.includes('"health":"true"');
-    });
+    const waitEtcdHealthy = (until: number): Promise<void> =>
+      waitFor('etcd /health', etcd, until, async () => {
+        const r = await httpGet(`${etcdUrl}/health`);
+        return r.status === 200 && r.body.includes('"health":"true"');
+      });
+    await waitEtcdHealthy(deadline);
 
     const server = `https://127.0.0.1:${apiPort}`;
     const apiserverArgs = [
@@ -347,6 +351,42 @@ async function startOnce(
       }
     };
 
+    // etcd restarts (fault tests): the same data dir, so the cluster's objects and resourceVersions survive.
+    const killEtcd = async (signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> => {
+      if (stopped || etcd.hasExited()) return;
+      if (signal === 'SIGTERM') {
+        await etcd.stop();
+        return;
+      }
+      try {
+        process.kill(-etcd.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await etcd.exited;
+      await etcd.stop(); // unregisters it
+    };
+    const startEtcd = async (): Promise<void> => {
+      if (stopped) throw new Error('control plane stopped');
+      if (!etcd.hasExited()) return;
+      const timeout = opts.startupTimeoutMs ?? 90_000;
+      for (let attempt = 1; ; attempt++) {
+        const old = etcd;
+        etcd = spawnManaged('etcd', binaries.etcd, etcdArgs, join(dir, 'etcd.log'));
+        processes.splice(processes.indexOf(old), 1, etcd);
+        try {
+          await waitEtcdHealthy(Date.now() + timeout);
+          log(`etcd restarted at ${etcdUrl}`);
+          return;
+        } catch (err) {
+          await etcd.stop();
+          // Our ports, briefly held by the API server's outgoing sockets: retry the same ports.
+          if (attempt >= 5 || !isPortClash(err)) throw err;
+          await sleep(1000);
+        }
+      }
+    };
+
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(
       kubeconfigPath,
@@ -383,6 +423,13 @@ async function startOnce(
       },
       killApiServer,
       startApiServer,
+      killEtcd,
+      startEtcd,
+      async restartEtcd(restartOpts = {}) {
+        await killEtcd(restartOpts.signal ?? 'SIGKILL');
+        if (restartOpts.downMs) await sleep(restartOpts.downMs);
+        await startEtcd();
+      },
       beforeStop(fn) {
         if (stopped) throw new Error('control plane already stopped');
         dependents.push(fn);

@@ -13,6 +13,7 @@ import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { decodeObject, decodeWatchEvent, type DecodeOptions, PROTOBUF_MEDIA_TYPE } from './proto/codec.js';
 import { Http2Pool, type RequestLike, type ResponseLike } from './http2Transport.js';
+import { CachedTokenFile } from './tokenFile.js';
 
 /** metav1.Status, as the API server returns it for failures (and in watch ERROR events). */
 export interface Status {
@@ -112,8 +113,10 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** Keep-alive agent size for non-watch requests; default 100. */
   maxSockets?: number;
-  /** Injected clock for the rate limiter (tests); default Date.now. */
+  /** Injected clock for the rate limiter and the credential caches (tests); default Date.now. */
   now?: () => number;
+  /** Told when a rotating token file could not be read again and the last good token stays in use. */
+  onCredentialWarning?: (message: string) => void;
   /** Offer protobuf for the requests and watches that allow it; default false (JSON only). */
   protobuf?: boolean;
   /** Leave metadata.managedFields out of protobuf-decoded objects (for readers that never look at them). */
@@ -263,6 +266,9 @@ class NodeKubeClient implements KubeClient {
   private readonly decodeOptions: DecodeOptions;
   private readonly useHttp2: boolean;
   private h2: Http2Pool | undefined;
+  /** The user's rotating token file (kubeconfig tokenFile, in-cluster ServiceAccount token), re-read as client-go does. */
+  private readonly tokenFile: CachedTokenFile | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -279,16 +285,32 @@ class NodeKubeClient implements KubeClient {
     this.protobuf = opts.protobuf ?? false;
     this.decodeOptions = { dropManagedFields: opts.dropManagedFields ?? false };
     this.useHttp2 = (opts.http2 ?? false) && this.secure;
+    this.now = opts.now ?? Date.now;
+    const tokenFilePath = kc.getCurrentUser()?.authProvider?.config?.['tokenFile'];
+    this.tokenFile =
+      typeof tokenFilePath === 'string' && tokenFilePath !== ''
+        ? new CachedTokenFile(tokenFilePath, { now: this.now, ...(opts.onCredentialWarning ? { onStale: opts.onCredentialWarning } : {}) })
+        : undefined;
+  }
+
+  /**
+   * A 401 to a request that started at `startedAt`: the credentials it carried may have been rotated or revoked.
+   * The token file is read again on the next request (client-go's ResetTokenOlderThan), and the other credentials
+   * (exec plugins) are loaded again rather than kept for the rest of their minute.
+   */
+  private unauthorized(startedAt: number): void {
+    this.tokenFile?.resetIfOlderThan(startedAt);
+    if (this.credentialsAt < startedAt) this.credentialsAt = 0;
   }
 
   private async creds(): Promise<Credentials> {
-    if (this.credentials && Date.now() - this.credentialsAt < CREDENTIAL_TTL_MS) return this.credentials;
+    if (this.credentials && this.credentialsAt !== 0 && this.now() - this.credentialsAt < CREDENTIAL_TTL_MS) return this.credentials;
     if (!this.credentialsLoading) {
       this.credentialsLoading = readCredentials(this.kc)
         .then((c) => {
           const first = this.credentials === undefined;
           this.credentials = c;
-          this.credentialsAt = Date.now();
+          this.credentialsAt = this.now();
           if (first) {
             const base: https.AgentOptions = { ...c.tls, keepAlive: true };
             this.agent = this.secure
@@ -314,6 +336,12 @@ class NodeKubeClient implements KubeClient {
 
   private requestOptions(c: Credentials, method: string, path: string, agent: http.Agent | undefined, accept: string): https.RequestOptions {
     const headers: Record<string, string> = { ...c.headers, Accept: accept, 'User-Agent': this.userAgent };
+    // The token file's current token replaces the one client-node's FileAuth put there (it re-reads on its own
+    // clock only, and never on a 401).
+    if (this.tokenFile) {
+      for (const k of Object.keys(headers)) if (k.toLowerCase() === 'authorization') delete headers[k];
+      headers['Authorization'] = `Bearer ${this.tokenFile.get()}`;
+    }
     const basePath = this.url.pathname === '/' ? '' : this.url.pathname.replace(/\/+$/, '');
     const o: https.RequestOptions = {
       protocol: this.url.protocol,
@@ -346,6 +374,7 @@ class NodeKubeClient implements KubeClient {
     const c = await this.creds();
     if (opts.signal?.aborted) throw new Error(`${what}: aborted`);
     const accept = this.protobuf && opts.protobuf ? `${PROTOBUF_MEDIA_TYPE}, application/json` : 'application/json';
+    const startedAt = this.now();
     const ro = this.requestOptions(c, method, fullPath, this.agent, accept);
     let payload: Buffer | undefined;
     if (opts.body !== undefined) {
@@ -384,6 +413,7 @@ class NodeKubeClient implements KubeClient {
         res.on('close', () => finish(new Error(`${what} to ${this.server}: connection dropped mid-response`)));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
+          if (status === 401) this.unauthorized(startedAt);
           const raw = Buffer.concat(chunks);
           const retryAfter = parseRetryAfter(res.headers['retry-after']);
           if (isProtobuf(res.headers['content-type']) && raw.length > 0) {
@@ -448,7 +478,13 @@ class NodeKubeClient implements KubeClient {
     }
     if (signal.aborted) return { reason: 'aborted', events: 0 };
     const accept = this.protobuf && opts.protobuf ? `${PROTOBUF_MEDIA_TYPE};stream=watch, application/json` : 'application/json';
-    const ro = this.requestOptions(c, 'GET', fullPath, this.watchAgent, accept);
+    const startedAt = this.now();
+    let ro: https.RequestOptions;
+    try {
+      ro = this.requestOptions(c, 'GET', fullPath, this.watchAgent, accept);
+    } catch (err) {
+      return { reason: 'error', events: 0, error: err as Error };
+    }
     return await new Promise<WatchEnd>((resolve) => {
       let events = 0;
       let settled = false;
@@ -471,6 +507,7 @@ class NodeKubeClient implements KubeClient {
       const onAbort = (): void => finish({ reason: 'aborted', events });
       const req = this.open(ro, false, (res) => {
         const status = res.statusCode ?? 0;
+        if (status === 401) this.unauthorized(startedAt);
         if (status !== 200) {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));

@@ -10,7 +10,7 @@
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
 import { InputFileError, MAX_REPORTED_ISSUES, MAX_YAML_ALIASES, readInputFile } from '../../kube/input.js';
@@ -144,9 +144,35 @@ export function checkKubeconfigFile(file: string): unknown {
   return value;
 }
 
+/** The auth-provider name client-node's in-cluster config gives a ServiceAccount token file (its FileAuth). */
+export const TOKEN_FILE_PROVIDER = 'tokenFile';
+
+/**
+ * clientcmd's `tokenFile` (and the `token-file` spelling client-node reads): client-node ignores the first and reads
+ * the second once, at load, so a rotated token would never be seen. Both become the token-file auth provider that
+ * in-cluster configs use, with the path resolved against the kubeconfig's folder as clientcmd resolves it; berth's
+ * client (kubeClient.ts) re-reads that file as client-go does. As in client-go, the file's token wins over a
+ * `token` beside it.
+ */
+function tokenFileAsProvider(value: unknown, dir: string): unknown {
+  const users = (value as { users?: unknown }).users;
+  if (!Array.isArray(users)) return value;
+  for (const entry of users as Array<{ user?: Record<string, unknown> }>) {
+    const user = entry.user;
+    if (!user || user['auth-provider'] !== undefined) continue;
+    const path = typeof user['tokenFile'] === 'string' && user['tokenFile'] !== '' ? user['tokenFile'] : user['token-file'];
+    if (typeof path !== 'string' || path === '') continue;
+    delete user['tokenFile'];
+    delete user['token-file'];
+    delete user['token'];
+    user['auth-provider'] = { name: TOKEN_FILE_PROVIDER, config: { tokenFile: isAbsolute(path) ? path : join(dir, path) } };
+  }
+  return value;
+}
+
 /** One checked file loaded by client-node, with relative certificate paths resolved against its folder. */
 function loadChecked(file: string): KubeConfig {
-  const value = checkKubeconfigFile(file);
+  const value = tokenFileAsProvider(checkKubeconfigFile(file), dirname(file));
   return load(file, (k) => {
     k.loadFromString(JSON.stringify(value));
     k.makePathsAbsolute(dirname(file));

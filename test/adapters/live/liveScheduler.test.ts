@@ -175,12 +175,32 @@ describe('LiveScheduler', () => {
     const s = start();
     await waitFor('the binding in flight', () => writes().includes('bind a'));
     server.delete(PODS, 'a', 'ns');
-    await waitFor('the attempt ended', () => decisions.length === 1);
+    await waitFor('the deletion seen', () => s.cluster.getPod('uid-a') === undefined);
+    // The Binding in flight is not aborted by the deletion: it ends with the API server's answer.
+    expect(decisions).toEqual([]);
     release({ status: 404, body: { kind: 'Status', code: 404, message: 'pods "a" not found' } });
+    await waitFor('the attempt ended', () => decisions.length === 1);
     expect(decisions[0]!.end.bound).toBe(false);
     expect(s.scheduler.queue.contains('uid-a')).toBe(false);
     expect(s.cluster.getPod('uid-a')).toBeUndefined();
     expect(writes().filter((w) => w.startsWith('event'))).toEqual([]);
+  });
+
+  it('a pod deleted while its Binding is in flight, which the API server applied, counts as bound (not a failure)', async () => {
+    server.upsert(NODES, node('n1'));
+    server.upsert(PODS, pod('a'));
+    let release: (a: FakeAnswer | undefined) => void = () => {};
+    server.intercept = (req) => (req.path.endsWith('/binding') ? new Promise<FakeAnswer | undefined>((r) => (release = r)) : undefined);
+    const s = start();
+    await waitFor('the binding in flight', () => writes().includes('bind a'));
+    server.delete(PODS, 'a', 'ns');
+    await waitFor('the deletion seen', () => s.cluster.getPod('uid-a') === undefined);
+    release({ status: 201, body: { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 201 } });
+    await waitFor('the attempt ended', () => decisions.length === 1);
+    expect(decisions[0]!.end.bound).toBe(true);
+    expect(s.scheduler.queue.contains('uid-a')).toBe(false);
+    expect(s.cluster.getPod('uid-a')).toBeUndefined();
+    expect(writes().filter((w) => w.includes('FailedScheduling'))).toEqual([]);
   });
 
   it('only the leader schedules', async () => {

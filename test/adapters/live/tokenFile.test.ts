@@ -1,0 +1,186 @@
+/**
+ * Rotating bearer tokens: CachedTokenFile caches as client-go's NewCachedFileTokenSource (a minute less 10 s of
+ * leeway, reset by a 401 to a request sent after the read), and berth's KubeClient, given a kubeconfig whose user has
+ * `tokenFile`, sends the file's current token, re-reading it on that period and after a 401.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { createKubeClient } from '../../../src/adapters/live/kubeClient.js';
+import { KubeconfigError, loadKubeconfig } from '../../../src/adapters/live/kubeconfig.js';
+import { CachedTokenFile } from '../../../src/adapters/live/tokenFile.js';
+
+describe('CachedTokenFile (client-go cachingTokenSource over a fileTokenSource)', () => {
+  function fixture(initial: string | Error): { cache: CachedTokenFile; set: (v: string | Error) => void; reads: () => number; clock: { t: number }; stale: string[] } {
+    let content: string | Error = initial;
+    let reads = 0;
+    const clock = { t: 1_000_000 };
+    const stale: string[] = [];
+    const cache = new CachedTokenFile('/tok', {
+      now: () => clock.t,
+      read: () => {
+        reads++;
+        if (content instanceof Error) throw content;
+        return content;
+      },
+      onStale: (m) => stale.push(m),
+    });
+    return { cache, set: (v) => (content = v), reads: () => reads, clock, stale };
+  }
+
+  it('reads once, keeps the token for 50 s (a minute less 10 s leeway), then reads the file again', () => {
+    const f = fixture('one\n');
+    expect(f.cache.get()).toBe('one');
+    f.set('two');
+    f.clock.t += 49_999;
+    expect(f.cache.get()).toBe('one');
+    expect(f.reads()).toBe(1);
+    f.clock.t += 1;
+    expect(f.cache.get()).toBe('two');
+    expect(f.reads()).toBe(2);
+  });
+
+  it('a 401 to a request sent after the read forgets the token; a request sent before a newer read does not', () => {
+    const f = fixture('one');
+    const readAt = f.clock.t;
+    expect(f.cache.get()).toBe('one');
+    f.set('two');
+    f.clock.t += 1_000;
+    // A request that started before the read (in flight with an older token) gets 401: the fresh read stays.
+    f.cache.resetIfOlderThan(readAt - 1);
+    expect(f.cache.get()).toBe('one');
+    expect(f.reads()).toBe(1);
+    // A request sent with this token gets 401: the next one reads the file again.
+    f.cache.resetIfOlderThan(f.clock.t);
+    expect(f.cache.get()).toBe('two');
+    expect(f.reads()).toBe(2);
+  });
+
+  it('keeps the last good token when the file cannot be read again (and says so); fails when it never could', () => {
+    const f = fixture('one');
+    expect(f.cache.get()).toBe('one');
+    f.set(new Error('ENOENT'));
+    f.clock.t += 60_000;
+    expect(f.cache.get()).toBe('one');
+    expect(f.stale[0]).toMatch(/unable to rotate the token from \/tok .*ENOENT/);
+    f.set('   \n');
+    f.clock.t += 60_000;
+    expect(f.cache.get()).toBe('one');
+    expect(f.stale[1]).toMatch(/empty token/);
+    f.set('three');
+    expect(f.cache.get()).toBe('three');
+
+    const never = fixture(new Error('EACCES'));
+    expect(() => never.cache.get()).toThrow(/failed to read token file \/tok: EACCES/);
+  });
+});
+
+describe('KubeClient with a kubeconfig tokenFile (rotated under it)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-tokenfile-'));
+  const tokenPath = join(dir, 'token');
+  let server: http.Server;
+  let port = 0;
+  /** The one token the server accepts (the old one is revoked when this changes). */
+  let valid = 'token-1';
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const auth = req.headers.authorization ?? '';
+      seen.push(auth);
+      const ok = auth === `Bearer ${valid}`;
+      res.writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(ok ? { kind: 'PodList', items: [] } : { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 401, reason: 'Unauthorized', message: 'Unauthorized' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function kubeconfig(user: Record<string, unknown>): string {
+    const path = join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(
+      path,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        'current-context': 'x',
+        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+        users: [{ name: 'u', user }],
+      }),
+    );
+    return path;
+  }
+
+  it('sends the file token (relative to the kubeconfig, over a static token beside it), re-reads it after a 401 and every 50 s', async () => {
+    writeFileSync(tokenPath, 'token-1\n');
+    valid = 'token-1';
+    const clock = { t: 5_000_000 };
+    const kc = loadKubeconfig(kubeconfig({ tokenFile: 'token', token: 'static-ignored' }));
+    const client = createKubeClient(kc, { qps: 0, burst: 0, now: () => clock.t });
+    try {
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(200);
+      expect(seen.at(-1)).toBe('Bearer token-1');
+
+      // Rotation: the old token is revoked at once. The cached one fails once, the next request reads the file.
+      writeFileSync(tokenPath, 'token-2\n');
+      valid = 'token-2';
+      clock.t += 1_000;
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(401);
+      clock.t += 1;
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(200);
+      expect(seen.at(-1)).toBe('Bearer token-2');
+
+      // Without a 401: the file is read again once its token is 50 s old (the old one may still be valid).
+      writeFileSync(tokenPath, 'token-3\n');
+      clock.t += 49_000;
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(200);
+      expect(seen.at(-1)).toBe('Bearer token-2');
+      valid = 'token-3';
+      clock.t += 1_000;
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(200);
+      expect(seen.at(-1)).toBe('Bearer token-3');
+
+      // A watch's 401 resets the token as well.
+      writeFileSync(tokenPath, 'token-4\n');
+      valid = 'token-4';
+      clock.t += 1_000;
+      const end = await client.watch('/api/v1/pods', {}, () => undefined, new AbortController().signal);
+      expect(end.reason === 'status' && end.status).toBe(401);
+      clock.t += 1;
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(200);
+      expect(seen.at(-1)).toBe('Bearer token-4');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('token-file (client-node spelling) is re-read too, and an unreadable tokenFile stops berth at start naming it', async () => {
+    writeFileSync(tokenPath, 'token-5');
+    valid = 'token-5';
+    const clock = { t: 9_000_000 };
+    const client = createKubeClient(loadKubeconfig(kubeconfig({ 'token-file': tokenPath })), { qps: 0, burst: 0, now: () => clock.t });
+    try {
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(200);
+      writeFileSync(tokenPath, 'token-6');
+      valid = 'token-6';
+      clock.t += 50_000;
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(200);
+      expect(seen.at(-1)).toBe('Bearer token-6');
+    } finally {
+      client.close();
+    }
+    const missing = join(dir, 'missing-token');
+    expect(() => loadKubeconfig(kubeconfig({ tokenFile: missing }))).toThrow(KubeconfigError);
+    expect(() => loadKubeconfig(kubeconfig({ tokenFile: missing }))).toThrow(new RegExp(`tokenFile: cannot read .*missing-token.*ENOENT`));
+  });
+});
