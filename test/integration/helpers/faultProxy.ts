@@ -37,6 +37,8 @@ export interface ProxiedRequest {
   fault?: FaultAction['kind'];
   status: number;
   answeredAt?: number;
+  /** The client closed the connection before the proxy answered (e.g. it aborted a held request). */
+  clientGone?: boolean;
 }
 
 /** A rule in force: the requests it took, and (for holds) the switch that lets them go on. */
@@ -129,7 +131,11 @@ export class FaultProxy {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** Writes a kubeconfig that points at the proxy (the proxy adds the real credentials). */
+  /**
+   * Writes a kubeconfig that points at the proxy (the proxy adds the real credentials). insecure-skip-tls-verify:
+   * the proxy speaks plain HTTP, which @kubernetes/client-node (whose credential loading berth uses) refuses unless
+   * that flag is set ("HTTP protocol is not allowed when skipTLSVerify is not set or false"); there is no TLS to skip.
+   */
   writeKubeconfig(path: string): void {
     writeFileSync(
       path,
@@ -139,6 +145,7 @@ clusters:
   - name: fault-proxy
     cluster:
       server: ${this.url}
+      insecure-skip-tls-verify: true
 users:
   - name: fault-proxy
     user:
@@ -194,6 +201,9 @@ current-context: fault-proxy
     const rec: ProxiedRequest = { at: Date.now(), method, url, body: body.toString('utf8'), status: 0 };
     this.requests.push(rec);
     res.on('finish', () => (rec.answeredAt = Date.now()));
+    res.on('close', () => {
+      if (!res.writableFinished) rec.clientGone = true;
+    });
     const fault = this.faults.find((f) => f.take(method, url));
     if (fault) {
       fault.hits.push(rec);
@@ -282,6 +292,7 @@ current-context: fault-proxy
     );
     // The API server went away: a 502 if nothing was answered yet, else the client sees its connection drop.
     up.on('error', () => {
+      if (rec.clientGone) return; // the client left first (the proxy then cut the upstream request)
       if (res.headersSent) res.destroy();
       else this.answerStatus(rec, res, 502, undefined);
     });
