@@ -120,7 +120,10 @@ export class FaultProxy {
     if (opts.key !== undefined) tls.key = opts.key;
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+    // Idle keep-alive connections live 90 s, as kube-apiserver's (secure_serving.go IdleTimeout), not Node's 5 s: a
+    // client reusing a socket the proxy is just closing would see ECONNRESET, a fault the real server rarely causes.
     const server = http.createServer();
+    server.keepAliveTimeout = 90_000;
     const proxy = new FaultProxy(server, kc, tls, headers);
     server.on('request', (req, res) => void proxy.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
