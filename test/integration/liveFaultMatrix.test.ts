@@ -252,7 +252,7 @@ describe('berth under injected API faults (fault-injecting proxy, shared control
     await expectHealthy();
   });
 
-  it('a pod deleted while assumed (its Binding held): 404, berth forgets it, its room is free again, nothing bound twice', async () => {
+  it('a pod deleted while assumed (its Binding held): the attempt ends unbound, berth forgets the pod, its room is free again, nothing bound twice', async () => {
     const hold = proxy.inject({ method: 'POST', path: bindingPath('c4-victim'), action: { kind: 'hold' } });
     // The node has 1 cpu: the victim (800m) and the next pod (800m) cannot both be held on it.
     await cluster.createPod(casePod('c4', 'c4-victim', '800m'));
