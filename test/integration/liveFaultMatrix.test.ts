@@ -8,7 +8,7 @@
 //    scheduler: upstream's handleBindingCycleError forgets the assumed pod, unreserves and requeues it with backoff;
 //    berth logs the failed attempt (bound=false) and binds on the next one.
 // 2. The pods watch stalls: the proxy cuts berth's pods watch and answers the re-watch with 200 and then nothing,
-//    never closing. Upstream client-go has no watchdog for this (it waits for the server's timeoutSeconds, 5–10 min);
+//    never closing. Upstream client-go has no watchdog for this (it waits as long as the connection lives);
 //    berth's reflector re-watches when no event or bookmark arrives for stallTimeoutMs (default twice the watch's
 //    timeoutSeconds; shortened here through startBerth's `watch` option). Pods created during the stall are bound only
 //    after that, and all of them are.
@@ -21,12 +21,11 @@
 // 4. A pod deleted while assumed (its Binding held in the proxy, the pod deleted, the Binding released). Upstream
 //    lets the Bind call run: the API server answers 404, handleBindingCycleError forgets the assumed pod and the
 //    failure handler drops it (it is no longer in the informer cache). berth aborts the binding cycle of a deleted pod
-//    at once (Scheduler.podDeleted → the cycle's AbortSignal, which also cancels its Binding request): the held POST
-//    is let go as the pod's DELETED event passes the proxy, and berth cancels it either while it is still on its way
-//    (it then may or may not reach the API server) or, had berth not aborted, the API server answers 404 — the test
-//    accepts both, never a 201. Either way the attempt ends unbound, the pod is not requeued,
-//    the cache forgets it and the node's room comes back — a pod that fits only in the freed room is then bound
-//    there — and nothing is bound twice.
+//    at once (Scheduler.podDeleted → the cycle's AbortSignal, which cancels its Binding request too). The test lets
+//    the held POST go as the pod's DELETED event passes the proxy, so the two race: berth cancels the POST, or it
+//    reaches the API server first and is answered 404. The test accepts both, never a 201. Either way the attempt
+//    ends unbound, the pod is not requeued, the cache forgets it and the node's room comes back — a pod that fits only
+//    in the freed room is then bound there — and nothing is bound twice.
 //
 // Shares the control plane: this file's namespace, nodes (labelled with its own case label) and schedulerName only.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
