@@ -19,6 +19,7 @@ import type { Pod } from '../kube/api.js';
 import { DEFAULT_TRANSPORT, type TransportFlags, transportOptions } from '../adapters/live/transportFlags.js';
 import { LeaderElector, electorOptionsFromConfig, leaseApiFromRequester } from '../adapters/live/leaderElection.js';
 import { LiveScheduler } from '../adapters/live/liveScheduler.js';
+import type { SharedReflectorOptions } from '../adapters/live/informers.js';
 import { createLogger, logDecision, type Logger } from '../observe/logging.js';
 import { SchedulerMetrics } from '../observe/metrics.js';
 import { catalogWith, cliGuardOptions, loadPluginModules } from './pluginModules.js';
@@ -62,6 +63,11 @@ export interface RunFlags {
   /** PEM serving certificate and key (both or neither); without them a self-signed certificate is made at start. */
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
+  /**
+   * Reflector tuning for programmatic callers (no CLI flag): tests shorten the watch stall watchdog (default: twice
+   * the watch's 5–10 min timeoutSeconds) to see a stalled watch replaced within seconds.
+   */
+  watch?: Pick<SharedReflectorOptions, 'stallTimeoutMs' | 'minWatchTimeoutSeconds' | 'backoff'>;
 }
 
 export interface RunningBerth {
@@ -173,6 +179,7 @@ export async function startBerth(
     metrics,
     elector,
     bindConcurrency: flags.bindConcurrency,
+    ...(flags.watch ? { watchOptions: flags.watch } : {}),
     ...(decisions ? { decisions } : {}),
     ...(flags.annotateDecisions ? { annotateDecisions: true } : {}),
     // A scheduled decision is logged once its binding cycle ended: bound=false when it failed (the pod is requeued

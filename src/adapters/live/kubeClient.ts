@@ -113,6 +113,12 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** Keep-alive agent size for non-watch requests; default 100. */
   maxSockets?: number;
+  /**
+   * Retries of a request answered 429 or 5xx with an integer Retry-After header, each after that many seconds (and
+   * a token from the rate limiter), as client-go's rest client does; default 10 (client-go's). 0 returns the first
+   * answer. Watches are not retried here (the reflector backs off, honouring Retry-After).
+   */
+  maxRetries?: number;
   /** Injected clock for the rate limiter and the credential caches (tests); default Date.now. */
   now?: () => number;
   /** Told when a rotating token file could not be read again and the last good token stays in use. */
@@ -240,6 +246,34 @@ function parseRetryAfter(v: string | string[] | undefined): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
+/** client-go's default rest.Request maxRetries. */
+const DEFAULT_MAX_RETRIES = 10;
+
+/**
+ * Seconds to wait before retrying `res`, or undefined when it is not retried: client-go retries 429 and every 5xx
+ * that carry a Retry-After header holding an integer (strconv.Atoi), and nothing else.
+ */
+function retryAfterWait(res: Response<unknown>): number | undefined {
+  if (res.status !== 429 && res.status < 500) return undefined;
+  const s = res.retryAfterSeconds;
+  return s !== undefined && Number.isInteger(s) ? s : undefined;
+}
+
+async function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+  if (signal?.aborted) throw new Error(`${what} failed: aborted`);
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new Error(`${what} failed: aborted while waiting for Retry-After`));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 function statusFromText(code: number, text: string, what: string): Status {
   return {
     kind: 'Status',
@@ -257,6 +291,7 @@ class NodeKubeClient implements KubeClient {
   private readonly limiter: TokenBucket;
   private readonly userAgent: string;
   private readonly maxSockets: number;
+  private readonly maxRetries: number;
   private credentials: Credentials | undefined;
   private credentialsAt = 0;
   private credentialsLoading: Promise<Credentials> | undefined;
@@ -282,6 +317,7 @@ class NodeKubeClient implements KubeClient {
     this.limiter = new TokenBucket(opts.qps, opts.burst, opts.now);
     this.userAgent = opts.userAgent ?? 'berth';
     this.maxSockets = opts.maxSockets ?? 100;
+    this.maxRetries = Math.max(0, opts.maxRetries ?? DEFAULT_MAX_RETRIES);
     this.protobuf = opts.protobuf ?? false;
     this.decodeOptions = { dropManagedFields: opts.dropManagedFields ?? false };
     this.useHttp2 = (opts.http2 ?? false) && this.secure;
@@ -366,7 +402,22 @@ class NodeKubeClient implements KubeClient {
     return (this.secure ? https : http).request(ro, onResponse);
   }
 
+  /**
+   * One request, retried while the answer is a 429 or 5xx with an integer Retry-After (client-go's
+   * rest.withRetry/checkWait): the wait is the header's seconds, then the retry takes a rate-limiter token like any
+   * request. The body is a buffer, so every kind of request (a Binding's POST too) is replayed safely, as client-go
+   * replays its byte bodies. After maxRetries retries the last answer is returned.
+   */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Response<T>> {
+    for (let retries = 0; ; retries++) {
+      const res = await this.requestOnce<T>(method, path, opts);
+      const waitSeconds = retryAfterWait(res);
+      if (waitSeconds === undefined || retries >= this.maxRetries) return res;
+      await sleepUnlessAborted(waitSeconds * 1000, opts.signal, `${method} ${buildPath(path, opts.query)} to ${this.server}`);
+    }
+  }
+
+  private async requestOnce<T>(method: string, path: string, opts: RequestOptions): Promise<Response<T>> {
     const fullPath = buildPath(path, opts.query);
     const what = `${method} ${fullPath}`;
     if (opts.signal?.aborted) throw new Error(`${what}: aborted`);

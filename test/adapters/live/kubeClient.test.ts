@@ -43,6 +43,14 @@ describe('TokenBucket (client-go token bucket)', () => {
   });
 });
 
+async function waitForRequests(server: FakeApiServer, n: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (server.requests.length < n) {
+    if (Date.now() > deadline) throw new Error(`the fake API server saw ${server.requests.length} requests, not ${n}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('KubeClient over http (fake API server)', () => {
   let server: FakeApiServer;
   let client: KubeClient;
@@ -83,10 +91,49 @@ describe('KubeClient over http (fake API server)', () => {
     expect(isStatus(notFound.body) && notFound.body.reason).toBe('NotFound');
   });
 
-  it('exposes Retry-After', async () => {
+  it('exposes Retry-After when it does not retry (maxRetries 0)', async () => {
+    const once = createKubeClient(server.kubeConfig(), { qps: 0, burst: 0, maxRetries: 0 });
     server.failNext({ status: 429, retryAfter: 3 });
-    const res = await client.request('GET', '/api/v1/pods');
+    const res = await once.request('GET', '/api/v1/pods');
     expect(res).toMatchObject({ status: 429, retryAfterSeconds: 3 });
+    expect(server.requests).toHaveLength(1);
+    once.close();
+  });
+
+  it('retries a 429 or 5xx with Retry-After after that many seconds, replaying the body (client-go withRetry)', async () => {
+    server.failNext({ status: 429, retryAfter: 1 }, { status: 500, retryAfter: 0 });
+    const t0 = Date.now();
+    const res = await client.request<{ echo: unknown }>('POST', '/api/v1/namespaces/ns/configmaps', { body: { data: { a: '1' } } });
+    const took = Date.now() - t0;
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ echo: { data: { a: '1' } } });
+    expect(server.requests.map((r) => r.method)).toEqual(['POST', 'POST', 'POST']);
+    expect(took).toBeGreaterThanOrEqual(950); // the 429's Retry-After: 1; the 500's is 0
+    expect(took).toBeLessThan(10_000);
+  });
+
+  it('does not retry a 5xx without Retry-After, a 4xx, or past maxRetries', async () => {
+    server.failNext({ status: 500 });
+    expect((await client.request('GET', '/api/v1/pods')).status).toBe(500);
+    server.failNext({ status: 409, retryAfter: 0 });
+    expect((await client.request('GET', '/api/v1/pods')).status).toBe(409);
+    expect(server.requests).toHaveLength(2);
+    const twice = createKubeClient(server.kubeConfig(), { qps: 0, burst: 0, maxRetries: 2 });
+    server.failNext(...Array.from({ length: 5 }, () => ({ status: 503, retryAfter: 0 })));
+    const res = await twice.request('GET', '/api/v1/pods');
+    expect(res).toMatchObject({ status: 503, retryAfterSeconds: 0 });
+    expect(server.requests).toHaveLength(5); // the first try and 2 retries
+    twice.close();
+  });
+
+  it('an abort during the Retry-After wait ends the request at once', async () => {
+    server.failNext({ status: 429, retryAfter: 30 });
+    const ac = new AbortController();
+    const p = client.request('POST', '/api/v1/namespaces/ns/configmaps', { body: {}, signal: ac.signal });
+    await waitForRequests(server, 1);
+    ac.abort();
+    await expect(p).rejects.toThrow(/aborted while waiting for Retry-After/);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('throws a clear error on network failures and timeouts', async () => {
