@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/kube/api.js';
 import { startControlPlane, type ControlPlane, type FakeNodeSpec } from '../../tools/devcluster/index.js';
 import { Cluster, type EventV1, httpGet, parsePrometheus, pod, podScheduledCondition, select, sum, suffix, waitFor } from './helpers/live.js';
-import { type LogLine, Replica } from './helpers/replica.js';
+import { type LogLine, Replica, transportArgsFromEnv } from './helpers/replica.js';
 
 const sfx = suffix();
 const ns = `live-faults-${sfx}`;
@@ -158,7 +158,7 @@ describe('berth under API server faults (separate process, own control plane)', 
     const { address } = await r.started();
     await waitFor('berth to lead', 30_000, () => (r.has('started leading: scheduling') ? true : undefined));
     await waitFor('berth to be ready', 30_000, async () => ((await httpGet(`${address}/readyz`)).status === 200 ? true : undefined));
-    log('berth leads and is ready; creating pods');
+    log(`berth leads and is ready (wire flags: ${transportArgsFromEnv().join(' ') || 'default'}); creating pods`);
 
     const names = Array.from({ length: PODS }, (_, i) => `p-${String(i).padStart(4, '0')}`);
     const createStats = { retries: 0 };
