@@ -150,6 +150,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+// The test's own bound (600 s) is generous: at load average 20–27 on the 2-core machine, berth took 75 s to start and
+// lead, and three runs that bound all 1 000 pods ran out of a 330 s bound in the final checks.
 describe('berth under API server faults (separate process, own control plane)', () => {
   it('API server SIGKILLed and restarted twice while 1 000 pods are scheduled onto 100 nodes: every pod bound exactly once, berth never exits', async () => {
     const controlPlane = cp as ControlPlane;
@@ -342,5 +344,5 @@ describe('berth under API server faults (separate process, own control plane)', 
         `${ledAt.length} times started leading (again ${((reacquired - second.readyAt) / 1000).toFixed(1)}s after the API server was back), ` +
         `restarts ${JSON.stringify(restarts.map((x) => ({ atBound: x.atBound, downS: (x.readyAt - x.downAt) / 1000 })))}`,
     );
-  }, 330_000);
+  }, 600_000);
 });
