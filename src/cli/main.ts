@@ -303,12 +303,12 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .option('--decision-record-pods <n>', 'pods the decision record keeps (the least recently attempted is dropped first)', parsePositive, 1000)
     .option('--annotate-decisions', 'write the berth.dev/decision annotation (node and top plugin contributions) with each binding')
     .addOption(
-      new Option('--api-content-type <type>', 'wire format to the API server: json (the default), or protobuf for core/v1 lists, watches, Bindings and Events (JSON for the rest, as kube-scheduler; opt-in while it is being proven under faults)')
+      new Option('--api-content-type <type>', 'wire format to the API server: protobuf (the default, as kube-scheduler: core/v1 lists, watches, Bindings and Events; JSON for the rest) or json')
         .choices([...API_CONTENT_TYPES])
         .default(DEFAULT_TRANSPORT.apiContentType),
     )
     .addOption(
-      new Option('--api-protocol <protocol>', 'HTTP to the API server: http1.1 (a keep-alive pool and a socket per watch) or http2 (requests and watches multiplexed on one connection, as client-go; opt-in while it is being proven under faults)')
+      new Option('--api-protocol <protocol>', 'HTTP to the API server: http2 (the default, as client-go: requests and watches multiplexed on one connection; https servers only) or http1.1 (a keep-alive pool and a socket per watch)')
         .choices([...API_PROTOCOLS])
         .default(DEFAULT_TRANSPORT.apiProtocol),
     );

@@ -437,6 +437,18 @@ async function waitOnPermit(ctx: CycleContext, fw: Framework, pod: PodInfo): Pro
 }
 
 /**
+ * The watch has shown the pod bound (a Binding that went through although its answer was lost: the connection died
+ * after the API server wrote it): the cache holds it as a confirmed pod, no longer as this attempt's assumption.
+ * Upstream's failure handler reads the informer's pod and does not requeue an assigned one; berth does the same
+ * whatever the re-read says (it may have failed with the API server). Requeued, the pod's next attempt would assume
+ * it elsewhere, taking it off its real node, and its refused Binding would then forget it altogether: the node's
+ * room would look free.
+ */
+function confirmedBound(ctx: CycleContext, pod: PodInfo): boolean {
+  return ctx.cluster.getPod(pod.uid) !== undefined && !ctx.cluster.isAssumed(pod.uid);
+}
+
+/**
  * Upstream handleBindingCycleError: Unreserve and forget (waking pods the assumed one kept out), then the failure
  * handler: the pod is requeued if it still waits to be scheduled, dropped if it is gone or bound; it gets the
  * FailedScheduling event and PodScheduled=False, and its nomination is cleared.
@@ -461,7 +473,8 @@ async function handleBindingCycleError(
   const result = failureResult(failure, nodeName);
   const message = result.message;
   const end: AttemptEnd = { result: rejected ? 'unschedulable' : 'error', bound: false, durationSeconds: seconds(ctx, outcome), message };
-  const lookup = deleted ? ({ state: 'gone' } as const) : await ctx.port.lookupPod(pod);
+  const reread = deleted ? ({ state: 'gone' } as const) : await ctx.port.lookupPod(pod);
+  const lookup = confirmedBound(ctx, pod) ? ({ state: 'gone' } as const) : reread;
   if (lookup.state === 'gone') {
     ctx.queue.delete(pod.uid);
   } else {

@@ -202,6 +202,12 @@ export class Scheduler {
     for (;;) {
       const queued = this.queue.pop();
       if (!queued) return undefined;
+      if (this.cluster.getPod(queued.pod.uid) !== undefined && !this.cluster.isAssumed(queued.pod.uid)) {
+        // The cache holds it as bound (the watch saw its Binding): assuming it elsewhere would take it off its node.
+        // Upstream's AssumePod refuses such a pod, and its failure handler does not requeue an assigned one.
+        this.queue.done(queued.pod.uid);
+        continue;
+      }
       const profile = this.profiles.get(queued.pod.schedulerName);
       if (profile) return runSchedulingCycle(this.context, profile, queued, options);
       // Its profile was removed by a reload while the pod was binding, and the binding failed: it stays pending.

@@ -149,6 +149,39 @@ describe('Scheduler', () => {
     expect(s.queue.contains('u-a')).toBe(false);
   });
 
+  it('a binding confirmed by the watch before the answer was lost is not requeued when the re-read fails too', async () => {
+    // liveFaults: the API server died after writing the Binding (its watch event arrived) and before answering; the
+    // re-read failed with it. Requeued, the pod's next attempt took it off n1 and its 409 forgot it: n1 looked free.
+    const cluster = makeCluster([makeNode('n1', { cpu: '2' }), makeNode('n2', { cpu: '2' })]);
+    const port = new MemoryPort(cluster);
+    port.bind = async (_pod, node) => {
+      cluster.upsertAssignedPod(makePod('a', { uid: 'u-a', cpu: '1', nodeName: node }));
+      return 'connection dropped mid-response';
+    };
+    port.lookupPod = async () => ({ state: 'unknown' });
+    const s = makeScheduler(cluster, new VirtualClock(), port);
+    s.upsertPendingPod(pending('a', { cpu: '1' }));
+    const out = s.scheduleOne()!;
+    const node = out.result.kind === 'scheduled' ? out.result.nodeName : '';
+    expect((await out.binding)?.bound).toBe(false);
+    expect(s.queue.contains('u-a')).toBe(false);
+    expect(cluster.getPod('u-a')?.nodeName).toBe(node);
+    expect(cluster.getNode(node)?.requested.milliCpu).toBe(1000);
+    expect(port.events.filter((e) => e.reason === 'FailedScheduling')).toEqual([]);
+  });
+
+  it('a queued pod the cache already holds as bound is dropped, not assumed elsewhere', () => {
+    const cluster = makeCluster([makeNode('n1', { cpu: '2' }), makeNode('n2', { cpu: '2' })]);
+    const s = makeScheduler(cluster);
+    s.upsertPendingPod(pending('a', { cpu: '1' }));
+    // The watch shows it bound while it waits in the queue, in a way that did not take it out (a stale requeue).
+    cluster.upsertAssignedPod(makePod('a', { uid: 'u-a', cpu: '1', nodeName: 'n2' }));
+    expect(s.scheduleOne()).toBeUndefined();
+    expect(s.queue.contains('u-a')).toBe(false);
+    expect(cluster.getPod('u-a')?.nodeName).toBe('n2');
+    expect(cluster.isAssumed('u-a')).toBe(false);
+  });
+
   it('a pod deleted during its Binding whose Binding then fails (the pod was gone first) is dropped, never requeued', async () => {
     const cluster = makeCluster([makeNode('n1')]);
     const port = new MemoryPort(cluster);

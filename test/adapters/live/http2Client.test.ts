@@ -159,6 +159,21 @@ describe('KubeClient over HTTP/2', () => {
     c.close();
   });
 
+  it('a stream the server resets before any response (RST_STREAM NO_ERROR) fails the request and the watch, with no wait', async () => {
+    // liveFaults on HTTP/2 (before c7baff5): after the API server's restart a relist's stream closed this way; the
+    // request never settled, not even at its timeout (destroying a closed stream emits nothing), so the Pod reflector
+    // waited forever without a log line and berth never saw the pods created during the outage.
+    handler = (s) => s.close(http2.constants.NGHTTP2_NO_ERROR);
+    const c = client();
+    const started = Date.now();
+    await expect(c.request('GET', '/api/v1/pods', { timeoutMs: 30_000 })).rejects.toThrow(/stream closed before a response/);
+    const end = await c.watch('/api/v1/pods', {}, () => undefined, new AbortController().signal, { protobuf: true, timeoutMs: 30_000 });
+    expect(end.reason).toBe('error');
+    // Settled by the reset itself, long before either timeout (generous for a loaded machine).
+    expect(Date.now() - started).toBeLessThan(20_000);
+    c.close();
+  });
+
   it('times a request out and aborts it on the signal', async () => {
     handler = () => undefined; // never answers
     const c = client();

@@ -167,6 +167,38 @@ describe('LiveScheduler', () => {
     expect(writes()).toEqual(['bind a']);
   });
 
+  it('a Binding whose answer is lost after the watch showed the pod bound: the pod stays accounted on its node, never requeued (liveFaults, protobuf)', async () => {
+    // Seen in test/integration/liveFaults.test.ts: the API server wrote the Binding and its watch event reached berth,
+    // then the server died before answering. Requeued, the pod was assumed on another node at its next attempt (taking
+    // it off its real node), the second Binding got 409 and the forget dropped the pod from the cache: room missed.
+    server.upsert(NODES, node('n1'));
+    server.upsert(NODES, node('n2'));
+    server.upsert(PODS, pod('a'));
+    let release: (a: FakeAnswer) => void = () => {};
+    let apiDown = false;
+    server.intercept = (req) => {
+      if (apiDown && req.method === 'GET') return { status: 503, body: { kind: 'Status', code: 503, message: 'the server is restarting' } };
+      return req.path.endsWith('/binding') && !apiDown ? new Promise<FakeAnswer>((r) => (release = r)) : undefined;
+    };
+    const s = start();
+    await waitFor('the binding in flight', () => writes().includes('bind a'));
+    const first = s.cluster.getPod('uid-a')?.nodeName as string;
+    // The API server binds the pod (as the Binding asked) and the watch delivers it before any answer.
+    const current = server.pod('ns', 'a')!;
+    server.upsert(PODS, { ...current, spec: { ...(current['spec'] as object), nodeName: first } });
+    await waitFor('the watch confirms the binding', () => s.cluster.getPod('uid-a') !== undefined && !s.cluster.isAssumed('uid-a'));
+    // Then the answer is lost and the re-read fails too (the API server is down).
+    apiDown = true;
+    release({ status: 503, body: { kind: 'Status', code: 503, message: 'connection dropped mid-response' } });
+    await waitFor('the attempt ended', () => decisions.length === 1);
+    expect(decisions[0]!.end.bound).toBe(false);
+    // Not queued for another attempt (which would assume it elsewhere), and still accounted where the API has it.
+    expect(s.scheduler.queue.contains('uid-a')).toBe(false);
+    expect(s.cluster.isAssumed('uid-a')).toBe(false);
+    expect(s.cluster.getPod('uid-a')?.nodeName).toBe(first);
+    expect(s.cluster.getNode(first)!.requested.milliCpu).toBe(1000);
+  });
+
   it('a pod deleted while its binding is in flight is dropped, never requeued or reported', async () => {
     server.upsert(NODES, node('n1'));
     server.upsert(PODS, pod('a'));

@@ -18,6 +18,19 @@ export interface LogLine {
 /** The built CLI; BERTH_MAIN_JS points elsewhere (e.g. a build of another revision, to see a test fail). */
 export const MAIN_JS = process.env['BERTH_MAIN_JS'] ?? join(process.cwd(), 'dist/src/cli/main.js');
 
+/**
+ * Wire flags for every replica, from the environment, so a live test can be run on each transport without editing it:
+ * BERTH_TEST_API_CONTENT_TYPE=protobuf|json, BERTH_TEST_API_PROTOCOL=http2|http1.1 (unset: berth's default).
+ */
+export function transportArgsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const args: string[] = [];
+  const contentType = env['BERTH_TEST_API_CONTENT_TYPE'];
+  const protocol = env['BERTH_TEST_API_PROTOCOL'];
+  if (contentType) args.push('--api-content-type', contentType);
+  if (protocol) args.push('--api-protocol', protocol);
+  return args;
+}
+
 export class Replica {
   readonly lines: LogLine[] = [];
   /** Non-JSON output (stderr, stray text). */
@@ -34,7 +47,7 @@ export class Replica {
     if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: the integration global setup builds it (tsc -p tsconfig.build.json)`);
     this.child = spawn(
       process.execPath,
-      [MAIN_JS, 'run', '--config', configPath, '--kubeconfig', kubeconfigPath, '--bind-address', '127.0.0.1', '--port', '0', '--log-level', 'info', '--bind-concurrency', '16', '--insecure-serving'],
+      [MAIN_JS, 'run', '--config', configPath, '--kubeconfig', kubeconfigPath, '--bind-address', '127.0.0.1', '--port', '0', '--log-level', 'info', '--bind-concurrency', '16', '--insecure-serving', ...transportArgsFromEnv()],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     // 'close', not 'exit': it fires once stdout and stderr have ended, so every line the process wrote is read.
