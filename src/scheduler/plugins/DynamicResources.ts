@@ -331,6 +331,10 @@ export const descriptor = {
     // Not a subresource one writes to: the API server (DRAResourceClaimGranularStatusAuthorization, on in v1.37)
     // checks this permission as well before a status patch may change allocation or reservedFor.
     { group: 'resource.k8s.io', resource: 'resourceclaims/binding', verbs: ['patch'] },
+    // Extended resources backed by devices: PreBind creates the pod's special claim and records it in the pod's
+    // status.extendedResourceClaimStatus; Unreserve and PostFilter delete a stale special claim.
+    { group: 'resource.k8s.io', resource: 'resourceclaims', verbs: ['create', 'delete'] },
+    { group: '', resource: 'pods/status', verbs: ['patch'] },
   ],
   args: argsSpec,
   create: (handle) => new DynamicResources(handle),
