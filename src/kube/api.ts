@@ -8,6 +8,8 @@ export type ResourceMap = Record<string, string | number>;
 
 export interface ObjectMeta {
   name?: string;
+  /** A prefix the API server completes into a unique name when `name` is empty on create. */
+  generateName?: string;
   namespace?: string;
   uid?: string;
   labels?: Labels;
@@ -159,6 +161,8 @@ export interface PodStatus {
   startTime?: string;
   /** The claims the resourceclaim controller generated from templates, by pod claim name. */
   resourceClaimStatuses?: Array<{ name: string; resourceClaimName?: string }>;
+  /** DRAExtendedResource: the special claim the scheduler created for extended resources backed by devices. */
+  extendedResourceClaimStatus?: PodExtendedResourceClaimStatus;
 }
 
 /** A pod condition (PodScheduled, DisruptionTarget, PodResizePending, ...). */
@@ -360,4 +364,16 @@ export interface PodDisruptionBudget {
 export interface Namespace {
   kind?: string;
   metadata?: ObjectMeta;
+}
+
+/** Which device request of the special claim serves a container's extended resource (core/v1). */
+export interface ContainerExtendedResourceRequest {
+  containerName: string;
+  resourceName: string;
+  requestName: string;
+}
+
+export interface PodExtendedResourceClaimStatus {
+  requestMappings: ContainerExtendedResourceRequest[];
+  resourceClaimName: string;
 }

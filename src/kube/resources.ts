@@ -96,10 +96,13 @@ export class Resource {
   }
 }
 
-/** Upstream IsScalarResourceName: extended resources, hugepages and attachable volumes. */
+/**
+ * Upstream IsScalarResourceName: extended resources, hugepages, attachable volumes and prefixed native names (any
+ * name containing "kubernetes.io/", e.g. a DeviceClass's implicit `deviceclass.resource.kubernetes.io/<class>`).
+ */
 export function isScalarResourceName(name: string): boolean {
   if (name.startsWith('hugepages-') || name.startsWith('attachable-volumes-')) return true;
-  return isExtendedResourceName(name);
+  return isExtendedResourceName(name) || name.includes('kubernetes.io/');
 }
 
 /** A domain-qualified name outside kubernetes.io (or a "requests."-free custom name): devices, licenses, GPUs. */

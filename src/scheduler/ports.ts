@@ -12,15 +12,15 @@ import type { PodInfo } from './cache/podInfo.js';
 
 /** An API object write a plugin needs in PreBind (upstream: the plugin's clientset calls). */
 export interface ObjectWrite {
-  verb: 'create' | 'update' | 'patch';
+  verb: 'create' | 'update' | 'patch' | 'delete';
   /** Addresses the collection, e.g. apiVersion 'v1' kind 'PersistentVolumeClaim'. */
   apiVersion: string;
   kind: string;
   namespace?: string;
-  /** The object's name (for create: the name in the body). */
+  /** The object's name (for create: the name in the body, or '' when the body has metadata.generateName). */
   name: string;
   subresource?: 'status';
-  /** The whole object (create, update) or a JSON merge patch (patch). */
+  /** The whole object (create, update), a JSON merge patch (patch), or DeleteOptions (delete; may be undefined). */
   body: unknown;
 }
 

@@ -6,7 +6,7 @@ import { ClusterState } from '../../src/scheduler/cache/clusterState.js';
 import { PodInfo } from '../../src/scheduler/cache/podInfo.js';
 import { defaultSchedulerConfig } from '../../src/config/index.js';
 import type { ProfileConfig } from '../../src/config/types.js';
-import { CLUSTER_EVENT_KINDS, EXTENSION_POINTS, type ClusterEventKind, type ExtensionPoint } from '../../src/scheduler/plugins/catalog.js';
+import { CLUSTER_EVENT_KINDS, EXTENSION_POINTS, type ExtensionPoint } from '../../src/scheduler/plugins/catalog.js';
 import { MemoryPort } from '../../src/adapters/simulator/memoryPort.js';
 import type { Clock } from '../../src/scheduler/clock.js';
 import { Framework } from '../../src/scheduler/framework/framework.js';
@@ -143,7 +143,7 @@ export function makeFramework(cluster: ClusterState, profile: ProfileConfig, plu
  */
 export function testDescriptor(
   plugin: Plugin,
-  facts: { points?: readonly ExtensionPoint[]; events?: readonly ClusterEventKind[] } = {},
+  facts: { points?: readonly ExtensionPoint[]; events?: PluginDescriptor['events'] } = {},
 ): PluginDescriptor {
   return { name: plugin.name, points: facts.points ?? [], events: facts.events ?? CLUSTER_EVENT_KINDS, create: () => plugin };
 }

@@ -5,6 +5,9 @@
 // upstream's message; two pods racing for a node's last device (exactly one gets it, the other gets upstream's
 // reason); and a PreBind whose claim write fails (the claim changed under it) leaves no allocation behind: the claim
 // stays unallocated in the API, berth's in-flight allocation is released, and the pod binds at its next attempt.
+// DRAExtendedResource: a pod asking for an extended resource a DeviceClass serves (no node advertises it) binds on
+// the node with the device; PreBind created its special claim (owned by the pod, allocated, reserved) and recorded it
+// in the pod's status.extendedResourceClaimStatus.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,8 +41,12 @@ const nodeD = `livedra-${sfx}-d`;
 const sharedDriver = `shared-${sfx}.example.com`;
 const sharedClass = `shared-${sfx}`;
 const fpgaClass = `fpga-${sfx}`;
-const classes = [className, sharedClass, fpgaClass];
-const slices = [`${nodeA}-gpus`, `${nodeB}-gpus`, `${nodeC}-gpus`, `${nodeD}-shared`];
+/** DRAExtendedResource: a class serving an extended resource, whose only device is on nodeC. */
+const extDriver = `ext-${sfx}.example.com`;
+const extClass = `ext-${sfx}`;
+const extResource = `ext-${sfx}.example.com/gpu`;
+const classes = [className, sharedClass, fpgaClass, extClass];
+const slices = [`${nodeA}-gpus`, `${nodeB}-gpus`, `${nodeC}-gpus`, `${nodeD}-shared`, `${nodeC}-ext`];
 
 /** PreBind before DynamicResources: pods labelled hold-prebind wait here, at every attempt, until released. */
 const held = new Map<string, () => void>();
@@ -147,6 +154,13 @@ beforeAll(async () => {
   await createSlice(nodeB, 1);
   await createSlice(nodeC, 1);
   await createSlice(nodeD, 1, sharedDriver, `${nodeD}-shared`);
+  await cluster.req('POST', '/apis/resource.k8s.io/v1/deviceclasses', {
+    apiVersion: 'resource.k8s.io/v1',
+    kind: 'DeviceClass',
+    metadata: { name: extClass },
+    spec: { extendedResourceName: extResource, selectors: [{ cel: { expression: `device.driver == "${extDriver}"` } }] },
+  });
+  await createSlice(nodeC, 1, extDriver, `${nodeC}-ext`);
   const configPath = join(tmp, 'config.yaml');
   writeFileSync(
     configPath,
@@ -183,6 +197,29 @@ afterAll(async () => {
 });
 
 describe('DynamicResources on the real API server', () => {
+  it('serves an extended resource from devices: PreBind creates the special claim and records it in the pod status', async () => {
+    const p = pod(ns, 'ext-user', { schedulerName, nodeSelector: selector });
+    const containers = (p.spec?.containers ?? []).map((c) => ({ ...c, resources: { requests: { [extResource]: '1' }, limits: { [extResource]: '1' } } }));
+    p.spec = { ...p.spec, containers };
+    const created = await cluster.createPod(p);
+    // No node advertises the resource: only nodeC's device serves it.
+    expect((await cluster.waitBound(ns, ['ext-user'], WAIT_MS)).get('ext-user')).toBe(nodeC);
+    const list = await cluster.req<{ items: ResourceClaim[] }>('GET', claimPath());
+    const claims = list.items.filter((c) => c.metadata?.annotations?.['resource.kubernetes.io/extended-resource-claim'] === 'true');
+    expect(claims).toHaveLength(1);
+    const claim = claims[0] as ResourceClaim;
+    expect(claim.metadata?.name).toMatch(/^ext-user-extended-resources-/);
+    expect(claim.metadata?.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'ext-user', uid: created.metadata?.uid, controller: true }]);
+    expect(claim.status?.allocation?.devices?.results).toEqual([{ request: 'container-0-request-0', driver: extDriver, pool: nodeC, device: 'gpu-0' }]);
+    expect(claim.status?.reservedFor).toEqual([{ resource: 'pods', name: 'ext-user', uid: created.metadata?.uid }]);
+    const bound = await cluster.req<Pod>('GET', `/api/v1/namespaces/${ns}/pods/ext-user`);
+    const containerName = p.spec.containers?.[0]?.name ?? '';
+    expect(bound.status?.extendedResourceClaimStatus).toEqual({
+      resourceClaimName: claim.metadata?.name,
+      requestMappings: [{ containerName, resourceName: extResource, requestName: 'container-0-request-0' }],
+    });
+  });
+
   it('allocates a claim on the only node whose slice has the device; a second pod sharing the claim follows it there', async () => {
     await createClaim('shared', sharedClass);
     const user = await cluster.createPod(draPod('gpu-user', byName('shared')));

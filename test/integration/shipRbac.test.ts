@@ -214,8 +214,8 @@ describe('berth under the chart\'s ServiceAccount and RBAC', () => {
     ['delete PersistentVolumes (VolumeBinding only patches them)', 'DELETE', () => '/api/v1/persistentvolumes/x'],
     ['create PersistentVolumes (provisioners do that, not the scheduler)', 'POST', () => '/api/v1/persistentvolumes'],
     ['escalate via RBAC', 'POST', () => '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings'],
-    ['create ResourceClaims (the resourceclaim controller does that)', 'POST', () => `/apis/resource.k8s.io/v1/namespaces/${namespace}/resourceclaims`],
-    ['delete ResourceClaims', 'DELETE', () => `/apis/resource.k8s.io/v1/namespaces/${namespace}/resourceclaims/gpu`],
+    // create and delete on ResourceClaims are granted: DynamicResources creates a pod's special claim for extended
+    // resources backed by devices (DRAExtendedResource) and deletes one a failed attempt left.
     ['update ResourceClaims (DynamicResources only patches them)', 'PUT', () => `/apis/resource.k8s.io/v1/namespaces/${namespace}/resourceclaims/gpu`],
     ['patch ResourceSlices (drivers publish them)', 'PATCH', () => `/apis/resource.k8s.io/v1/resourceslices/${draSlice}`],
     ['delete DeviceClasses', 'DELETE', () => `/apis/resource.k8s.io/v1/deviceclasses/${draClass}`],

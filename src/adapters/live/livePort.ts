@@ -23,6 +23,8 @@ const COLLECTIONS: ReadonlyMap<string, { prefix: string; plural: string; namespa
   ['resource.k8s.io/v1/ResourceClaim', { prefix: '/apis/resource.k8s.io/v1', plural: 'resourceclaims', namespaced: true }],
 ]);
 
+const METHODS = { create: 'POST', update: 'PUT', patch: 'PATCH', delete: 'DELETE' } as const;
+
 function messageOf(body: unknown, status: number): string {
   const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
   return typeof message === 'string' ? message : `HTTP ${status}`;
@@ -149,7 +151,7 @@ export class LivePort implements ClusterPort {
     const ns = collection.namespaced ? `/namespaces/${request.namespace ?? 'default'}` : '';
     const base = `${collection.prefix}${ns}/${collection.plural}`;
     const path = request.verb === 'create' ? base : `${base}/${request.name}${request.subresource ? `/${request.subresource}` : ''}`;
-    const method = request.verb === 'create' ? 'POST' : request.verb === 'update' ? 'PUT' : 'PATCH';
+    const method = METHODS[request.verb];
     try {
       const res = await this.client.request(method, path, {
         body: request.body,

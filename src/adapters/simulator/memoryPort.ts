@@ -54,6 +54,8 @@ export class MemoryPort implements ClusterPort {
   readonly deleted = new Set<string>();
   /** uid → the pod's status as patched (nominatedNodeName, PodScheduled). */
   readonly statuses = new Map<string, { nominatedNodeName?: string; condition?: PodStatusUpdate['condition'] }>();
+  /** "namespace/name" → status fields patched through write() (applied to the pod when it is bound). */
+  readonly podStatusPatches = new Map<string, Record<string, unknown>>();
   private notify: (event: ClusterEvent) => void = () => {};
 
   constructor(private readonly cluster: ClusterState) {}
@@ -72,7 +74,8 @@ export class MemoryPort implements ClusterPort {
     const status = this.statuses.get(pod.uid);
     if (status) delete status.nominatedNodeName;
     const bound = pod.assignedTo(nodeName).pod;
-    this.cluster.upsertAssignedPod({ ...bound, status: { ...(bound.status ?? {}), nominatedNodeName: undefined } });
+    const patched = this.podStatusPatches.get(pod.key) ?? {};
+    this.cluster.upsertAssignedPod({ ...bound, status: { ...(bound.status ?? {}), ...patched, nominatedNodeName: undefined } });
     this.notify({ kind: 'AssignedPodAdd', newObject: this.cluster.getPod(pod.uid)?.pod });
     return null;
   }
@@ -106,14 +109,21 @@ export class MemoryPort implements ClusterPort {
   }
 
   async write(request: ObjectWrite): Promise<WriteResult> {
+    if (request.apiVersion === 'v1' && request.kind === 'Pod') return this.patchPodStatus(request);
     const kind = WRITABLE_KINDS.get(`${request.apiVersion}/${request.kind}`);
     if (!kind) return { status: 0, message: `the simulator cannot write ${request.apiVersion} ${request.kind}` };
+    if (request.verb === 'create' && request.name === '') request = this.withGeneratedName(request);
     const existing = this.current(request, kind.namespaced) as { metadata?: { resourceVersion?: string } } | undefined;
     if (request.verb === 'create' && existing) return { status: 409, message: `${request.kind} "${request.name}" already exists` };
     if (request.verb !== 'create' && !existing) return { status: 404, message: `${request.kind} "${request.name}" not found` };
     const wanted = (request.body as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
     if (existing && wanted !== undefined && wanted !== (existing.metadata?.resourceVersion ?? '')) {
       return { status: 409, message: `Operation cannot be fulfilled on ${request.kind} "${request.name}": the object has been modified` };
+    }
+    if (request.verb === 'delete') {
+      this.cluster.removeObject(request.kind, request.namespace, request.name);
+      this.notify({ kind: kind.event, oldObject: existing });
+      return { status: 200 };
     }
     const merged = (request.verb === 'patch' ? mergePatch(existing, request.body) : request.body) as { metadata?: ObjectMeta };
     const object: { metadata: ObjectMeta } = { ...merged, metadata: { ...(merged.metadata ?? {}), resourceVersion: this.nextVersion() } };
@@ -125,6 +135,28 @@ export class MemoryPort implements ClusterPort {
   }
 
   private version = 1_000_000;
+  private generated = 0;
+
+  /** The API server's generateName: the prefix and a suffix unique in the simulation, and a uid. */
+  private withGeneratedName(request: ObjectWrite): ObjectWrite {
+    const body = request.body as { metadata?: ObjectMeta };
+    const n = (++this.generated).toString(36).padStart(5, '0');
+    const name = `${body.metadata?.generateName ?? ''}${n}`;
+    const metadata: ObjectMeta = { ...body.metadata, name, uid: `sim-generated-${n}` };
+    return { ...request, name, body: { ...body, metadata } };
+  }
+
+  /**
+   * A merge patch of a pending pod's status (DynamicResources' extendedResourceClaimStatus): kept with the pod's
+   * other status changes and laid over the pod when it is bound.
+   */
+  private patchPodStatus(request: ObjectWrite): WriteResult {
+    if (request.verb !== 'patch' || request.subresource !== 'status') return { status: 0, message: 'the simulator only patches pods/status' };
+    const key = `${request.namespace ?? 'default'}/${request.name}`;
+    const patch = (request.body as { status?: unknown } | undefined)?.status;
+    this.podStatusPatches.set(key, mergePatch(this.podStatusPatches.get(key), patch ?? {}) as Record<string, unknown>);
+    return { status: 200 };
+  }
 
   private nextVersion(): string {
     return String(++this.version);

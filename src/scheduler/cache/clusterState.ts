@@ -22,6 +22,7 @@ import type {
   VolumeAttachment,
 } from '../../kube/api.js';
 import type { DeviceClass, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
+import { ExtendedResourceIndex } from './extendedResourceIndex.js';
 import { NodeInfo } from './nodeInfo.js';
 import { Nominator } from '../queue/nominator.js';
 import { PodInfo } from './podInfo.js';
@@ -72,6 +73,8 @@ export interface ClusterView {
   readonly deviceClasses: ReadonlyMap<string, DeviceClass>;
   readonly resourceSlices: ReadonlyMap<string, ResourceSlice>;
   readonly resourceClaims: ReadonlyMap<string, ResourceClaim>;
+  /** DRAExtendedResource: the DeviceClass serving an extended resource name (see extendedResourceIndex.ts). */
+  deviceClassForExtendedResource(resourceName: string): DeviceClass | undefined;
   getPersistentVolumeClaim(namespace: string, name: string): PersistentVolumeClaim | undefined;
 }
 
@@ -114,6 +117,7 @@ export class ClusterState implements ClusterView {
   readonly deviceClasses = new Map<string, DeviceClass>();
   readonly resourceSlices = new Map<string, ResourceSlice>();
   readonly resourceClaims = new Map<string, ResourceClaim>();
+  private readonly extendedResources = new ExtendedResourceIndex(this.deviceClasses);
 
   // ---- nodes ----
 
@@ -334,6 +338,7 @@ export class ClusterState implements ClusterView {
         return true;
       case 'DeviceClass':
         this.deviceClasses.set(name, obj as DeviceClass);
+        this.extendedResources.invalidate();
         return true;
       case 'ResourceSlice':
         this.resourceSlices.set(name, obj as ResourceSlice);
@@ -390,6 +395,7 @@ export class ClusterState implements ClusterView {
         break;
       case 'DeviceClass':
         this.deviceClasses.delete(name);
+        this.extendedResources.invalidate();
         break;
       case 'ResourceSlice':
         this.resourceSlices.delete(name);
@@ -404,5 +410,9 @@ export class ClusterState implements ClusterView {
 
   getPersistentVolumeClaim(namespace: string, name: string): PersistentVolumeClaim | undefined {
     return this.persistentVolumeClaims.get(nsKey(namespace, name));
+  }
+
+  deviceClassForExtendedResource(resourceName: string): DeviceClass | undefined {
+    return this.extendedResources.classFor(resourceName);
   }
 }

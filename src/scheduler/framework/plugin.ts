@@ -88,7 +88,7 @@ export interface ApiWriteGrant {
   readonly group: string;
   /** The plural resource, e.g. persistentvolumeclaims. */
   readonly resource: string;
-  readonly verbs: readonly ('create' | 'update' | 'patch')[];
+  readonly verbs: readonly ('create' | 'update' | 'patch' | 'delete')[];
 }
 
 /**

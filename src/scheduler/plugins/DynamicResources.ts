@@ -15,10 +15,14 @@
  *   that and removes the pod from claims it was reserved in.
  * - PreBind (dynamicResources/bindClaims.ts): writes each allocation and the pod's reservation.
  *
+ * Extended resources backed by devices (dynamicResources/extendedResources.ts): a pod requesting a resource a
+ * DeviceClass serves gets a special claim, last among its claims, allocated like the others on nodes that do not
+ * advertise the resource; PreBind creates it in the API server and records it in the pod's status.
+ *
  * Pods without claims see upstream's behaviour: PreFilter skips, Score is 0, and PostFilter returns the Error "not
  * found" when an earlier PreFilter rejected the pod (upstream fails to read its state; it stops preemption).
  */
-import type { Pod } from '../../kube/api.js';
+import type { ContainerExtendedResourceRequest, Pod } from '../../kube/api.js';
 import type { AllocationResult, ResourceClaim } from '../../kube/resource.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
@@ -49,6 +53,16 @@ import { ClaimTracker } from './dynamicResources/claimTracker.js';
 import { afterAddOrUpdate, afterClaimChange, afterNodeUpdate } from './dynamicResources/hints.js';
 import { isReservedForPod, podClaims } from './dynamicResources/podClaims.js';
 import { claimRef } from './dynamicResources/requests.js';
+import {
+  createClaimWrite,
+  deleteClaimWrites,
+  draScalarRequests,
+  findExtendedResourceClaim,
+  inMemoryClaim,
+  isSpecialClaim,
+  nodeExtendedClaim,
+  podStatusWrite,
+} from './dynamicResources/extendedResources.js';
 import { CLAIM_FINALIZER, FIRST_AVAILABLE_MAX_SIZE } from '../../kube/resource.js';
 
 export const NAME = 'DynamicResources';
@@ -70,6 +84,19 @@ interface DraState {
   nodeAllocations: Map<string, AllocationResult[]>;
   /** Indices of allocated claims not available on some node (PostFilter's candidates). */
   unavailable: Set<number>;
+  /** The special claim for extended resources, when the pod requests one a DeviceClass serves. */
+  extended: ExtendedState | undefined;
+}
+
+interface ExtendedState {
+  /** Its index in `claims`: after the pod's own claims. */
+  index: number;
+  /** The pod's scalar requests. */
+  scalars: ReadonlyMap<string, number>;
+  /** The uid its allocation in flight is known by (the in-memory claim's, or the prior cycle's claim's). */
+  initialUid: string;
+  /** Per node: the claim with the requests the node needs, and the containers each request serves. */
+  perNode: Map<string, { claim: ResourceClaim; mappings: ContainerExtendedResourceRequest[] }>;
 }
 
 function nodeSelectorMatcher(allocation: AllocationResult): NodeMatcher | undefined {
@@ -103,13 +130,20 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
   }
 
   preFilter(state: CycleState, pod: PodInfo): PreFilterOutcome {
-    const s: DraState = { claims: [], availableOn: [], allocations: [], allocator: undefined, nodeAllocations: new Map(), unavailable: new Set() };
+    const s: DraState = { claims: [], availableOn: [], allocations: [], allocator: undefined, nodeAllocations: new Map(), unavailable: new Set(), extended: undefined };
     state.write(STATE_KEY, s);
     const found = podClaims(pod.pod, this.tracker);
     if (typeof found === 'string') return Status.unresolvable(found);
-    if (found.length === 0) return SKIP;
+    const claims = found.map((f) => f.claim);
+    const scalars = draScalarRequests(pod, this.handle.cluster);
+    if (scalars) {
+      const special = findExtendedResourceClaim(pod.pod, this.tracker.all()) ?? inMemoryClaim(pod.pod);
+      s.extended = { index: claims.length, scalars, initialUid: special.metadata?.uid ?? '', perNode: new Map() };
+      claims.push(special);
+    }
+    if (claims.length === 0) return SKIP;
     let toAllocate = 0;
-    for (const { claim } of found) {
+    for (const [index, claim] of claims.entries()) {
       const allocation = claim.status?.allocation;
       s.claims.push(claim);
       s.allocations.push(undefined);
@@ -119,6 +153,8 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
       if (this.tracker.pendingAllocation(claim.metadata?.uid ?? '')) {
         return Status.unresolvable(`resource claim ${claimRef(claim)} is in the process of being allocated`);
       }
+      // The special claim has no requests yet (or is a prior cycle's, which Filter rejects).
+      if (index === s.extended?.index) continue;
       const problem = this.validateRequests(claim);
       if (problem) return problem;
     }
@@ -159,10 +195,19 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
     return null;
   }
 
-  filter(state: CycleState, _pod: PodInfo, node: NodeInfo): Status | null {
+  filter(state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
     const s = state.read<DraState>(STATE_KEY);
     if (!s) return Status.error(`reading "${STATE_KEY}" from cycleState: not found`);
     if (s.claims.length === 0) return null;
+    let nodeClaim: { claim: ResourceClaim; mappings: ContainerExtendedResourceRequest[] } | undefined;
+    if (s.extended) {
+      const special = s.claims[s.extended.index] as ResourceClaim;
+      const outcome = nodeExtendedClaim(special, pod.pod, s.extended.scalars, node, this.handle.cluster, s.extended.index > 0);
+      if ('unresolvable' in outcome) return Status.unresolvable(outcome.unresolvable);
+      // Device plugins serve every extended resource here and the pod has no claims of its own: nothing to do.
+      if (outcome.claim === undefined && s.extended.index === 0) return null;
+      if (outcome.claim) nodeClaim = { claim: outcome.claim, mappings: outcome.mappings };
+    }
     const unavailable: number[] = [];
     s.claims.forEach((_, i) => {
       const matcher = s.availableOn[i];
@@ -170,7 +215,9 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
     });
     let results: AllocationResult[] | undefined;
     if (s.allocator) {
-      const outcome = s.allocator.allocate({ name: node.name, labels: node.labels }, s.claims.filter((c) => !c.status?.allocation));
+      // The special claim is replaced by the node's variant, with the requests this node needs.
+      const toAllocate = s.claims.flatMap((c, i) => (c.status?.allocation ? [] : [i === s.extended?.index && nodeClaim ? nodeClaim.claim : c]));
+      const outcome = s.allocator.allocate({ name: node.name, labels: node.labels }, toAllocate);
       if ('error' in outcome) return Status.error(outcome.error);
       if ('unschedulable' in outcome) return Status.unresolvable(outcome.unschedulable);
       if ('none' in outcome) return CANNOT_ALLOCATE;
@@ -181,25 +228,49 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
       return NOT_AVAILABLE;
     }
     if (results) s.nodeAllocations.set(node.name, results);
+    if (results && nodeClaim) s.extended?.perNode.set(node.name, nodeClaim);
     return null;
   }
 
   /**
    * Upstream deallocates one unavailable claim nobody else has reserved (it picks at random; berth takes the first).
    * The write is not awaited (PostFilter is synchronous in berth); the claim's update event retries the pod.
+   * A special claim for extended resources left by a prior cycle is deleted instead (the pod then starts afresh).
    */
   postFilter(state: CycleState, pod: PodInfo): PostFilterResult {
     const s = state.read<DraState>(STATE_KEY);
     if (!s) return { status: STATE_NOT_FOUND };
     if (s.claims.length === 0) return { status: NOTHING_TO_DO };
+    const extended = s.extended ? (s.claims[s.extended.index] as ResourceClaim) : undefined;
+    const staleExtended = extended !== undefined && !isSpecialClaim(extended);
     for (const i of [...s.unavailable].sort((a, b) => a - b)) {
+      if (i === s.extended?.index) {
+        if (staleExtended) break;
+        continue;
+      }
       const claim = s.claims[i];
       const reserved = claim?.status?.reservedFor ?? [];
       if (!claim || !(reserved.length === 0 || (reserved.length === 1 && reserved[0]?.uid === pod.uid))) continue;
       void this.handle.api.write(deallocatePatch(claim));
       return { status: Status.unschedulable('deallocation of ResourceClaim completed') };
     }
+    if (staleExtended && extended) {
+      this.deleteClaim(extended);
+      return { status: Status.unschedulable('deletion of ResourceClaim completed') };
+    }
     return { status: NOTHING_TO_DO };
+  }
+
+  /** Not awaited (PostFilter and Unreserve cannot wait); the claim's delete event retries the pod. */
+  private deleteClaim(claim: ResourceClaim): void {
+    this.tracker.forgetCreated(claim);
+    const api = this.handle.api;
+    void (async () => {
+      for (const write of deleteClaimWrites(claim)) {
+        const result = await api.write(write);
+        if ((result.status < 200 || result.status >= 300) && result.status !== 404) return;
+      }
+    })();
   }
 
   /** Prioritized lists: a subrequest earlier in its list scores more (upstream computeScore). */
@@ -233,14 +304,19 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
     const indices = s.claims.flatMap((c, i) => (c.status?.allocation ? [] : [i]));
     if (indices.length === 0 || !s.allocator) return null;
     const results = s.nodeAllocations.get(nodeName);
-    if (!results || results.length === 0) return Status.error('claim allocation not found for node');
+    if (!results || results.length === 0) {
+      // Only the special claim, and device plugins serve its resources on this node: nothing to allocate.
+      if (indices.every((i) => i === s.extended?.index)) return null;
+      return Status.error('claim allocation not found for node');
+    }
     if (results.length !== indices.length) {
       return Status.error(`internal error, have ${results.length} allocations, ${indices.length} claims to allocate, want ${indices.length} claims`);
     }
     indices.forEach((claimIndex, n) => {
       const allocation = results[n] as AllocationResult;
       s.allocations[claimIndex] = allocation;
-      const claim = s.claims[claimIndex] as ResourceClaim;
+      const isExtended = claimIndex === s.extended?.index;
+      const claim = (isExtended ? (s.extended?.perNode.get(nodeName)?.claim ?? s.claims[claimIndex]) : s.claims[claimIndex]) as ResourceClaim;
       const finalizers = claim.metadata?.finalizers ?? [];
       this.tracker.signalPending({
         ...claim,
@@ -254,11 +330,21 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
   unreserve(state: CycleState, pod: PodInfo): void {
     const s = state.read<DraState>(STATE_KEY);
     if (!s) return;
-    for (const claim of s.claims) {
+    for (const [i, claim] of s.claims.entries()) {
+      if (i === s.extended?.index) {
+        this.unreserveExtended(claim, s.extended.initialUid);
+        continue;
+      }
       if (this.tracker.removePending(claim.metadata?.uid ?? '', false)) this.tracker.restore(claim);
       // Not awaited: Unreserve cannot wait; a failure leaves the reservation for the next attempt to find.
       if (claim.status?.allocation && isReservedForPod(claim, pod.uid)) void this.handle.api.write(unreservePatch(claim, pod.uid));
     }
+  }
+
+  /** The special claim's allocation is no longer in flight; one PreBind already created is deleted. */
+  private unreserveExtended(claim: ResourceClaim, initialUid: string): void {
+    if (this.tracker.removePending(initialUid, false)) this.tracker.restore(claim);
+    if (!isSpecialClaim(claim)) this.deleteClaim(claim);
   }
 
   preBindPreFlight(state: CycleState): Status | null {
@@ -267,22 +353,65 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
     return s.claims.length === 0 ? SKIP : null;
   }
 
-  async preBind(state: CycleState, pod: PodInfo, _nodeName: string, signal: AbortSignal): Promise<Status | null> {
+  async preBind(state: CycleState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
     const s = state.read<DraState>(STATE_KEY);
     if (!s) return Status.error(`reading "${STATE_KEY}" from cycleState: not found`);
+    const deps = {
+      api: this.handle.api,
+      signal,
+      now: () => new Date(this.handle.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
     for (const [i, claim] of s.claims.entries()) {
       if (isReservedForPod(claim, pod.uid)) continue;
-      const result = await bindClaim(claim, s.allocations[i], consumerOf(pod.pod), {
-        api: this.handle.api,
-        signal,
-        now: () => new Date(this.handle.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      });
+      if (i === s.extended?.index) {
+        const problem = await this.bindExtended(s, pod.pod, nodeName, deps);
+        if (problem) return Status.error(problem);
+        continue;
+      }
+      const result = await bindClaim(claim, s.allocations[i], consumerOf(pod.pod), deps);
       if (typeof result === 'string') return Status.error(result);
       this.tracker.assumeWritten(result);
       // Unreserve works with what was written (it removes the pod from the reservation).
       s.claims[i] = result;
     }
-    for (const [i, claim] of s.claims.entries()) if (s.allocations[i]) this.tracker.removePending(claim.metadata?.uid ?? '', true);
+    for (const [i, claim] of s.claims.entries()) {
+      if (!s.allocations[i]) continue;
+      this.tracker.removePending(i === s.extended?.index ? s.extended.initialUid : (claim.metadata?.uid ?? ''), true);
+    }
+    return null;
+  }
+
+  /**
+   * Upstream bindClaim for the special claim: created in the API server (with the node's requests), allocated and
+   * reserved for the pod, then named in the pod's status.extendedResourceClaimStatus. Returns an error message.
+   */
+  private async bindExtended(s: DraState, pod: Pod, nodeName: string, deps: Parameters<typeof bindClaim>[3]): Promise<string | null> {
+    const ext = s.extended as ExtendedState;
+    let claim = s.claims[ext.index] as ResourceClaim;
+    const allocation = s.allocations[ext.index];
+    // Device plugins serve the pod's extended resources on this node.
+    if (!allocation && claim.spec?.devices?.requests === undefined) return null;
+    const perNode = ext.perNode.get(nodeName);
+    if (isSpecialClaim(claim)) {
+      if (!perNode) return `extended resource claim not found for node ${nodeName}`;
+      const created = await deps.api.write(createClaimWrite(perNode.claim), deps.signal);
+      if (created.status < 200 || created.status >= 300 || !created.object) {
+        return `create claim for extended resources ${claim.metadata?.namespace ?? ''}/: ${created.message ?? `HTTP ${created.status}`}`;
+      }
+      claim = created.object as ResourceClaim;
+      this.tracker.rememberCreated(claim);
+      // Unreserve deletes what was created.
+      s.claims[ext.index] = claim;
+    }
+    const result = await bindClaim(claim, allocation, consumerOf(pod), deps);
+    if (typeof result === 'string') return result;
+    this.tracker.assumeWritten(result);
+    s.claims[ext.index] = result;
+    const mappings = perNode?.mappings ?? [];
+    const where = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+    if (mappings.length === 0) return `nil or empty request mappings, no update of pod ${where} ExtendedResourceClaimStatus`;
+    const patched = await deps.api.write(podStatusWrite(pod, result.metadata?.name ?? '', mappings), deps.signal);
+    if (patched.status < 200 || patched.status >= 300) return `update pod ${where} ExtendedResourceClaimStatus: ${patched.message ?? `HTTP ${patched.status}`}`;
     return null;
   }
 }
@@ -331,6 +460,10 @@ export const descriptor = {
     // Not a subresource one writes to: the API server (DRAResourceClaimGranularStatusAuthorization, on in v1.37)
     // checks this permission as well before a status patch may change allocation or reservedFor.
     { group: 'resource.k8s.io', resource: 'resourceclaims/binding', verbs: ['patch'] },
+    // Extended resources backed by devices: PreBind creates the pod's special claim and records it in the pod's
+    // status.extendedResourceClaimStatus; Unreserve and PostFilter delete a stale special claim.
+    { group: 'resource.k8s.io', resource: 'resourceclaims', verbs: ['create', 'delete'] },
+    { group: '', resource: 'pods/status', verbs: ['patch'] },
   ],
   args: argsSpec,
   create: (handle) => new DynamicResources(handle),

@@ -9,6 +9,8 @@
  * 3. cpu, memory, ephemeral-storage (each only when requested > 0), then each requested scalar resource not ignored:
  *    insufficient when request > allocatable − requested (real requests, never the non-zero defaults).
  *    ignoredResources / ignoredResourceGroups (prefix before "/") apply to extended resources only, as upstream.
+ *    DRAExtendedResource (on in v1.37): a scalar resource the node does not advertise (allocatable 0) is not checked
+ *    when a DeviceClass serves it: DynamicResources allocates devices for it instead.
  * All reasons go into one Status in that order. Upstream walks scalar resources in Go map order (random); berth uses
  * the order the pod declares them, so messages are deterministic.
  *
@@ -28,9 +30,12 @@ import {
   type PreScorePlugin,
   type ScorePlugin,
 } from '../framework/types.js';
-import type { ArgsDecoder, FieldPath, PluginArgsSpec, PluginDescriptor } from '../framework/plugin.js';
+import type { ArgsDecoder, ClusterEvent, FieldPath, PluginArgsSpec, PluginDescriptor, QueueingHint } from '../framework/plugin.js';
+import type { DeviceClass } from '../../kube/resource.js';
+import { DEVICE_CLASS_RESOURCE_PREFIX } from '../cache/extendedResourceIndex.js';
 import type { NodeInfo } from '../cache/nodeInfo.js';
 import type { PodInfo } from '../cache/podInfo.js';
+import type { ClusterView } from '../cache/clusterState.js';
 import { isExtendedResourceName } from '../../kube/resources.js';
 import {
   leastAllocatedScorer,
@@ -130,7 +135,14 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
   private readonly vectors: ResourceVectors;
   private readonly scorer: VectorScorer;
 
-  constructor(args: NodeResourcesFitArgs) {
+  /**
+   * `classes`: where DeviceClasses serving extended resources are looked up (the cache's read-only view); without
+   * it (unit tests of resource arithmetic) no resource is left to DRA.
+   */
+  constructor(
+    args: NodeResourcesFitArgs,
+    private readonly classes?: Pick<ClusterView, 'deviceClassForExtendedResource'>,
+  ) {
     this.ignoredResources = new Set(args.ignoredResources);
     this.ignoredResourceGroups = new Set(args.ignoredResourceGroups);
     const strategy = args.scoringStrategy;
@@ -227,6 +239,7 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
       const name = names[i] as string;
       const quantity = s.scalarQuantities[i] as number;
       const capacity = alloc.get(name);
+      if (capacity === 0 && this.classes?.deviceClassForExtendedResource(name)) continue;
       if (quantity > capacity - used.get(name)) {
         if (scalarFailures === null) scalarFailures = [];
         scalarFailures.push(s.scalarReasons[i] as string);
@@ -255,6 +268,24 @@ export class NodeResourcesFit implements PreFilterPlugin, FilterPlugin, PreScore
     this.vectors.fill(node, s.podRequests);
     return this.scorer(this.vectors);
   }
+}
+
+/**
+ * Upstream isSchedulableAfterDeviceClassEvent: a class added whose implicit name the pod requests, or a class added
+ * or updated whose extendedResourceName (changed, for an update) the pod requests. Deletions never help.
+ */
+export function afterDeviceClassChange(pod: PodInfo, event: ClusterEvent): QueueingHint {
+  const before = event.oldObject as DeviceClass | undefined;
+  const after = event.newObject as DeviceClass | undefined;
+  if (!after) return event.oldObject === undefined ? 'Queue' : 'Skip';
+  const requested = (name: string): boolean => pod.specRequests.scalar?.has(name) === true;
+  if (before) {
+    if ((before.spec?.extendedResourceName ?? '') === (after.spec?.extendedResourceName ?? '')) return 'Skip';
+  } else if (requested(`${DEVICE_CLASS_RESOURCE_PREFIX}${after.metadata?.name ?? ''}`)) {
+    return 'Queue';
+  }
+  const named = after.spec?.extendedResourceName;
+  return named !== undefined && requested(named) ? 'Queue' : 'Skip';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -360,7 +391,7 @@ const argsSpec: PluginArgsSpec<NodeResourcesFitArgs> = {
 export const descriptor = {
   name: NAME,
   points: ['preFilter', 'filter', 'preScore', 'score'],
-  events: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete', 'AssignedPodUpdate'],
+  events: ['NodeAdd', 'NodeUpdate', 'AssignedPodDelete', 'AssignedPodUpdate', { event: 'DeviceClassChange', hint: afterDeviceClassChange }],
   args: argsSpec,
-  create: (_handle, args) => new NodeResourcesFit(args),
+  create: (handle, args) => new NodeResourcesFit(args, handle.cluster),
 } satisfies PluginDescriptor<NodeResourcesFitArgs>;

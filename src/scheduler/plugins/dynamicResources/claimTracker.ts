@@ -23,13 +23,49 @@ export function claimKeyOf(claim: ResourceClaim): string {
 export class ClaimTracker {
   private readonly cache: AssumeCache<ResourceClaim>;
   private readonly inFlight = new Map<string, InFlight>();
+  /**
+   * Claims berth created (the special claims of extended resources) that the watch has not delivered yet, by key:
+   * their devices stay in use meanwhile (upstream waits in PreBind until its informer has the claim).
+   */
+  private readonly created = new Map<string, ResourceClaim>();
 
   constructor(private readonly cluster: ClusterView) {
     this.cache = new AssumeCache((key) => cluster.resourceClaims.get(key));
   }
 
   get(namespace: string, name: string): ResourceClaim | undefined {
-    return this.cache.get(`${namespace}/${name}`);
+    return this.lookup(`${namespace}/${name}`);
+  }
+
+  /** Every claim: the cache's (with assumptions) and those berth created that the watch has not delivered. */
+  *all(): Iterable<ResourceClaim> {
+    for (const key of this.cluster.resourceClaims.keys()) {
+      const claim = this.cache.get(key);
+      if (claim) yield claim;
+    }
+    for (const [key, claim] of [...this.created]) {
+      if (this.cluster.resourceClaims.has(key)) this.created.delete(key);
+      else yield claim;
+    }
+  }
+
+  private lookup(key: string): ResourceClaim | undefined {
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.created.delete(key);
+      return cached;
+    }
+    return this.created.get(key);
+  }
+
+  /** A claim berth just created: it counts until the watch delivers it. */
+  rememberCreated(claim: ResourceClaim): void {
+    if (!this.cluster.resourceClaims.has(claimKeyOf(claim))) this.created.set(claimKeyOf(claim), claim);
+  }
+
+  /** A claim berth deleted (or failed to keep): it no longer counts, whatever the watch says later. */
+  forgetCreated(claim: ResourceClaim): void {
+    this.created.delete(claimKeyOf(claim));
   }
 
   /** The allocation Reserve made for the claim, while PreBind has not written it. */
@@ -64,7 +100,8 @@ export class ClaimTracker {
 
   /** The claim as berth wrote it, until the watch delivers this version or a newer one. */
   assumeWritten(claim: ResourceClaim): void {
-    this.cache.assume(claimKeyOf(claim), claim);
+    const key = claimKeyOf(claim);
+    if (this.cache.assume(key, claim) !== null && this.created.has(key)) this.created.set(key, claim);
   }
 
   restore(claim: ResourceClaim): void {
@@ -92,10 +129,7 @@ export class ClaimTracker {
         if (r.consumedCapacity) capacity.set(key, entry);
       }
     };
-    for (const key of this.cluster.resourceClaims.keys()) {
-      const claim = this.cache.get(key);
-      if (claim) add(claim);
-    }
+    for (const claim of this.all()) add(claim);
     for (const { claim } of this.inFlight.values()) add(claim);
     return { devices, shared, capacity };
   }
