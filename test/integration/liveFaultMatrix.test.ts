@@ -125,8 +125,11 @@ profiles:
 `,
   );
   const logger = createLogger('info', { write: (s: string) => void logText.push(s) });
+  // JSON on the wire: the proxy reads Binding bodies and watch streams as JSON (berth's default is protobuf). Retries,
+  // watch replacement and the binding cycle are the same code for both content types.
+  const transport = { apiContentType: 'json', apiProtocol: 'http1.1' } as const;
   berth = await startBerth(
-    { config, kubeconfig: proxyKubeconfig, bindAddress: '127.0.0.1', port: 0, logLevel: 'info', bindConcurrency: 16, watch: { stallTimeoutMs: STALL_MS } },
+    { config, kubeconfig: proxyKubeconfig, bindAddress: '127.0.0.1', port: 0, logLevel: 'info', bindConcurrency: 16, watch: { stallTimeoutMs: STALL_MS }, transport },
     undefined,
     logger,
   );
