@@ -275,6 +275,7 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
       const result = await bindClaim(claim, s.allocations[i], consumerOf(pod.pod), {
         api: this.handle.api,
         signal,
+        clock: this.handle.clock,
         now: () => new Date(this.handle.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       });
       if (typeof result === 'string') return Status.error(result);
