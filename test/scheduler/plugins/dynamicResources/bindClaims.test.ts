@@ -63,7 +63,8 @@ const CONFLICT: WriteResult = { status: 409, message: 'Operation cannot be fulfi
 /** Another writer's change: a label, under a new resourceVersion. */
 function labelledMeanwhile(cluster: ClusterState): void {
   const current = cluster.resourceClaims.get('default/c') as ResourceClaim;
-  cluster.upsertObject('ResourceClaim', { ...current, metadata: { ...current.metadata, labels: { team: 'a' }, resourceVersion: '6' } });
+  const changed: ResourceClaim = { ...current, metadata: { ...current.metadata, labels: { team: 'a' }, resourceVersion: '6' } };
+  cluster.upsertObject('ResourceClaim', changed);
 }
 
 describe('bindClaim: retry on conflict (upstream retry.RetryOnConflict)', () => {
@@ -103,7 +104,8 @@ describe('bindClaim: retry on conflict (upstream retry.RetryOnConflict)', () => 
     const fake = new ConflictingPort(claim(), (n, cluster) => {
       if (n !== 1) return undefined;
       const current = cluster.resourceClaims.get('default/c') as ResourceClaim;
-      cluster.upsertObject('ResourceClaim', { ...current, metadata: { ...current.metadata, resourceVersion: '7' }, status: { allocation: ALLOCATION } });
+      const changed: ResourceClaim = { ...current, metadata: { ...current.metadata, resourceVersion: '7' }, status: { allocation: ALLOCATION } };
+      cluster.upsertObject('ResourceClaim', changed);
       return CONFLICT;
     });
     const result = await bindClaim(claim(), ALLOCATION, CONSUMER, fake.deps());
