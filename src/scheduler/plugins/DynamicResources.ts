@@ -45,6 +45,7 @@ import { compileNodeSelectorTerms, type NodeMatcher } from '../../kube/selectors
 import { Allocator } from './dynamicResources/allocator.js';
 import { bindClaim, deallocatePatch, unreservePatch } from './dynamicResources/bindClaims.js';
 import { SelectorCompiler } from './dynamicResources/cel.js';
+import { afterSliceOrTaintRuleChange, slicesWithTaintRules } from './dynamicResources/deviceTaints.js';
 import { ClaimTracker } from './dynamicResources/claimTracker.js';
 import { afterAddOrUpdate, afterClaimChange, afterNodeUpdate } from './dynamicResources/hints.js';
 import { isReservedForPod, podClaims } from './dynamicResources/podClaims.js';
@@ -126,7 +127,7 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
       const cluster = this.handle.cluster;
       s.allocator = new Allocator({
         classes: (name) => cluster.deviceClasses.get(name),
-        slices: [...cluster.resourceSlices.values()],
+        slices: slicesWithTaintRules(cluster.resourceSlices.values(), cluster.deviceTaintRules),
         allocated: this.tracker.allocatedState(),
         compiler: this.compiler,
         newShareId: this.newShareId,
@@ -323,7 +324,7 @@ export const descriptor = {
     { event: 'NodeUpdate', hint: afterNodeUpdate },
     { event: 'ResourceClaimChange', hint: afterClaimChange },
     { event: 'DeviceClassChange', hint: afterAddOrUpdate },
-    { event: 'ResourceSliceChange', hint: afterAddOrUpdate },
+    { event: 'ResourceSliceChange', hint: afterSliceOrTaintRuleChange },
   ],
   // PreBind: the finalizer (metadata) and allocation + reservedFor (status); Unreserve and PostFilter: status.
   apiWrites: [
