@@ -46,6 +46,7 @@ import { Allocator } from './dynamicResources/allocator.js';
 import { bindClaim, deallocatePatch, unreservePatch } from './dynamicResources/bindClaims.js';
 import { SelectorCompiler } from './dynamicResources/cel.js';
 import { afterSliceOrTaintRuleChange, slicesWithTaintRules } from './dynamicResources/deviceTaints.js';
+import { bindingStillPossible, DEFAULT_BINDING_TIMEOUT_MS, hasBindingConditions, waitForBindingConditions } from './dynamicResources/bindingConditions.js';
 import { ClaimTracker } from './dynamicResources/claimTracker.js';
 import { afterAddOrUpdate, afterClaimChange, afterNodeUpdate } from './dynamicResources/hints.js';
 import { isReservedForPod, podClaims } from './dynamicResources/podClaims.js';
@@ -94,7 +95,11 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
   private readonly compiler = new SelectorCompiler();
   private readonly newShareId = shareIdFactory();
 
-  constructor(private readonly handle: FrameworkHandle) {
+  constructor(
+    private readonly handle: FrameworkHandle,
+    /** DynamicResourcesArgs.bindingTimeout: how long PreBind waits for device binding conditions. */
+    private readonly bindingTimeoutMs = DEFAULT_BINDING_TIMEOUT_MS,
+  ) {
     this.tracker = new ClaimTracker(handle.cluster);
   }
 
@@ -165,9 +170,12 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
     if (!s) return Status.error(`reading "${STATE_KEY}" from cycleState: not found`);
     if (s.claims.length === 0) return null;
     const unavailable: number[] = [];
-    s.claims.forEach((_, i) => {
+    const now = this.handle.clock.now();
+    s.claims.forEach((claim, i) => {
       const matcher = s.availableOn[i];
       if (matcher && !matcher(node.labels, node.name)) unavailable.push(i);
+      // Binding conditions that failed or timed out: PostFilter may deallocate the claim so other devices are tried.
+      else if (claim.status?.allocation && !bindingStillPossible(claim, this.bindingTimeoutMs, now)) unavailable.push(i);
     });
     let results: AllocationResult[] | undefined;
     if (s.allocator) {
@@ -268,7 +276,7 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
     return s.claims.length === 0 ? SKIP : null;
   }
 
-  async preBind(state: CycleState, pod: PodInfo, _nodeName: string, signal: AbortSignal): Promise<Status | null> {
+  async preBind(state: CycleState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
     const s = state.read<DraState>(STATE_KEY);
     if (!s) return Status.error(`reading "${STATE_KEY}" from cycleState: not found`);
     for (const [i, claim] of s.claims.entries()) {
@@ -285,7 +293,28 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
       s.claims[i] = result;
     }
     for (const [i, claim] of s.claims.entries()) if (s.allocations[i]) this.tracker.removePending(claim.metadata?.uid ?? '', true);
-    return null;
+    return this.awaitBindingConditions(s, pod, nodeName, signal);
+  }
+
+  /** DRADeviceBindingConditions: the pod binds once its devices' binding conditions are True (bindingConditions.ts). */
+  private async awaitBindingConditions(s: DraState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
+    if (!hasBindingConditions(s.claims)) return null;
+    this.handle.api.recordEvent({
+      reporter: this.handle.profile.schedulerName,
+      regarding: pod,
+      type: 'Normal',
+      reason: 'BindingConditionsPending',
+      action: 'Scheduling',
+      message: `waiting for binding conditions for device on node ${nodeName}`,
+    });
+    const failure = await waitForBindingConditions(s.claims, {
+      clock: this.handle.clock,
+      signal,
+      timeoutMs: this.bindingTimeoutMs,
+      // As upstream reads its assume cache: berth's own writes count before the watch delivers them.
+      current: (claim) => this.tracker.get(claim.metadata?.namespace ?? 'default', claim.metadata?.name ?? ''),
+    });
+    return failure === null ? null : Status.error(failure);
   }
 }
 
@@ -295,12 +324,17 @@ function consumerOf(pod: Pod): { apiGroup: string; resource: string; name: strin
 
 /**
  * pluginConfig args: DynamicResourcesArgs (filterTimeout, bindingTimeout) are validated as upstream validates them.
- * berth's Filter is not cut short and it does not wait for binding conditions, so nothing reads them: they decode
- * to nothing and `config check` does not print them.
+ * bindingTimeout (default 600 s) bounds PreBind's wait for device binding conditions and tells Filter when a claim
+ * waited too long. berth's Filter is not cut short, so filterTimeout is validated and otherwise unused. The args
+ * are not rendered: `config check` and the effective configuration leave DynamicResourcesArgs out, as before.
  */
-const argsSpec: PluginArgsSpec<undefined> = {
+interface DraArgs {
+  bindingTimeoutMs: number;
+}
+
+const argsSpec: PluginArgsSpec<DraArgs> = {
   fields: ['filterTimeout', 'bindingTimeout'],
-  defaults: () => undefined,
+  defaults: () => ({ bindingTimeoutMs: DEFAULT_BINDING_TIMEOUT_MS }),
   decode: (dec, raw, path) => {
     const filterTimeout = dec.duration(raw['filterTimeout'], [...path, 'filterTimeout']);
     if (filterTimeout !== undefined && filterTimeout < 0) {
@@ -310,7 +344,7 @@ const argsSpec: PluginArgsSpec<undefined> = {
     if (bindingTimeout !== undefined && bindingTimeout < 1) {
       dec.error([...path, 'bindingTimeout'], `${formatGoDuration(bindingTimeout)} must be at least 1 second`, 'use 1s or more');
     }
-    return undefined;
+    return { bindingTimeoutMs: bindingTimeout !== undefined ? bindingTimeout * 1000 : DEFAULT_BINDING_TIMEOUT_MS };
   },
 };
 
@@ -335,5 +369,5 @@ export const descriptor = {
     { group: 'resource.k8s.io', resource: 'resourceclaims/binding', verbs: ['patch'] },
   ],
   args: argsSpec,
-  create: (handle) => new DynamicResources(handle),
-} satisfies PluginDescriptor;
+  create: (handle, args) => new DynamicResources(handle, args.bindingTimeoutMs),
+} satisfies PluginDescriptor<DraArgs>;
