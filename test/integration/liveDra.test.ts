@@ -250,8 +250,8 @@ describe('DynamicResources on the real API server', () => {
     );
     const note = event.note ?? '';
     const n = nodesInMessage(note);
-    // The four nodes of the test have no fpga device; the others are not the pod's (its node selector).
-    expect(note).toBe(failedSchedulingMessage(n, { [CANNOT_ALLOCATE]: 4, [AFFINITY_MISMATCH]: n - 4 }, { [NOT_HELPFUL]: n }));
+    // The five nodes of the test have no fpga device; the others are not the pod's (its node selector).
+    expect(note).toBe(failedSchedulingMessage(n, { [CANNOT_ALLOCATE]: 5, [AFFINITY_MISMATCH]: n - 5 }, { [NOT_HELPFUL]: n }));
     // The condition is a separate write from the event: wait for it rather than assume their order.
     const condition = await waitFor('PodScheduled=False on fpga-user', WAIT_MS, async () => podScheduledCondition(await cluster.getPod(ns, 'fpga-user')));
     expect(condition).toMatchObject({ status: 'False', reason: 'Unschedulable', message: note });
