@@ -155,7 +155,9 @@ export class LivePort implements ClusterPort {
     const base = collectionPath(request);
     if (!base) return { status: 0, message: `berth cannot read ${request.apiVersion} ${request.kind}` };
     try {
-      const res = await this.client.request('GET', `${base}/${request.name}`, { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
+      // The path comes from COLLECTIONS; RBAC for it is declared by the reading plugin's apiWrites (verb get).
+      const path = `${base}/${request.name}`;
+      const res = await this.client.request('GET', path, { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
       if (res.status >= 200 && res.status < 300) return { status: res.status, object: res.body };
       return { status: res.status, message: messageOf(res.body, res.status) };
     } catch (err) {

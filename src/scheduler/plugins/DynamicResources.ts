@@ -362,7 +362,8 @@ export const descriptor = {
   ],
   // PreBind: the finalizer (metadata) and allocation + reservedFor (status); Unreserve and PostFilter: status.
   apiWrites: [
-    { group: 'resource.k8s.io', resource: 'resourceclaims', verbs: ['patch'] },
+    // get: PreBind re-reads a claim after a conflicting write.
+    { group: 'resource.k8s.io', resource: 'resourceclaims', verbs: ['patch', 'get'] },
     { group: 'resource.k8s.io', resource: 'resourceclaims/status', verbs: ['patch'] },
     // Not a subresource one writes to: the API server (DRAResourceClaimGranularStatusAuthorization, on in v1.37)
     // checks this permission as well before a status patch may change allocation or reservedFor.
