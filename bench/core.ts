@@ -74,6 +74,7 @@ const port: ClusterPort = {
   updatePodStatus: async () => {},
   lookupPod: async () => ({ state: 'gone' }),
   write: async () => ({ status: 200 }),
+  read: async () => ({ status: 404, message: 'the benchmark keeps no objects' }),
 };
 const scheduler = new Scheduler({
   cluster,

@@ -69,7 +69,7 @@ export type { ClusterView } from './scheduler/cache/clusterState.js';
 export type { NodeInfo } from './scheduler/cache/nodeInfo.js';
 export type { HostPort, PodInfo } from './scheduler/cache/podInfo.js';
 export type { Clock } from './scheduler/clock.js';
-export type { ClusterPort, ObjectWrite, ObjectWriter, PodEvent, WriteResult } from './scheduler/ports.js';
+export type { ClusterPort, ObjectRead, ObjectReader, ObjectWrite, ObjectWriter, PodEvent, WriteResult } from './scheduler/ports.js';
 
 // ---- Kubernetes values
 export type * from './kube/api.js';

@@ -33,7 +33,7 @@ export class PluginModuleError extends Error {
 /** The queue carries these out itself (PrioritySort, SchedulingGates); a loaded plugin cannot take them over. */
 const QUEUE_POINTS = new Set(['queueSort', 'preEnqueue']);
 const LOADABLE_POINTS = EXTENSION_POINTS.filter((p) => !QUEUE_POINTS.has(p));
-const VERBS = new Set(['create', 'update', 'patch', 'delete']);
+const VERBS = new Set(['create', 'update', 'patch', 'delete', 'get']);
 /** Upstream plugin names are Go identifiers in practice; berth allows what a YAML name field holds plainly. */
 const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,62}$/;
 
@@ -163,7 +163,7 @@ function checkApiWrites(writes: unknown, fail: Fail): void {
   (writes as unknown[]).forEach((w, i) => {
     const grant = (w ?? {}) as { group?: unknown; resource?: unknown; verbs?: unknown };
     if (typeof grant.group !== 'string' || typeof grant.resource !== 'string' || !Array.isArray(grant.verbs) || !grant.verbs.every((v) => VERBS.has(v as string))) {
-      fail(`apiWrites[${i}]`, 'expected { group: string, resource: string, verbs: ("create" | "update" | "patch" | "delete")[] }');
+      fail(`apiWrites[${i}]`, 'expected { group: string, resource: string, verbs: ("create" | "update" | "patch" | "delete" | "get")[] }');
     }
   });
 }

@@ -59,6 +59,20 @@ export interface DeviceTaint {
   timeAdded?: string;
 }
 
+/**
+ * resource.k8s.io/v1 DeviceTaintRule (DRADeviceTaintRules, GA in v1.37): one taint added to every device the
+ * selector matches (driver, pool and device name, each optional; no selector matches nothing).
+ */
+export interface DeviceTaintRule {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  spec?: {
+    deviceSelector?: { driver?: string; pool?: string; device?: string };
+    taint?: DeviceTaint;
+  };
+}
+
 export interface DeviceToleration {
   key?: string;
   operator?: string; // Exists, Equal (default)

@@ -37,6 +37,22 @@ export interface ObjectWriter {
   write(request: ObjectWrite, signal?: AbortSignal): Promise<WriteResult>;
 }
 
+/** An API object to read (upstream: a clientset Get), addressed as an ObjectWrite is. */
+export interface ObjectRead {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+/**
+ * Reads an object from the cluster itself, not from berth's cache: PreBind re-reads a claim whose write met a
+ * conflict, as upstream does. The answer has the object (2xx) or the server's message, as a write's does.
+ */
+export interface ObjectReader {
+  read(request: ObjectRead, signal?: AbortSignal): Promise<WriteResult>;
+}
+
 /** An event about a pod, as kube-scheduler writes them (events.k8s.io/v1). */
 export interface PodEvent {
   /** The profile (reportingController) that writes it. */
@@ -67,7 +83,7 @@ export interface PodStatusUpdate {
  */
 export type PodLookup = { state: 'pending'; pod: Pod } | { state: 'gone' } | { state: 'unknown' };
 
-export interface ClusterPort extends ObjectWriter {
+export interface ClusterPort extends ObjectWriter, ObjectReader {
   /** Binds the pod (POST pods/binding). Resolves with null, or with the error message to report. */
   bind(pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<string | null>;
   /**

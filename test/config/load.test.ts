@@ -211,8 +211,8 @@ describe('embedded default configuration', () => {
       DefaultPreemption: { minCandidateNodesPercentage: 10, minCandidateNodesAbsolute: 100 },
       // StorageCapacityScoring is on in v1.37, so the shape is defaulted (utilization 0 scores 10, 100 scores 0).
       VolumeBinding: { bindTimeoutSeconds: 600, shape: [{ utilization: 0, score: 10 }, { utilization: 100, score: 0 }] },
-      // DynamicResources' args are validated only: they decode to nothing.
-      DynamicResources: undefined,
+      // DynamicResources: bindingTimeout (upstream's default 10m) bounds PreBind's wait for device binding conditions.
+      DynamicResources: { bindingTimeoutMs: 600_000 },
       // berth's own NodeUtilization (enabled by no default profile) carries its defaults like every plugin with args.
       NodeUtilization: {
         mode: 'TargetLoadPacking',

@@ -37,6 +37,9 @@ const nodeA = `livedra-${sfx}-a`;
 const nodeB = `livedra-${sfx}-b`;
 const nodeC = `livedra-${sfx}-c`;
 const nodeD = `livedra-${sfx}-d`;
+/** One device, tainted for a while by a DeviceTaintRule. */
+const nodeE = `livedra-${sfx}-e`;
+const taintRule = `livedra-${sfx}-maintenance`;
 /** A second driver whose only device is on nodeD, and a class no slice offers anything of. */
 const sharedDriver = `shared-${sfx}.example.com`;
 const sharedClass = `shared-${sfx}`;
@@ -46,7 +49,7 @@ const extDriver = `ext-${sfx}.example.com`;
 const extClass = `ext-${sfx}`;
 const extResource = `ext-${sfx}.example.com/gpu`;
 const classes = [className, sharedClass, fpgaClass, extClass];
-const slices = [`${nodeA}-gpus`, `${nodeB}-gpus`, `${nodeC}-gpus`, `${nodeD}-shared`, `${nodeC}-ext`];
+const slices = [`${nodeA}-gpus`, `${nodeB}-gpus`, `${nodeC}-gpus`, `${nodeD}-shared`, `${nodeC}-ext`, `${nodeE}-gpus`];
 
 /** PreBind before DynamicResources: pods labelled hold-prebind wait here, at every attempt, until released. */
 const held = new Map<string, () => void>();
@@ -146,6 +149,7 @@ beforeAll(async () => {
     { name: nodeB, cpu: '8', memory: '32Gi', labels: selector },
     { name: nodeC, cpu: '8', memory: '32Gi', labels: selector },
     { name: nodeD, cpu: '8', memory: '32Gi', labels: selector },
+    { name: nodeE, cpu: '8', memory: '32Gi', labels: selector },
   ]);
   await createClass(className, driver);
   await createClass(sharedClass, sharedDriver);
@@ -161,6 +165,7 @@ beforeAll(async () => {
     spec: { extendedResourceName: extResource, selectors: [{ cel: { expression: `device.driver == "${extDriver}"` } }] },
   });
   await createSlice(nodeC, 1, extDriver, `${nodeC}-ext`);
+  await createSlice(nodeE, 1);
   const configPath = join(tmp, 'config.yaml');
   writeFileSync(
     configPath,
@@ -190,6 +195,7 @@ profiles:
 afterAll(async () => {
   for (const release of held.values()) release();
   await berth?.shutdown('test done');
+  await cluster?.req('DELETE', `/apis/resource.k8s.io/v1/devicetaintrules/${taintRule}`).catch(() => undefined);
   for (const name of slices) await cluster?.req('DELETE', `/apis/resource.k8s.io/v1/resourceslices/${name}`).catch(() => undefined);
   for (const name of classes) await cluster?.req('DELETE', `/apis/resource.k8s.io/v1/deviceclasses/${name}`).catch(() => undefined);
   await cluster?.cleanup([[ns, leaseName]]);
@@ -284,8 +290,8 @@ describe('DynamicResources on the real API server', () => {
     );
     const note = event.note ?? '';
     const n = nodesInMessage(note);
-    // The four nodes of the test have no fpga device; the others are not the pod's (its node selector).
-    expect(note).toBe(failedSchedulingMessage(n, { [CANNOT_ALLOCATE]: 4, [AFFINITY_MISMATCH]: n - 4 }, { [NOT_HELPFUL]: n }));
+    // The five nodes of the test have no fpga device; the others are not the pod's (its node selector).
+    expect(note).toBe(failedSchedulingMessage(n, { [CANNOT_ALLOCATE]: 5, [AFFINITY_MISMATCH]: n - 5 }, { [NOT_HELPFUL]: n }));
     // The condition is a separate write from the event: wait for it rather than assume their order.
     const condition = await waitFor('PodScheduled=False on fpga-user', WAIT_MS, async () => podScheduledCondition(await cluster.getPod(ns, 'fpga-user')));
     expect(condition).toMatchObject({ status: 'False', reason: 'Unschedulable', message: note });
@@ -324,29 +330,45 @@ describe('DynamicResources on the real API server', () => {
     expect(loser.spec?.nodeName).toBeUndefined();
   });
 
-  it('a PreBind whose claim write fails leaves no allocation behind, and the pod binds at its next attempt', async () => {
+  it('a claim changed while its allocation is in flight: PreBind re-reads it after the conflict and binds at the same attempt', async () => {
     await createClaim('flaky');
     await cluster.createPod(draPod('flaky', byName('flaky'), nodeB, { 'hold-prebind': 'yes' }));
     await waitFor('flaky held in PreBind', WAIT_MS, () => (attempts.get('flaky') === 1 ? true : undefined), 20);
-    // The claim changes while berth holds its allocation in flight: berth's conditional write must fail.
+    // The claim changes while berth holds its allocation in flight: berth's conditional write meets a conflict.
     await cluster.req('PATCH', claimPath('flaky'), { metadata: { labels: { touched: 'yes' } } }, 'application/merge-patch+json');
-    held.get('flaky')?.();
-    const event = await waitFor('the FailedScheduling event of the failed PreBind', WAIT_MS, async () =>
-      (await podEvents('flaky')).find((e) => e.reason === 'FailedScheduling'),
-    );
-    expect(event.note).toMatch(/^running PreBind plugin "DynamicResources": add finalizer to claim .*\/flaky: Operation cannot be fulfilled on resourceclaims\.resource\.k8s\.io "flaky": the object has been modified/);
-    // The next attempt reaches PreBind again: its PreFilter found no allocation in flight (else it would have
-    // reported "in the process of being allocated"), and the API holds no allocation or finalizer from the failure.
-    await waitFor('the second attempt held in PreBind', WAIT_MS, () => (attempts.get('flaky') === 2 ? true : undefined), 20);
-    const between = await getClaim('flaky');
-    expect(between.status?.allocation).toBeUndefined();
-    expect(between.status?.reservedFor).toBeUndefined();
-    expect(between.metadata?.finalizers).toBeUndefined();
     held.get('flaky')?.();
     const bound = await cluster.waitBound(ns, ['flaky'], WAIT_MS);
     expect(bound.get('flaky')).toBe(nodeB);
+    // One attempt: the retry happened inside PreBind (upstream's retry.RetryOnConflict), not in a new cycle.
+    expect(attempts.get('flaky')).toBe(1);
+    expect((await podEvents('flaky')).filter((e) => e.reason === 'FailedScheduling')).toEqual([]);
     const claim = await getClaim('flaky');
+    // The other writer's change was kept, and berth's writes went on top of it.
+    expect(claim.metadata?.labels).toEqual({ touched: 'yes' });
+    expect(claim.metadata?.finalizers).toEqual(['resource.kubernetes.io/delete-protection']);
     expect(claim.status?.allocation?.devices?.results).toEqual([{ request: 'gpu', driver, pool: nodeB, device: 'gpu-0' }]);
     expect(claim.status?.reservedFor?.map((r) => r.name)).toEqual(['flaky']);
+  });
+
+  it('a DeviceTaintRule keeps its devices from claims that do not tolerate it; deleting the rule lets the pod in', async () => {
+    await cluster.req('POST', '/apis/resource.k8s.io/v1/devicetaintrules', {
+      apiVersion: 'resource.k8s.io/v1',
+      kind: 'DeviceTaintRule',
+      metadata: { name: taintRule },
+      spec: { deviceSelector: { driver, pool: nodeE }, taint: { key: 'example.com/maintenance', effect: 'NoSchedule' } },
+    });
+    await createClaim('tainted');
+    // The pod is created only once berth's cache (fed by its watch on devicetaintrules) holds the rule.
+    await waitFor('the rule in berth\'s cache', WAIT_MS, () => (berth?.scheduler.cluster.deviceTaintRules.has(taintRule) ? true : undefined), 20);
+    await cluster.createPod(draPod('tainted', byName('tainted'), nodeE));
+    const refused = await waitFor('the FailedScheduling event of the tainted device', WAIT_MS, async () =>
+      (await podEvents('tainted')).find((e) => e.reason === 'FailedScheduling' && e.note?.includes(`1 ${CANNOT_ALLOCATE}`)),
+    );
+    expect(refused.note).toContain(CANNOT_ALLOCATE);
+    expect((await getClaim('tainted')).status?.allocation).toBeUndefined();
+    await cluster.req('DELETE', `/apis/resource.k8s.io/v1/devicetaintrules/${taintRule}`);
+    const bound = await cluster.waitBound(ns, ['tainted'], WAIT_MS);
+    expect(bound.get('tainted')).toBe(nodeE);
+    expect((await getClaim('tainted')).status?.allocation?.devices?.results).toEqual([{ request: 'gpu', driver, pool: nodeE, device: 'gpu-0' }]);
   });
 });

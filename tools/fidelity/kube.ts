@@ -29,6 +29,7 @@ const KINDS: Record<string, { apiVersion: string; plural: string; namespaced: bo
   PodDisruptionBudget: { apiVersion: 'policy/v1', plural: 'poddisruptionbudgets', namespaced: true },
   DeviceClass: { apiVersion: 'resource.k8s.io/v1', plural: 'deviceclasses', namespaced: false },
   ResourceSlice: { apiVersion: 'resource.k8s.io/v1', plural: 'resourceslices', namespaced: false },
+  DeviceTaintRule: { apiVersion: 'resource.k8s.io/v1', plural: 'devicetaintrules', namespaced: false },
   ResourceClaim: { apiVersion: 'resource.k8s.io/v1', plural: 'resourceclaims', namespaced: true },
   ResourceClaimTemplate: { apiVersion: 'resource.k8s.io/v1', plural: 'resourceclaimtemplates', namespaced: true },
 };

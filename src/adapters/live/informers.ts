@@ -19,7 +19,7 @@ import type {
   StorageClass,
   VolumeAttachment,
 } from '../../kube/api.js';
-import type { DeviceClass, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
+import type { DeviceClass, DeviceTaintRule, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
 import type { KubeClient } from './kubeClient.js';
 import { type LiveLogger, Reflector, type ReflectorOptions } from './reflector.js';
 import {
@@ -30,6 +30,7 @@ import {
   slimDeviceClass,
   slimResourceClaim,
   slimResourceSlice,
+  slimDeviceTaintRule,
   slimNamespace,
   slimNode,
   slimPersistentVolume,
@@ -64,6 +65,7 @@ export interface WatchedKinds {
   PodDisruptionBudget: PodDisruptionBudget;
   DeviceClass: DeviceClass;
   ResourceSlice: ResourceSlice;
+  DeviceTaintRule: DeviceTaintRule;
   ResourceClaim: ResourceClaim;
 }
 
@@ -109,6 +111,7 @@ export const KIND_SPECS: { readonly [K in WatchKind]: KindSpec<K> } = {
   PodDisruptionBudget: { listPath: '/apis/policy/v1/poddisruptionbudgets', transform: slimPodDisruptionBudget },
   DeviceClass: { listPath: '/apis/resource.k8s.io/v1/deviceclasses', transform: slimDeviceClass },
   ResourceSlice: { listPath: '/apis/resource.k8s.io/v1/resourceslices', transform: slimResourceSlice },
+  DeviceTaintRule: { listPath: '/apis/resource.k8s.io/v1/devicetaintrules', transform: slimDeviceTaintRule },
   ResourceClaim: { listPath: '/apis/resource.k8s.io/v1/resourceclaims', transform: slimResourceClaim },
 };
 
@@ -125,6 +128,7 @@ export const ALL_WATCH_KINDS: readonly WatchKind[] = [
   'VolumeAttachment',
   'DeviceClass',
   'ResourceSlice',
+  'DeviceTaintRule',
   'ResourceClaim',
   'Service',
   'ReplicationController',

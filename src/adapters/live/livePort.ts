@@ -9,7 +9,7 @@
  */
 import type { Pod } from '../../kube/api.js';
 import type { PodInfo } from '../../scheduler/cache/podInfo.js';
-import type { ClusterPort, ObjectWrite, PodEvent, PodLookup, PodStatusUpdate, WriteResult } from '../../scheduler/ports.js';
+import type { ClusterPort, ObjectRead, ObjectWrite, PodEvent, PodLookup, PodStatusUpdate, WriteResult } from '../../scheduler/ports.js';
 import type { KubeClient } from './kubeClient.js';
 import { EventRecorder, type EventTarget, patchPodStatus } from './recorder.js';
 import { bindingBody } from './proto/bodies.js';
@@ -28,6 +28,14 @@ const METHODS = { create: 'POST', update: 'PUT', patch: 'PATCH', delete: 'DELETE
 function messageOf(body: unknown, status: number): string {
   const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : undefined;
   return typeof message === 'string' ? message : `HTTP ${status}`;
+}
+
+/** The collection an object lives in (e.g. /api/v1/namespaces/ns/pods), or undefined for a kind berth never touches. */
+function collectionPath(request: ObjectRead): string | undefined {
+  const collection = COLLECTIONS.get(`${request.apiVersion}/${request.kind}`);
+  if (!collection) return undefined;
+  const ns = collection.namespaced ? `/namespaces/${request.namespace ?? 'default'}` : '';
+  return `${collection.prefix}${ns}/${collection.plural}`;
 }
 
 function target(pod: PodInfo): EventTarget {
@@ -145,11 +153,23 @@ export class LivePort implements ClusterPort {
     }
   }
 
+  async read(request: ObjectRead, signal?: AbortSignal): Promise<WriteResult> {
+    const base = collectionPath(request);
+    if (!base) return { status: 0, message: `berth cannot read ${request.apiVersion} ${request.kind}` };
+    try {
+      // The path comes from COLLECTIONS; RBAC for it is declared by the reading plugin's apiWrites (verb get).
+      const path = `${base}/${request.name}`;
+      const res = await this.client.request('GET', path, { timeoutMs: 10_000, ...(signal ? { signal } : {}) });
+      if (res.status >= 200 && res.status < 300) return { status: res.status, object: res.body };
+      return { status: res.status, message: messageOf(res.body, res.status) };
+    } catch (err) {
+      return { status: 0, message: (err as Error).message };
+    }
+  }
+
   async write(request: ObjectWrite, signal?: AbortSignal): Promise<WriteResult> {
-    const collection = COLLECTIONS.get(`${request.apiVersion}/${request.kind}`);
-    if (!collection) return { status: 0, message: `berth cannot write ${request.apiVersion} ${request.kind}` };
-    const ns = collection.namespaced ? `/namespaces/${request.namespace ?? 'default'}` : '';
-    const base = `${collection.prefix}${ns}/${collection.plural}`;
+    const base = collectionPath(request);
+    if (!base) return { status: 0, message: `berth cannot write ${request.apiVersion} ${request.kind}` };
     const path = request.verb === 'create' ? base : `${base}/${request.name}${request.subresource ? `/${request.subresource}` : ''}`;
     const method = METHODS[request.verb];
     try {

@@ -83,6 +83,8 @@ function eventFor(kind: string): ClusterEventKind {
     case 'DeviceClass':
       return 'DeviceClassChange';
     case 'ResourceSlice':
+    // A rule changes the taints of slices' devices: upstream's slice tracker reports it as an update of those slices.
+    case 'DeviceTaintRule':
       return 'ResourceSliceChange';
     case 'ResourceClaim':
       return 'ResourceClaimChange';
@@ -435,6 +437,7 @@ export class LiveScheduler {
       },
       objectHandlers('DeviceClass'),
       objectHandlers('ResourceSlice'),
+      objectHandlers('DeviceTaintRule'),
       objectHandlers('ResourceClaim'),
     ];
   }

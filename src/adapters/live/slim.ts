@@ -27,7 +27,7 @@ import type {
   Volume,
   VolumeAttachment,
 } from '../../kube/api.js';
-import type { DeviceClass, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
+import type { DeviceClass, DeviceTaintRule, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
 
 type Raw = Record<string, unknown>;
 
@@ -373,6 +373,12 @@ export function slimResourceSlice(raw: unknown): ResourceSlice {
     'sharedCounters',
   ]);
   return { kind: 'ResourceSlice', metadata: slimMeta(o['metadata']), spec };
+}
+
+/** DeviceTaintRule: the selector and the taint (its status conditions are the controller's, not the scheduler's). */
+export function slimDeviceTaintRule(raw: unknown): DeviceTaintRule {
+  const o = asObj(raw) ?? {};
+  return { kind: 'DeviceTaintRule', metadata: slimMeta(o['metadata']), spec: pick(o['spec'], ['deviceSelector', 'taint']) };
 }
 
 /** ResourceClaim: the device requests, and the status the allocator and PreBind read and write. */

@@ -15,7 +15,7 @@ import type { ClusterState } from '../../scheduler/cache/clusterState.js';
 import type { PodInfo } from '../../scheduler/cache/podInfo.js';
 import type { ClusterEventKind } from '../../scheduler/plugins/catalog.js';
 import type { ClusterEvent } from '../../scheduler/framework/plugin.js';
-import type { ClusterPort, ObjectWrite, PodEvent, PodLookup, PodStatusUpdate, WriteResult } from '../../scheduler/ports.js';
+import type { ClusterPort, ObjectRead, ObjectWrite, PodEvent, PodLookup, PodStatusUpdate, WriteResult } from '../../scheduler/ports.js';
 
 /** A recorded event, as `kubectl get events` would list it. */
 export interface RecordedEvent {
@@ -106,6 +106,12 @@ export class MemoryPort implements ClusterPort {
   async lookupPod(pod: PodInfo): Promise<PodLookup> {
     if (this.deleted.has(pod.uid) || this.bound.has(pod.uid)) return { state: 'gone' };
     return { state: 'pending', pod: pod.pod };
+  }
+
+  async read(request: ObjectRead): Promise<WriteResult> {
+    const kind = WRITABLE_KINDS.get(`${request.apiVersion}/${request.kind}`);
+    const object = kind ? this.current(request, kind.namespaced) : undefined;
+    return object ? { status: 200, object } : { status: 404, message: `${request.kind} "${request.name}" not found` };
   }
 
   async write(request: ObjectWrite): Promise<WriteResult> {
@@ -216,7 +222,7 @@ export class MemoryPort implements ClusterPort {
     this.notify({ kind: 'PvcChange', oldObject: pvc, newObject: boundPvc });
   }
 
-  private current(request: ObjectWrite, namespaced: boolean): unknown {
+  private current(request: ObjectRead, namespaced: boolean): unknown {
     if (request.kind === 'PersistentVolume') return this.cluster.persistentVolumes.get(request.name);
     if (request.kind === 'ResourceClaim') return this.cluster.resourceClaims.get(`${request.namespace ?? 'default'}/${request.name}`);
     return namespaced ? this.cluster.getPersistentVolumeClaim(request.namespace ?? 'default', request.name) : undefined;

@@ -118,6 +118,7 @@ const OTHER_KINDS = new Set([
   'PodDisruptionBudget',
   'DeviceClass',
   'ResourceSlice',
+  'DeviceTaintRule',
   'ResourceClaim',
 ]);
 

@@ -21,7 +21,7 @@ import type {
   StorageClass,
   VolumeAttachment,
 } from '../../kube/api.js';
-import type { DeviceClass, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
+import type { DeviceClass, DeviceTaintRule, ResourceClaim, ResourceSlice } from '../../kube/resource.js';
 import { ExtendedResourceIndex } from './extendedResourceIndex.js';
 import { NodeInfo } from './nodeInfo.js';
 import { Nominator } from '../queue/nominator.js';
@@ -72,6 +72,8 @@ export interface ClusterView {
   /** Dynamic resource allocation: DeviceClasses and ResourceSlices by name, ResourceClaims by "namespace/name". */
   readonly deviceClasses: ReadonlyMap<string, DeviceClass>;
   readonly resourceSlices: ReadonlyMap<string, ResourceSlice>;
+  /** DeviceTaintRules by name: taints added to the devices of the slices above (applied by DynamicResources). */
+  readonly deviceTaintRules: ReadonlyMap<string, DeviceTaintRule>;
   readonly resourceClaims: ReadonlyMap<string, ResourceClaim>;
   /** DRAExtendedResource: the DeviceClass serving an extended resource name (see extendedResourceIndex.ts). */
   deviceClassForExtendedResource(resourceName: string): DeviceClass | undefined;
@@ -116,6 +118,7 @@ export class ClusterState implements ClusterView {
   readonly podDisruptionBudgets = new Map<string, PodDisruptionBudget>();
   readonly deviceClasses = new Map<string, DeviceClass>();
   readonly resourceSlices = new Map<string, ResourceSlice>();
+  readonly deviceTaintRules = new Map<string, DeviceTaintRule>();
   readonly resourceClaims = new Map<string, ResourceClaim>();
   private readonly extendedResources = new ExtendedResourceIndex(this.deviceClasses);
 
@@ -343,6 +346,9 @@ export class ClusterState implements ClusterView {
       case 'ResourceSlice':
         this.resourceSlices.set(name, obj as ResourceSlice);
         return true;
+      case 'DeviceTaintRule':
+        this.deviceTaintRules.set(name, obj as DeviceTaintRule);
+        return true;
       case 'ResourceClaim':
         this.resourceClaims.set(key, obj as ResourceClaim);
         return true;
@@ -399,6 +405,9 @@ export class ClusterState implements ClusterView {
         break;
       case 'ResourceSlice':
         this.resourceSlices.delete(name);
+        break;
+      case 'DeviceTaintRule':
+        this.deviceTaintRules.delete(name);
         break;
       case 'ResourceClaim':
         this.resourceClaims.delete(key);

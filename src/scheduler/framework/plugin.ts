@@ -82,13 +82,16 @@ export interface EventInterest {
   readonly hint?: QueueingHintFn;
 }
 
-/** An API write a plugin makes through its handle (`handle.api.write`): RBAC is derived from these. */
+/**
+ * An API write a plugin makes through its handle (`handle.api.write`), or a read of a single object
+ * (`handle.api.read`, verb get): RBAC is derived from these.
+ */
 export interface ApiWriteGrant {
   /** The API group ('' for core/v1). */
   readonly group: string;
   /** The plural resource, e.g. persistentvolumeclaims. */
   readonly resource: string;
-  readonly verbs: readonly ('create' | 'update' | 'patch' | 'delete')[];
+  readonly verbs: readonly ('create' | 'update' | 'patch' | 'delete' | 'get')[];
 }
 
 /**

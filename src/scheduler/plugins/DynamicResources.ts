@@ -49,6 +49,8 @@ import { compileNodeSelectorTerms, type NodeMatcher } from '../../kube/selectors
 import { Allocator } from './dynamicResources/allocator.js';
 import { bindClaim, deallocatePatch, unreservePatch } from './dynamicResources/bindClaims.js';
 import { SelectorCompiler } from './dynamicResources/cel.js';
+import { afterSliceOrTaintRuleChange, slicesWithTaintRules } from './dynamicResources/deviceTaints.js';
+import { bindingStillPossible, DEFAULT_BINDING_TIMEOUT_MS, hasBindingConditions, waitForBindingConditions } from './dynamicResources/bindingConditions.js';
 import { ClaimTracker } from './dynamicResources/claimTracker.js';
 import { afterAddOrUpdate, afterClaimChange, afterNodeUpdate } from './dynamicResources/hints.js';
 import { isReservedForPod, podClaims } from './dynamicResources/podClaims.js';
@@ -120,7 +122,11 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
   private readonly compiler = new SelectorCompiler();
   private readonly newShareId = shareIdFactory();
 
-  constructor(private readonly handle: FrameworkHandle) {
+  constructor(
+    private readonly handle: FrameworkHandle,
+    /** DynamicResourcesArgs.bindingTimeout: how long PreBind waits for device binding conditions. */
+    private readonly bindingTimeoutMs = DEFAULT_BINDING_TIMEOUT_MS,
+  ) {
     this.tracker = new ClaimTracker(handle.cluster);
   }
 
@@ -162,7 +168,7 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
       const cluster = this.handle.cluster;
       s.allocator = new Allocator({
         classes: (name) => cluster.deviceClasses.get(name),
-        slices: [...cluster.resourceSlices.values()],
+        slices: slicesWithTaintRules(cluster.resourceSlices.values(), cluster.deviceTaintRules),
         allocated: this.tracker.allocatedState(),
         compiler: this.compiler,
         newShareId: this.newShareId,
@@ -209,9 +215,12 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
       if (outcome.claim) nodeClaim = { claim: outcome.claim, mappings: outcome.mappings };
     }
     const unavailable: number[] = [];
-    s.claims.forEach((_, i) => {
+    const now = this.handle.clock.now();
+    s.claims.forEach((claim, i) => {
       const matcher = s.availableOn[i];
       if (matcher && !matcher(node.labels, node.name)) unavailable.push(i);
+      // Binding conditions that failed or timed out: PostFilter may deallocate the claim so other devices are tried.
+      else if (claim.status?.allocation && !bindingStillPossible(claim, this.bindingTimeoutMs, now)) unavailable.push(i);
     });
     let results: AllocationResult[] | undefined;
     if (s.allocator) {
@@ -359,6 +368,7 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
     const deps = {
       api: this.handle.api,
       signal,
+      clock: this.handle.clock,
       now: () => new Date(this.handle.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
     for (const [i, claim] of s.claims.entries()) {
@@ -378,7 +388,7 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
       if (!s.allocations[i]) continue;
       this.tracker.removePending(i === s.extended?.index ? s.extended.initialUid : (claim.metadata?.uid ?? ''), true);
     }
-    return null;
+    return this.awaitBindingConditions(s, pod, nodeName, signal);
   }
 
   /**
@@ -414,6 +424,27 @@ export class DynamicResources implements PreEnqueuePlugin, PreFilterPlugin, Filt
     if (patched.status < 200 || patched.status >= 300) return `update pod ${where} ExtendedResourceClaimStatus: ${patched.message ?? `HTTP ${patched.status}`}`;
     return null;
   }
+
+  /** DRADeviceBindingConditions: the pod binds once its devices' binding conditions are True (bindingConditions.ts). */
+  private async awaitBindingConditions(s: DraState, pod: PodInfo, nodeName: string, signal: AbortSignal): Promise<Status | null> {
+    if (!hasBindingConditions(s.claims)) return null;
+    this.handle.api.recordEvent({
+      reporter: this.handle.profile.schedulerName,
+      regarding: pod,
+      type: 'Normal',
+      reason: 'BindingConditionsPending',
+      action: 'Scheduling',
+      message: `waiting for binding conditions for device on node ${nodeName}`,
+    });
+    const failure = await waitForBindingConditions(s.claims, {
+      clock: this.handle.clock,
+      signal,
+      timeoutMs: this.bindingTimeoutMs,
+      // As upstream reads its assume cache: berth's own writes count before the watch delivers them.
+      current: (claim) => this.tracker.get(claim.metadata?.namespace ?? 'default', claim.metadata?.name ?? ''),
+    });
+    return failure === null ? null : Status.error(failure);
+  }
 }
 
 function consumerOf(pod: Pod): { apiGroup: string; resource: string; name: string; uid: string } {
@@ -422,12 +453,17 @@ function consumerOf(pod: Pod): { apiGroup: string; resource: string; name: strin
 
 /**
  * pluginConfig args: DynamicResourcesArgs (filterTimeout, bindingTimeout) are validated as upstream validates them.
- * berth's Filter is not cut short and it does not wait for binding conditions, so nothing reads them: they decode
- * to nothing and `config check` does not print them.
+ * bindingTimeout (default 600 s) bounds PreBind's wait for device binding conditions and tells Filter when a claim
+ * waited too long. berth's Filter is not cut short, so filterTimeout is validated and otherwise unused. The args
+ * are not rendered: `config check` and the effective configuration leave DynamicResourcesArgs out, as before.
  */
-const argsSpec: PluginArgsSpec<undefined> = {
+interface DraArgs {
+  bindingTimeoutMs: number;
+}
+
+const argsSpec: PluginArgsSpec<DraArgs> = {
   fields: ['filterTimeout', 'bindingTimeout'],
-  defaults: () => undefined,
+  defaults: () => ({ bindingTimeoutMs: DEFAULT_BINDING_TIMEOUT_MS }),
   decode: (dec, raw, path) => {
     const filterTimeout = dec.duration(raw['filterTimeout'], [...path, 'filterTimeout']);
     if (filterTimeout !== undefined && filterTimeout < 0) {
@@ -437,7 +473,7 @@ const argsSpec: PluginArgsSpec<undefined> = {
     if (bindingTimeout !== undefined && bindingTimeout < 1) {
       dec.error([...path, 'bindingTimeout'], `${formatGoDuration(bindingTimeout)} must be at least 1 second`, 'use 1s or more');
     }
-    return undefined;
+    return { bindingTimeoutMs: bindingTimeout !== undefined ? bindingTimeout * 1000 : DEFAULT_BINDING_TIMEOUT_MS };
   },
 };
 
@@ -451,11 +487,12 @@ export const descriptor = {
     { event: 'NodeUpdate', hint: afterNodeUpdate },
     { event: 'ResourceClaimChange', hint: afterClaimChange },
     { event: 'DeviceClassChange', hint: afterAddOrUpdate },
-    { event: 'ResourceSliceChange', hint: afterAddOrUpdate },
+    { event: 'ResourceSliceChange', hint: afterSliceOrTaintRuleChange },
   ],
   // PreBind: the finalizer (metadata) and allocation + reservedFor (status); Unreserve and PostFilter: status.
   apiWrites: [
-    { group: 'resource.k8s.io', resource: 'resourceclaims', verbs: ['patch'] },
+    // get: PreBind re-reads a claim after a conflicting write.
+    { group: 'resource.k8s.io', resource: 'resourceclaims', verbs: ['patch', 'get'] },
     { group: 'resource.k8s.io', resource: 'resourceclaims/status', verbs: ['patch'] },
     // Not a subresource one writes to: the API server (DRAResourceClaimGranularStatusAuthorization, on in v1.37)
     // checks this permission as well before a status patch may change allocation or reservedFor.
@@ -466,5 +503,5 @@ export const descriptor = {
     { group: '', resource: 'pods/status', verbs: ['patch'] },
   ],
   args: argsSpec,
-  create: (handle) => new DynamicResources(handle),
-} satisfies PluginDescriptor;
+  create: (handle, args) => new DynamicResources(handle, args.bindingTimeoutMs),
+} satisfies PluginDescriptor<DraArgs>;

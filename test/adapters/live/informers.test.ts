@@ -63,6 +63,7 @@ describe('startClusterWatches', () => {
         '/apis/storage.k8s.io/v1/volumeattachments',
         '/apis/resource.k8s.io/v1/deviceclasses',
         '/apis/resource.k8s.io/v1/resourceslices',
+        '/apis/resource.k8s.io/v1/devicetaintrules',
         '/apis/resource.k8s.io/v1/resourceclaims',
         '/api/v1/services',
         '/api/v1/replicationcontrollers',
