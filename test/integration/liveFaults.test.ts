@@ -139,9 +139,7 @@ profiles:
 afterAll(async () => {
   if (berth && (!passed || process.env['BERTH_FAULTS_KEEP_LOG'] === '1')) {
     // Keep berth's log for the post-mortem (or on request).
-    const file = join(tmpdir(), `berth-live-faults-${sfx}.jsonl`);
-    writeFileSync(file, berth.lines.map((l) => JSON.stringify(l)).join('\n') + '\n' + berth.other.join(''));
-    log(`berth's log kept in ${file}`);
+    log(`berth's log kept in ${berth.keepLog(`berth-live-faults-${sfx}.jsonl`)}`);
   }
   berth?.kill('SIGKILL');
   if (berth) await berth.exited;

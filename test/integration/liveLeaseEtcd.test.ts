@@ -184,9 +184,7 @@ profiles:
 
 afterAll(async () => {
   if (berth && passed < 2) {
-    const file = join(tmpdir(), `berth-fault-matrix-${sfx}.jsonl`);
-    writeFileSync(file, berth.lines.map((l) => JSON.stringify(l)).join('\n') + '\n' + berth.other.join(''));
-    log(`berth's log kept in ${file}`);
+    log(`berth's log kept in ${berth.keepLog(`berth-fault-matrix-${sfx}.jsonl`)}`);
   }
   berth?.kill('SIGKILL');
   if (berth) await berth.exited;

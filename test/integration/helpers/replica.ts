@@ -1,6 +1,7 @@
 // A `berth run` replica as a separate process (node dist/src/cli/main.js run ...), with its JSON log lines collected.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpGet, waitFor } from './live.js';
 
@@ -119,6 +120,13 @@ export class Replica {
 
   bindFailures(): LogLine[] {
     return this.lines.filter((l) => l.msg === 'binding failed');
+  }
+
+  /** Writes everything the replica logged to a file in the temp dir, for the post-mortem of a failed run; its path. */
+  keepLog(fileName: string): string {
+    const file = join(tmpdir(), fileName);
+    writeFileSync(file, this.lines.map((l) => JSON.stringify(l)).join('\n') + '\n' + this.other.join(''));
+    return file;
   }
 
   kill(signal: NodeJS.Signals): void {
