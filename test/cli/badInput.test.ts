@@ -303,7 +303,9 @@ describe('objects arriving on watches (berth run)', () => {
     server.upsert('/api/v1/nodes', { metadata: { name: 'n1' }, status: { allocatable: { cpu: '4', memory: '8Gi', pods: '10' } } });
     server.upsert('/api/v1/pods', scheduled('good'));
     server.upsert('/api/v1/pods', scheduled('bad', { tolerations: 'x' }));
-    const b = await startBerth({ config: CONFIG, kubeconfig: kubeconfigPath, bindAddress: '127.0.0.1', port: 0, logLevel: 'info', bindConcurrency: 4, leaderElect: false }, undefined, logger);
+    // JSON on the wire: the fake API server reads request bodies as JSON only (berth's default is protobuf).
+    const transport = { apiContentType: 'json', apiProtocol: 'http1.1' } as const;
+    const b = await startBerth({ config: CONFIG, kubeconfig: kubeconfigPath, bindAddress: '127.0.0.1', port: 0, logLevel: 'info', bindConcurrency: 4, leaderElect: false, transport }, undefined, logger);
     try {
       await waitFor('the good pod bound', () => (server.pod('jhub', 'good')?.['spec'] as { nodeName?: string }).nodeName === 'n1', 10_000);
       server.upsert('/api/v1/pods', scheduled('later'));
