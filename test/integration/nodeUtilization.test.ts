@@ -22,6 +22,8 @@ const selector = { [GROUP]: sfx };
 const busyNode = `nodeutil-${sfx}-busy`;
 const idleNode = `nodeutil-${sfx}-idle`;
 const WAIT_MS = 30_000;
+/** NodeUtilization's maxSampleAge: generous, because Prometheus scrapes late on a loaded machine. */
+const MAX_SAMPLE_AGE_MS = 15_000;
 const CPUS = 8;
 const tmp = mkdtempSync(join(tmpdir(), 'berth-nodeutil-'));
 
@@ -134,7 +136,7 @@ profiles:
         args:
           source: {prometheus: {url: "${prometheus!.url}", queries: {cpu: '${CPU_QUERY}'}, timeout: 2s}}
           refreshInterval: 1s
-          maxSampleAge: 15s
+          maxSampleAge: ${MAX_SAMPLE_AGE_MS / 1000}s
 `,
   );
   const logger = createLogger('info', { write: (s: string) => void logLines.push(s) });
@@ -177,10 +179,14 @@ describe('NodeUtilization with Prometheus in berth run', () => {
   });
 
   it('when Prometheus goes away, berth reports the source down and schedules on requests alone', async () => {
+    const stoppedAt = Date.now();
     await prometheus!.stop();
     await waitFor('berth to see Prometheus gone', WAIT_MS, async () => ((await berthMetric('berth_plugin_source_up')) === 0 ? true : undefined));
     expect(logLines.some((l) => l.includes('"plugin source down"') && l.includes('NodeUtilization'))).toBe(true);
-    // The last measurements are used until they are maxSampleAge (15 s) old; then no node has one.
+    // The last measurements are used until they are maxSampleAge old (scoring checks their age): ours were taken
+    // before Prometheus stopped, so they are stale once that much time has passed. Then berth's report says so too
+    // (other files' nodes come and go on the shared control plane, so the count alone could agree too early).
+    await waitFor('our measurements to be older than maxSampleAge', 2 * WAIT_MS, () => (Date.now() - stoppedAt > MAX_SAMPLE_AGE_MS + 1_000 ? true : undefined), 250);
     await waitFor('every node\'s measurement to be stale', 2 * WAIT_MS, async () =>
       (await berthMetric('berth_plugin_source_stale_nodes')) >= (await cluster.nodeCount()) ? true : undefined,
     );
