@@ -31,6 +31,17 @@ export interface EventV1 {
   series?: { count: number };
 }
 
+/** The Lease fields the leader-election tests read (times are RFC 3339 MicroTime strings). */
+export interface LeaseV1 {
+  spec?: {
+    holderIdentity?: string | null;
+    leaseDurationSeconds?: number | null;
+    acquireTime?: string | null;
+    renewTime?: string | null;
+    leaseTransitions?: number | null;
+  };
+}
+
 export interface PodCondition {
   type: string;
   status: string;
@@ -88,11 +99,11 @@ export class Cluster {
     return (await this.req<{ items: EventV1[] }>('GET', `/apis/events.k8s.io/v1/namespaces/${ns}/events`)).items;
   }
 
-  async lease(ns: string, name: string): Promise<{ spec?: { holderIdentity?: string | null; leaseTransitions?: number | null } } | undefined> {
-    const res = await this.client.request<{ spec?: { holderIdentity?: string | null } }>('GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${name}`);
+  async lease(ns: string, name: string): Promise<LeaseV1 | undefined> {
+    const res = await this.client.request<LeaseV1>('GET', `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${name}`);
     if (res.status === 404) return undefined;
     if (res.status >= 300) throw new Error(`GET lease ${ns}/${name}: HTTP ${res.status}`);
-    return res.body as { spec?: { holderIdentity?: string | null } };
+    return res.body as LeaseV1;
   }
 
   /** Waits until every named pod has spec.nodeName; returns name → node. */
