@@ -13,7 +13,7 @@ import type { ExtensionPoint } from '../plugins/catalog.js';
 import type { ClusterPort } from '../ports.js';
 import type { BackgroundTask } from './background.js';
 import type { PluginCatalog } from './pluginCatalog.js';
-import type { PluginTimer } from './pluginTimer.js';
+import { PluginTimer } from './pluginTimer.js';
 import {
   type BindPlugin,
   Code,
@@ -234,85 +234,99 @@ export class Framework implements PluginLists {
     return this.profile.schedulerName;
   }
 
-  private timer: PluginTimer | null = null;
-  private timedLists: PluginLists | null = null;
+  private timedPlugins: { lists: PluginLists; timer: PluginTimer } | null = null;
 
   /**
-   * The same plugins wrapped to report their execution time to `timer` (built once, reused). The wrappers keep
-   * reporting to the given timer until the next call; callers use them only for sampled cycles.
+   * The same plugins wrapped to add their execution time to one PluginTimer (both built once, on the first sampled
+   * cycle, with that cycle's clock). Callers use the wrappers only for sampled cycles and flush the timer after each.
    */
-  timed(timer: PluginTimer): PluginLists {
-    this.timer = timer;
-    if (!this.timedLists) this.timedLists = this.buildTimedLists();
-    return this.timedLists;
+  timed(now: () => number): { lists: PluginLists; timer: PluginTimer } {
+    if (!this.timedPlugins) {
+      const timer = new PluginTimer(now);
+      this.timedPlugins = { lists: this.buildTimedLists(timer), timer };
+    }
+    return this.timedPlugins;
   }
 
-  private buildTimedLists(): PluginLists {
-    const clock = (): number => (this.timer ? this.timer.now() : 0);
-    const record = (plugin: string, point: string, started: number, status: Status | null): void => {
-      this.timer?.add(plugin, point, clock() - started, status);
-    };
+  private buildTimedLists(timer: PluginTimer): PluginLists {
+    const clock = timer.now;
     const asStatus = (outcome: PreFilterOutcome): Status | null => (outcome instanceof Status ? outcome : null);
     return {
-      preFilter: this.preFilter.map((p) => ({
-        name: p.name,
-        preFilter: (state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]) => {
-          const t0 = clock();
-          const out = p.preFilter(state, pod, nodes);
-          record(p.name, 'PreFilter', t0, asStatus(out));
-          return out;
-        },
-      })),
-      filter: this.filter.map((p) => ({
-        name: p.name,
-        filter: (state: CycleState, pod: PodInfo, node: NodeInfo) => {
-          const t0 = clock();
-          const out = p.filter(state, pod, node);
-          record(p.name, 'Filter', t0, out);
-          return out;
-        },
-      })),
-      postFilter: this.postFilter.map((p) => ({
-        name: p.name,
-        postFilter: (state: CycleState, pod: PodInfo, diagnosis: Diagnosis, numAllNodes: number) => {
-          const t0 = clock();
-          const out = p.postFilter(state, pod, diagnosis, numAllNodes);
-          record(p.name, 'PostFilter', t0, out.status);
-          return out;
-        },
-      })),
-      preScore: this.preScore.map((p) => ({
-        name: p.name,
-        preScore: (state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]) => {
-          const t0 = clock();
-          const out = p.preScore(state, pod, nodes);
-          record(p.name, 'PreScore', t0, out);
-          return out;
-        },
-      })),
-      score: this.score.map(({ plugin: p, weight }) => {
-        const normalize = p.normalizeScore?.bind(p);
-        const wrapped: ScorePlugin = {
+      preFilter: this.preFilter.map((p) => {
+        const slot = timer.slot(p.name, 'PreFilter');
+        return {
           name: p.name,
-          score: (state, pod, node) => {
+          preFilter: (state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]) => {
             const t0 = clock();
-            const out = p.score(state, pod, node);
-            record(p.name, 'Score', t0, null);
+            const out = p.preFilter(state, pod, nodes);
+            PluginTimer.add(slot, clock() - t0, asStatus(out));
             return out;
           },
-          ...(normalize
-            ? {
-                normalizeScore: (state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], scores: Float64Array) => {
-                  const t0 = clock();
-                  const out = normalize(state, pod, nodes, scores);
-                  record(p.name, 'NormalizeScore', t0, out);
-                  return out;
-                },
-              }
-            : {}),
         };
-        return { plugin: wrapped, weight };
       }),
+      filter: this.filter.map((p) => {
+        const slot = timer.slot(p.name, 'Filter');
+        return {
+          name: p.name,
+          filter: (state: CycleState, pod: PodInfo, node: NodeInfo) => {
+            const t0 = clock();
+            const out = p.filter(state, pod, node);
+            PluginTimer.add(slot, clock() - t0, out);
+            return out;
+          },
+        };
+      }),
+      postFilter: this.postFilter.map((p) => {
+        const slot = timer.slot(p.name, 'PostFilter');
+        return {
+          name: p.name,
+          postFilter: (state: CycleState, pod: PodInfo, diagnosis: Diagnosis, numAllNodes: number) => {
+            const t0 = clock();
+            const out = p.postFilter(state, pod, diagnosis, numAllNodes);
+            PluginTimer.add(slot, clock() - t0, out.status);
+            return out;
+          },
+        };
+      }),
+      preScore: this.preScore.map((p) => {
+        const slot = timer.slot(p.name, 'PreScore');
+        return {
+          name: p.name,
+          preScore: (state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]) => {
+            const t0 = clock();
+            const out = p.preScore(state, pod, nodes);
+            PluginTimer.add(slot, clock() - t0, out);
+            return out;
+          },
+        };
+      }),
+      score: this.score.map(({ plugin: p, weight }) => ({ plugin: this.timedScorePlugin(timer, p), weight })),
+    };
+  }
+
+  private timedScorePlugin(timer: PluginTimer, p: ScorePlugin): ScorePlugin {
+    const clock = timer.now;
+    const scoreSlot = timer.slot(p.name, 'Score');
+    const normalize = p.normalizeScore?.bind(p);
+    const normalizeSlot = normalize ? timer.slot(p.name, 'NormalizeScore') : null;
+    return {
+      name: p.name,
+      score: (state, pod, node) => {
+        const t0 = clock();
+        const out = p.score(state, pod, node);
+        PluginTimer.add(scoreSlot, clock() - t0, null);
+        return out;
+      },
+      ...(normalize && normalizeSlot
+        ? {
+            normalizeScore: (state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], scores: Float64Array) => {
+              const t0 = clock();
+              const out = normalize(state, pod, nodes, scores);
+              PluginTimer.add(normalizeSlot, clock() - t0, out);
+              return out;
+            },
+          }
+        : {}),
     };
   }
 

@@ -9,7 +9,6 @@ import type { PodInfo } from '../cache/podInfo.js';
 import type { Random } from '../random.js';
 import { fitErrorMessage } from './fitError.js';
 import type { Framework, PluginLists } from './framework.js';
-import { PluginTimer } from './pluginTimer.js';
 import {
   Code,
   CODE_NAMES,
@@ -161,8 +160,9 @@ export class PodScheduler {
     };
 
     const timing = options.timing;
-    const pluginTimer = timing?.observePlugin ? new PluginTimer(timing.now) : null;
-    this.lists = pluginTimer ? fw.timed(pluginTimer) : fw;
+    const timed = timing?.observePlugin ? fw.timed(timing.now) : null;
+    const pluginTimer = timed?.timer ?? null;
+    this.lists = timed?.lists ?? fw;
     try {
       return this.runWith(pod, options, fw, allNodes, numAllNodes, explain, explanation, state, diagnosis);
     } finally {
