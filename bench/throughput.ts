@@ -11,18 +11,21 @@
  * spread; against the first arm: per-pair ratios, their median and spread.
  *
  *   npm run bench -- [--nodes 1000] [--pods 5000] [--init-pods N] [--large] [--pairs 3] [--precreate]
- *                    [--arms 'upstream;berth;ceiling'] [--create-concurrency 64] [--bind-concurrency 128]
- *                    [--cpu-prof DIR] [--apiserver-pprof DIR] [--pprof-seconds 20] [--json FILE]
+ *                    [--arms 'upstream;berth;ceiling'] [--create-concurrency 64] [--create-rate 0] [--bind-concurrency 128]
+ *                    [--cpu-prof DIR] [--apiserver-pprof DIR] [--pprof-seconds 20] [--keep-logs DIR] [--json FILE]
  *
  * --arms: ';'-separated arms, each `kind` or `name=kind [flags…]`. Kinds: upstream, berth (flags go to `berth run`,
  * e.g. 'json=berth --api-content-type json'), ceiling (the benchmark binds each pod and writes its Scheduled event
  * itself, with berth's client at --bind-concurrency: the API server's limit for a scheduler that writes what
  * upstream writes) and ceiling-bind (Bindings only). Ratios are against the first arm.
  * --precreate: the measured pods exist before a fresh scheduler process starts (pure scheduling rate).
+ * --create-rate N: without --precreate, create the measured pods at N per second (open loop) rather than as fast as
+ *   the API server takes them, so both schedulers get the same arrivals and their latencies compare.
+ * --keep-logs DIR: copy the schedulers' logs and configurations there before the run's files are removed.
  *
  * Reports figures; asserts nothing about time.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -54,6 +57,8 @@ const { values } = parseArgs({
     'apiserver-pprof': { type: 'string' },
     'pprof-seconds': { type: 'string', default: '20' },
     'idle-seconds': { type: 'string', default: '10' },
+    'keep-logs': { type: 'string' },
+    'create-rate': { type: 'string', default: '0' },
     json: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     precreate: { type: 'boolean', default: false },
@@ -67,6 +72,8 @@ const initPodCount = Number(values['init-pods'] ?? Math.min(nodeCount, 1000));
 const pairs = Number(values.pairs);
 const qps = Number(values.qps);
 const createConcurrency = Number(values['create-concurrency']);
+/** Pods per second the measured pods are created at in the created-while-scheduling mode (0: as fast as the API server takes them). */
+const createRate = Number(values['create-rate']);
 const bindConcurrency = Number(values['bind-concurrency']);
 const precreate = values.precreate;
 const pprofDir = values['apiserver-pprof'];
@@ -181,7 +188,7 @@ async function runScheduler(arm: Arm, rep: number, cp: ControlPlane, client: Kub
       t0 = performance.now();
       sampler.start();
       log(`${arm.name} #${rep}: creating ${podCount} measured pods (${createConcurrency} in flight)`);
-      created = await createPods(client, ns, 'pod', schedulerName, podCount, createConcurrency);
+      created = await createPods(client, ns, 'pod', schedulerName, podCount, createConcurrency, createRate);
       log(`${arm.name} #${rep}: created at ${created.rate.toFixed(0)} pods/s; ${watch.boundCount} bound so far`);
     }
     await waitAllBound(watch, podCount, `${arm.name} measured pods`);
@@ -488,6 +495,7 @@ async function main(): Promise<void> {
   } finally {
     client.close();
     await cp.stop();
+    if (values['keep-logs']) cpSync(dir, values['keep-logs'], { recursive: true });
     rmSync(dir, { recursive: true, force: true });
   }
   const version = binaries.binDir.split('/').at(-2) ?? 'unknown';
@@ -498,14 +506,14 @@ async function main(): Promise<void> {
     machine: machine(),
     kubernetes: version,
     loadAverage: { start: loadStart, end: loadavg() },
-    params: { precreate, nodes: nodeCount, initPods: initPodCount, measuredPods: podCount, pairs, arms, qps, burst: qps, createConcurrency, bindConcurrency },
+    params: { precreate, nodes: nodeCount, initPods: initPodCount, measuredPods: podCount, pairs, arms, qps, burst: qps, createConcurrency, createRate, bindConcurrency },
     idle,
     summaries,
     runs,
     wallSeconds: (Date.now() - t0) / 1000,
   };
   process.stdout.write(
-    `\nSchedulingBasic-like, ${precreate ? 'pods pre-created' : 'pods created while scheduling'}: ${nodeCount} nodes, ${initPodCount} init + ${podCount} measured pods, ` +
+    `\nSchedulingBasic-like, ${precreate ? 'pods pre-created' : `pods created while scheduling${createRate > 0 ? ` at ${createRate}/s` : ''}`}: ${nodeCount} nodes, ${initPodCount} init + ${podCount} measured pods, ` +
       `${pairs} interleaved repetitions (${report.machine['nproc']} CPUs, ${version}, load ${loadStart.map((l) => l.toFixed(1)).join(' ')} → ${report.loadAverage.end.map((l) => l.toFixed(1)).join(' ')})\n`,
   );
   process.stdout.write(`${renderRuns(runs)}\n\n${renderSummary(summaries)}\n`);

@@ -75,11 +75,15 @@ export async function createPods(
   schedulerName: string,
   count: number,
   concurrency: number,
+  /** Open-loop pacing: pod i is sent no earlier than i / ratePerSecond seconds after the start (0: as fast as possible). */
+  ratePerSecond = 0,
 ): Promise<Created> {
   const createdAt = new Map<string, number>();
   const t0 = performance.now();
   await pool(count, concurrency, async (i) => {
     const name = `${prefix}-${i}`;
+    const early = ratePerSecond > 0 ? t0 + (i * 1000) / ratePerSecond - performance.now() : 0;
+    if (early > 0) await new Promise((r) => setTimeout(r, early));
     for (let attempt = 0; ; attempt++) {
       const res = await client.request('POST', `/api/v1/namespaces/${namespace}/pods`, { body: podManifest(name, namespace, schedulerName) });
       if (res.status < 300 || res.status === 409) break;
