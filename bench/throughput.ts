@@ -3,9 +3,10 @@
  * scheduler_perf's SchedulingBasic (test/integration/scheduler_perf/misc/performance-config.yaml). See
  * docs/benchmarks.md for the method and the figures.
  *
- * Arms run interleaved: upstream, berth, ceiling, upstream, berth, ceiling, … (`--pairs` repetitions, default 3),
- * each on fresh namespaces with a fresh scheduler process, so that drifting load on a shared machine spreads over
- * every arm. Per run: pods/s (scheduler_perf's 1-second samples), latency, and the costs of the measured window —
+ * Arms run interleaved, in the given order in odd repetitions and reversed in even ones (upstream, berth, ceiling,
+ * ceiling, berth, upstream, …; `--pairs` repetitions, default 3), each on fresh namespaces with a fresh scheduler
+ * process, so that drifting load on a shared machine, and state the control plane accumulates, spread over every
+ * arm. Per run: pods/s (scheduler_perf's 1-second samples), latency, and the costs of the measured window —
  * CPU seconds of kube-apiserver, etcd and the scheduler (/proc), the API server's request counts by verb
  * (apiserver_request_total), bytes on the scheduler's connections (ss), the load average. Per arm: medians and
  * spread; against the first arm: per-pair ratios, their median and spread.
@@ -488,7 +489,9 @@ async function main(): Promise<void> {
     nodeNames.sort();
     idle = await idleBaseline(cp, Number(values['idle-seconds']));
     for (let rep = 1; rep <= pairs; rep++) {
-      for (const arm of arms) {
+      // Odd repetitions run the arms in the given order, even ones reversed (A B, B A, …): whatever drifts from run to
+      // run on one control plane then weighs on every arm alike.
+      for (const arm of rep % 2 === 1 ? arms : [...arms].reverse()) {
         runs.push(arm.kind === 'upstream' || arm.kind === 'berth' ? await runScheduler(arm, rep, cp, client, dir) : await runCeiling(arm, rep, cp, client, nodeNames));
       }
     }

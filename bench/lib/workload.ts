@@ -194,5 +194,8 @@ export async function deletePods(client: KubeClient, namespaces: string[], timeo
       if (Date.now() > deadline) throw new Error(`pods in ${ns} still present after ${timeoutMs} ms (last delete: ${outcome})`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    // The run's Scheduled events too: left behind, they grow the API server's heap and watch cache run after run, and
+    // the later arm of every pair paid for it (docs/benchmarks.md, "Arm order").
+    await client.request('DELETE', `/api/v1/namespaces/${ns}/events`, { timeoutMs: 5 * 60_000 }).catch(() => undefined);
   }
 }
