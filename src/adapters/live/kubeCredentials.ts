@@ -1,7 +1,7 @@
 /**
  * berth's own kubeconfig model: the clusters, contexts and users of a checked kubeconfig (or of the in-cluster
  * ServiceAccount), and the TLS material and auth headers they give. It exists so that `berth run`, `simulate
- * --from-cluster` and `explain` do not load @kubernetes/client-node at start: importing it costs ~80 MB of RSS and
+ * --from-cluster` and `explain` do not load @kubernetes/client-node at start: importing it costs 60–80 MB of RSS and
  * ~0.7 CPU-seconds (its index, and even its config module, pull in every generated API class), and berth uses it
  * only for credentials.
  *
