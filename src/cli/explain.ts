@@ -10,11 +10,11 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
 import { CONFIG_API_VERSION } from '../config/args.js';
 import { CONFIG_KIND, loadSchedulerConfig, parseSchedulerConfig } from '../config/load.js';
 import type { SchedulerConfig } from '../config/types.js';
 import { createKubeClient, type KubeClient } from '../adapters/live/kubeClient.js';
+import { KubeconfigError, loadKubeconfig } from '../adapters/live/kubeconfig.js';
 import { liveBackgroundIO } from '../adapters/live/backgroundIO.js';
 import { LiveSnapshotError, readOnePodSnapshot, readPod } from '../adapters/live/liveSnapshot.js';
 import { explainView } from '../adapters/simulator/report.js';
@@ -181,14 +181,18 @@ function recomputeConfig(configPath: string | undefined, schedulerName: string, 
   return { config: parseSchedulerConfig(text, 'upstream defaults', plugins), source: "upstream's default weights (pass --config with berth's configuration for its own)" };
 }
 
-async function recompute(target: { namespace: string; name: string }, kubeconfig: string, configPath: string | undefined, why: string, io: ExplainIO): Promise<number> {
-  const kc = new KubeConfig();
+/** `run`'s checked loader (no client-node unless a plugin is needed); its message, as a usage error of explain. */
+function loadExplainKubeconfig(kubeconfig: string): ReturnType<typeof loadKubeconfig> {
   try {
-    kc.loadFromFile(kubeconfig);
+    return loadKubeconfig(kubeconfig);
   } catch (err) {
-    throw new ExplainUsageError(`--kubeconfig ${kubeconfig}: cannot load it: ${err instanceof Error ? err.message : String(err)}`);
+    if (!(err instanceof KubeconfigError)) throw err;
+    throw new ExplainUsageError(`--kubeconfig ${kubeconfig}: cannot load it: ${err.message}`);
   }
-  if (!kc.getCurrentCluster()) throw new ExplainUsageError(`${kubeconfig}: the kubeconfig has no current cluster; set current-context`);
+}
+
+async function recompute(target: { namespace: string; name: string }, kubeconfig: string, configPath: string | undefined, why: string, io: ExplainIO): Promise<number> {
+  const kc = loadExplainKubeconfig(kubeconfig);
   const client = createKubeClient(kc, { qps: 0, burst: 0, userAgent: 'berth-explain/0.1.0' });
   try {
     const pod = await readPod(client, target.namespace, target.name);

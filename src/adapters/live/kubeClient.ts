@@ -1,7 +1,8 @@
 /**
  * berth's own Kubernetes API client over node:http(s), with a keep-alive agent and client-go's token-bucket rate
- * limiter. @kubernetes/client-node's KubeConfig is used only for credentials and TLS material (client
- * certificates, bearer tokens incl. token files, CA data/files, in-cluster).
+ * limiter. The kubeconfig (berth's own, kubeCredentials.ts, or a @kubernetes/client-node KubeConfig: both are a
+ * KubeCredentialSource) gives only credentials and TLS material (client certificates, bearer tokens incl. token
+ * files, CA data/files, in-cluster).
  *
  * Wire format: JSON, and — when the client is created with `protobuf` and a request says its kinds have protobuf
  * types (`protobuf: true`) — Kubernetes protobuf, as client-go's clientsets use it: the Accept header offers
@@ -10,10 +11,12 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { decodeObject, decodeWatchEvent, type DecodeOptions, PROTOBUF_MEDIA_TYPE } from './proto/codec.js';
 import { Http2Pool, type RequestLike, type ResponseLike } from './http2Transport.js';
 import { CachedTokenFile } from './tokenFile.js';
+import type { KubeCredentialSource } from './kubeCredentials.js';
+
+export type { KubeCredentialSource };
 
 /** metav1.Status, as the API server returns it for failures (and in watch ERROR events). */
 export interface Status {
@@ -206,7 +209,7 @@ interface Credentials {
 /** Re-read credentials (token files, exec plugins) at most this often, as client-go's cached token source does. */
 const CREDENTIAL_TTL_MS = 60_000;
 
-async function readCredentials(kc: KubeConfig): Promise<Credentials> {
+async function readCredentials(kc: KubeCredentialSource): Promise<Credentials> {
   const opts: https.RequestOptions = { headers: {} };
   await kc.applyToHTTPSOptions(opts);
   const headers: Record<string, string> = {};
@@ -306,7 +309,7 @@ class NodeKubeClient implements KubeClient {
   private readonly now: () => number;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: KubeCredentialSource,
     opts: KubeClientOptions,
   ) {
     const cluster = kc.getCurrentCluster();
@@ -372,8 +375,8 @@ class NodeKubeClient implements KubeClient {
 
   private requestOptions(c: Credentials, method: string, path: string, agent: http.Agent | undefined, accept: string): https.RequestOptions {
     const headers: Record<string, string> = { ...c.headers, Accept: accept, 'User-Agent': this.userAgent };
-    // The token file's current token replaces the one client-node's FileAuth put there (it re-reads on its own
-    // clock only, and never on a 401).
+    // The token file's current token replaces the one applyToHTTPSOptions put there (client-node's FileAuth re-reads
+    // on its own clock only, and never on a 401).
     if (this.tokenFile) {
       for (const k of Object.keys(headers)) if (k.toLowerCase() === 'authorization') delete headers[k];
       headers['Authorization'] = `Bearer ${this.tokenFile.get()}`;
@@ -691,6 +694,6 @@ function isProtobuf(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.startsWith(PROTOBUF_MEDIA_TYPE);
 }
 
-export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions): KubeClient {
+export function createKubeClient(kc: KubeCredentialSource, opts: KubeClientOptions): KubeClient {
   return new NodeKubeClient(kc, opts);
 }

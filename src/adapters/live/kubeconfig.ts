@@ -1,20 +1,32 @@
 /**
  * Loading the kubeconfig for `berth run` so that a bad one stops berth at start with exit status 2 and a message
- * naming the file and the field, as kubectl's "error loading config file" does. client-node alone would throw a raw
- * JavaScript message ("Invalid URL", "The "file" argument must be of type string") or, for a missing certificate or a
- * wrong-typed exec command, start anyway and retry every list for ever.
+ * naming the file and the field, as kubectl's "error loading config file" does. client-node's loader alone would throw
+ * a raw JavaScript message ("Invalid URL", "The "file" argument must be of type string") or, for a missing certificate
+ * or a wrong-typed exec command, start anyway and retry every list for ever.
  *
  * The file is read with the same limits as snapshots and configurations, parsed with the same YAML reader, checked
  * against a JSON Schema of the clientcmd v1 fields client-node reads (the format is not in the OpenAPI spec), and the
- * files it names must be readable. client-node then loads the checked value, never the text.
+ * files it names must be readable. berth's own model (kubeCredentials.ts) then holds the checked value, never the
+ * text; client-node is imported only if the chosen user needs a credential plugin (exec, an auth provider).
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
 import { InputFileError, MAX_REPORTED_ISSUES, MAX_YAML_ALIASES, readInputFile } from '../../kube/input.js';
 import { compileIssueChecker, formatPath, quote, type FieldIssue } from '../../kube/validate.js';
+import {
+  BerthKubeConfig,
+  entriesFromValue,
+  inClusterEntries,
+  mergeEntries,
+  TOKEN_FILE_PROVIDER,
+  tokenFileOf,
+  type InClusterOptions,
+  type KubeconfigEntries,
+} from './kubeCredentials.js';
+
+export { TOKEN_FILE_PROVIDER };
 
 export class KubeconfigError extends Error {
   constructor(
@@ -84,6 +96,7 @@ const KUBECONFIG_SCHEMA: Record<string, unknown> = {
               'client-key-data': str,
               username: str,
               password: str,
+              as: str,
               exec: {
                 type: 'object',
                 kubeStruct: true,
@@ -112,8 +125,8 @@ function issueLine(i: FieldIssue): string {
 
 /**
  * Reads, parses and checks one kubeconfig file; throws KubeconfigError listing what is wrong. Returns the checked
- * value with its null fields dropped (absent, as in Go), which is what client-node then loads: it must not parse the
- * text again by itself, as a null that passed the check would reach it ("Cannot read properties of null").
+ * value with its null fields dropped (absent, as in Go), which is what berth's model is built from: the text must not
+ * be parsed again, as a null that passed the check would reach the reader ("Cannot read properties of null").
  */
 export function checkKubeconfigFile(file: string): unknown {
   let text: string;
@@ -144,9 +157,6 @@ export function checkKubeconfigFile(file: string): unknown {
   return value;
 }
 
-/** The auth-provider name client-node's in-cluster config gives a ServiceAccount token file (its FileAuth). */
-export const TOKEN_FILE_PROVIDER = 'tokenFile';
-
 /**
  * clientcmd's `tokenFile` (and the `token-file` spelling client-node reads): client-node ignores the first and reads
  * the second once, at load, so a rotated token would never be seen. Both become the token-file auth provider that
@@ -170,55 +180,49 @@ function tokenFileAsProvider(value: unknown, dir: string): unknown {
   return value;
 }
 
-/** One checked file loaded by client-node, with relative certificate paths resolved against its folder. */
-function loadChecked(file: string): KubeConfig {
+/** One checked file's entries, with relative certificate paths resolved against its folder. */
+function loadChecked(file: string): KubeconfigEntries {
   const value = tokenFileAsProvider(checkKubeconfigFile(file), dirname(file));
-  return load(file, (k) => {
-    k.loadFromString(JSON.stringify(value));
-    k.makePathsAbsolute(dirname(file));
-  });
+  return load(file, () => entriesFromValue(value, dirname(file)));
 }
 
 /** The files client-node's loadFromDefault reads: $KUBECONFIG's list, else ~/.kube/config when it exists. */
-function defaultFiles(): string[] {
-  const env = process.env['KUBECONFIG'];
-  if (env) return env.split(delimiter).filter((f) => f !== '');
+function defaultFiles(env: NodeJS.ProcessEnv): string[] {
+  const list = env['KUBECONFIG'];
+  if (list) return list.split(delimiter).filter((f) => f !== '');
   const home = join(homedir(), '.kube', 'config');
   return existsSync(home) ? [home] : [];
 }
 
-/** client-node reads some named files while loading (token-file): name the file rather than quote Node's message. */
+/** A file named while loading that cannot be read: name it rather than quote Node's message. */
 function loadFailure(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (typeof e.path === 'string' && typeof e.code === 'string') return `cannot read ${quote(e.path)}: ${e.code} (a file the kubeconfig names; check the path)`;
   return `cannot be loaded: ${quote(err instanceof Error ? err.message : String(err))}`;
 }
 
-/** Runs client-node's loader; whatever it still throws is reported against the file, not as a JavaScript error. */
-function load(where: string, fn: (kc: KubeConfig) => void): KubeConfig {
-  const kc = new KubeConfig();
+/** Runs a loader step; whatever it still throws is reported against the file, not as a JavaScript error. */
+function load<T>(where: string, fn: () => T): T {
   try {
-    fn(kc);
+    return fn();
   } catch (err) {
     throw new KubeconfigError(where, [loadFailure(err)]);
   }
-  return kc;
 }
 
 /** The files the chosen context needs (certificates, keys, token files): each must be readable now. */
-function unreadableFiles(kc: KubeConfig): string[] {
+function unreadableFiles(kc: BerthKubeConfig): string[] {
   const cluster = kc.getCurrentCluster();
   const user = kc.getCurrentUser();
   const named: Array<[string, string | undefined]> = [
     ['certificate-authority', cluster?.caFile],
     ['client-certificate', user?.certFile],
     ['client-key', user?.keyFile],
-    ['tokenFile', typeof user?.authProvider?.config?.['tokenFile'] === 'string' ? user.authProvider.config['tokenFile'] : undefined],
+    ['tokenFile', tokenFileOf(user)],
   ];
   const out: string[] = [];
   for (const [field, path] of named) {
-    // client-node sets the fields of a user without a "user" mapping to null.
-    if (typeof path !== 'string' || path === '') continue;
+    if (path === undefined || path === '') continue;
     try {
       accessSync(path, constants.R_OK);
     } catch (err) {
@@ -229,7 +233,7 @@ function unreadableFiles(kc: KubeConfig): string[] {
 }
 
 /** The chosen context's cluster: present, with an http(s) server URL. */
-function clusterProblems(kc: KubeConfig): string[] {
+function clusterProblems(kc: BerthKubeConfig): string[] {
   const context = kc.getCurrentContext();
   if (!context) return ['no current-context (set current-context, or pass another --kubeconfig)'];
   const cluster = kc.getCurrentCluster();
@@ -246,31 +250,36 @@ function clusterProblems(kc: KubeConfig): string[] {
   return [];
 }
 
+export interface KubeconfigLookup extends InClusterOptions {
+  /** Where KUBERNETES_SERVICE_HOST and KUBECONFIG are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
  * The kubeconfig for `berth run`: `path` (--kubeconfig or clientConnection.kubeconfig), else the in-cluster
  * ServiceAccount, else $KUBECONFIG or ~/.kube/config, as kube-scheduler looks. Throws KubeconfigError.
  */
-export function loadKubeconfig(path: string | undefined): KubeConfig {
+export function loadKubeconfig(path: string | undefined, lookup: KubeconfigLookup = {}): BerthKubeConfig {
+  const env = lookup.env ?? process.env;
   let where: string;
-  let kc: KubeConfig;
+  let entries: KubeconfigEntries;
   if (path) {
     where = path;
-    kc = loadChecked(path);
-  } else if (process.env['KUBERNETES_SERVICE_HOST']) {
+    entries = loadChecked(path);
+  } else if (env['KUBERNETES_SERVICE_HOST']) {
     where = 'in-cluster ServiceAccount';
-    kc = load(where, (k) => k.loadFromCluster());
+    entries = load(where, () => inClusterEntries({ ...lookup, env }));
   } else {
-    const files = defaultFiles();
+    const files = defaultFiles(env);
     if (files.length === 0) {
       // The loader serves run, simulate --from-cluster and explain alike: name where it looked, not a command.
       throw new KubeconfigError('$KUBECONFIG and ~/.kube/config', ['no kubeconfig found: pass --kubeconfig FILE, set KUBECONFIG, or run in a pod with a ServiceAccount']);
     }
-    // As client-node's loadFromDefault: the first file, then the others merged into it.
+    // clientcmd's rules, as kubectl merges $KUBECONFIG: the first file to name an entry, or set current-context, wins.
     where = files.join(delimiter);
-    const [first, ...rest] = files.map(loadChecked);
-    kc = first as KubeConfig;
-    for (const other of rest) kc.mergeConfig(other, false);
+    entries = mergeEntries(files.map(loadChecked));
   }
+  const kc = new BerthKubeConfig(entries);
   const problems = [...clusterProblems(kc), ...unreadableFiles(kc)];
   if (problems.length > 0) throw new KubeconfigError(where, problems);
   return kc;

@@ -30,7 +30,7 @@ const FULL = {
   clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:6443', 'certificate-authority': caFile, 'insecure-skip-tls-verify': false, 'tls-server-name': 'api', 'proxy-url': 'http://127.0.0.1:3128' } }],
   contexts: [{ name: 'x', context: { cluster: 'c', user: 'u', namespace: 'ns' } }],
   users: [
-    { name: 'u', user: { token: 't', username: 'a', password: 'b', 'client-certificate-data': 'Y2VydA==', 'client-key-data': 'a2V5' } },
+    { name: 'u', user: { token: 't', username: 'a', password: 'b', as: 'c', 'client-certificate-data': 'Y2VydA==', 'client-key-data': 'a2V5' } },
     { name: 'e', user: { exec: { command: 'get-token', args: ['--x'], env: [{ name: 'A', value: '1' }], apiVersion: 'client.authentication.k8s.io/v1' } } },
     { name: 'p', user: { 'auth-provider': { name: 'oidc', config: { 'id-token': 'x' } } } },
   ],
