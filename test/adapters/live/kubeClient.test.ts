@@ -1,13 +1,12 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateControlPlaneCerts, type ControlPlaneCerts } from '../../../tools/devcluster/certs.js';
+import { startRecordingTlsServer, type RecordingTlsServer, type SeenRequest } from './recordingTlsServer.js';
 import { createKubeClient, isStatus, type KubeClient, TokenBucket, type WatchEvent } from '../../../src/adapters/live/kubeClient.js';
 import { FakeApiServer } from './fakeApiServer.js';
 
@@ -234,40 +233,18 @@ describe('KubeClient over http (fake API server)', () => {
 });
 
 describe('KubeClient over TLS', () => {
+  let tls: RecordingTlsServer;
   let dir: string;
   let certs: ControlPlaneCerts;
-  let server: https.Server;
   let port: number;
-  const seen: Array<{ cn: string | undefined; auth: string | undefined }> = [];
+  let seen: SeenRequest[];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'berth-kubeclient-'));
-    certs = await generateControlPlaneCerts(dir);
-    server = https.createServer(
-      {
-        cert: await readFile(certs.servingCert),
-        key: await readFile(certs.servingKey),
-        ca: await readFile(certs.caCert),
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req, res) => {
-        const peer = (req.socket as TLSSocket).getPeerCertificate();
-        const authorized = (req.socket as TLSSocket).authorized;
-        seen.push({ cn: authorized ? (peer.subject?.CN as string | undefined) : undefined, auth: req.headers.authorization });
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'PodList', items: [] }));
-      },
-    );
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
+    tls = await startRecordingTlsServer('berth-kubeclient-');
+    ({ dir, certs, port, seen } = tls);
   }, 60_000);
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => tls.close());
 
   it('uses a client certificate (data) and a CA file from the kubeconfig', async () => {
     const kc = new KubeConfig();

@@ -7,50 +7,30 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { createKubeClient } from '../../../src/adapters/live/kubeClient.js';
 import { BerthKubeConfig, inClusterEntries, SERVICEACCOUNT_ROOT, type KubeCredentialSource } from '../../../src/adapters/live/kubeCredentials.js';
 import { loadKubeconfig } from '../../../src/adapters/live/kubeconfig.js';
-import { generateControlPlaneCerts, type ControlPlaneCerts } from '../../../tools/devcluster/certs.js';
+import type { ControlPlaneCerts } from '../../../tools/devcluster/certs.js';
+import { startRecordingTlsServer, type RecordingTlsServer, type SeenRequest } from './recordingTlsServer.js';
 
+let tls: RecordingTlsServer;
 let dir: string;
 let certs: ControlPlaneCerts;
-let server: https.Server;
 let port: number;
-const seen: Array<{ cn: string | undefined; auth: string | undefined; impersonate: string | undefined }> = [];
+let seen: SeenRequest[];
 let count = 0;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-kubecreds-'));
-  certs = await generateControlPlaneCerts(dir);
-  server = https.createServer(
-    { cert: await readFile(certs.servingCert), key: await readFile(certs.servingKey), ca: await readFile(certs.caCert), requestCert: true, rejectUnauthorized: false },
-    (req, res) => {
-      const socket = req.socket as TLSSocket;
-      const cn = socket.authorized ? (socket.getPeerCertificate().subject?.CN as string | undefined) : undefined;
-      const impersonate = req.headers['impersonate-user'];
-      seen.push({ cn, auth: req.headers.authorization, impersonate: typeof impersonate === 'string' ? impersonate : undefined });
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'PodList', items: [] }));
-    },
-  );
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  port = (server.address() as AddressInfo).port;
+  tls = await startRecordingTlsServer('berth-kubecreds-');
+  ({ dir, certs, port, seen } = tls);
 }, 60_000);
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => tls.close());
 
 afterEach(() => vi.unstubAllEnvs());
 
