@@ -94,6 +94,31 @@ function podScheduledCondition(p: Pod): { status?: string; reason?: string; mess
   );
 }
 
+/** A pod's first outcome: the fields of PodOutcome that one watch event decides. */
+type FirstOutcome = Pick<PodOutcome, 'node' | 'reason' | 'message' | 'nominatedNode'>;
+
+/** What this state of a pod shows as an outcome: bound, or PodScheduled=False with its nomination; else undefined. */
+function outcomeShown(p: Pod): FirstOutcome | undefined {
+  if (p.spec?.nodeName) return { node: p.spec.nodeName, reason: null, message: null, nominatedNode: null };
+  const c = podScheduledCondition(p);
+  if (c?.status !== 'False') return undefined;
+  return { node: null, reason: c.reason ?? '', message: c.message ?? '', nominatedNode: p.status?.nominatedNodeName || null };
+}
+
+/**
+ * Records, per pod UID, the first outcome the watch delivered. A preemptor can fail, be nominated and be bound within
+ * tens of milliseconds: on a loaded machine all of that can arrive before the create call returns, so the pod's
+ * current state alone would show only the binding.
+ */
+function firstOutcomeRecorder(into: Map<string, FirstOutcome>): (p: Pod) => void {
+  return (p) => {
+    const uid = p.metadata?.uid;
+    if (!uid || into.has(uid)) return;
+    const shown = outcomeShown(p);
+    if (shown) into.set(uid, shown);
+  };
+}
+
 /** Marked for deletion by a scheduler's preemption (DisruptionTarget=True, PreemptionByScheduler), as both do. */
 export function isPreemptionVictim(p: Pod): boolean {
   return (p.status?.conditions as Array<{ type?: string; status?: string; reason?: string }> | undefined)?.some(
@@ -281,7 +306,8 @@ export class Harness {
     const sched = run.spawned
       ? await run.spawned.ready()
       : await startScheduler({ kind, config: this.configFor(s, kind), schedulerName, kubeconfigPath: cp.kubeconfigPath, binaries: cp.binaries, dir: await this.runDir(s), scoreLog: kind === 'upstream' });
-    const watch = await PodWatch.start(client).catch(async (err: unknown) => {
+    const firstOutcomes = new Map<string, FirstOutcome>();
+    const watch = await PodWatch.start(client, { onPod: firstOutcomeRecorder(firstOutcomes) }).catch(async (err: unknown) => {
       await sched.stop();
       throw err;
     });
@@ -289,7 +315,7 @@ export class Harness {
     const ready = Date.now();
     try {
       for (const [i, manifest] of s.pods.entries()) {
-        const outcome = await this.schedulePod(watch, client, manifest, kind, s.expectPending.has(podKey(manifest)));
+        const outcome = await this.schedulePod(watch, firstOutcomes, client, manifest, kind, s.expectPending.has(podKey(manifest)));
         if (outcome.nominatedNode !== null) await this.awaitPreemption(watch, outcome.pod, kind);
         const target = run.realign?.(i, outcome);
         if (target !== undefined) {
@@ -338,22 +364,25 @@ export class Harness {
   }
 
   /** Creates one pod and waits for its first outcome: bound, PodScheduled=False, or nothing within the timeout. */
-  private async schedulePod(watch: PodWatch, client: KubeClient, manifest: Pod, kind: SchedulerKind, expectPending: boolean): Promise<PodOutcome> {
+  private async schedulePod(
+    watch: PodWatch,
+    firstOutcomes: ReadonlyMap<string, FirstOutcome>,
+    client: KubeClient,
+    manifest: Pod,
+    kind: SchedulerKind,
+    expectPending: boolean,
+  ): Promise<PodOutcome> {
     const pod = structuredClone(manifest);
     pod.spec = { ...pod.spec, schedulerName: SCHEDULER_NAMES[kind] };
     const key = podKey(pod);
     const created = await createObject(client, pod as unknown as Record<string, unknown>);
-    const uid = (created['metadata'] as { uid?: string }).uid;
+    const uid = (created['metadata'] as { uid?: string }).uid ?? '';
     const base = { pod: key, node: null, reason: null, message: null, timedOut: false, nominatedNode: null, finalNode: null };
     const timeoutMs = this.opts.podTimeoutMs ?? 20_000;
     try {
       return await watch.waitFor(`${key} (${kind})`, expectPending ? Math.min(timeoutMs, EXPECT_PENDING_WINDOW_MS) : timeoutMs, () => {
-        const p = watch.pods.get(key);
-        if (!p || p.metadata?.uid !== uid) return undefined;
-        if (p.spec?.nodeName) return { ...base, node: p.spec.nodeName };
-        const c = podScheduledCondition(p);
-        if (c?.status !== 'False') return undefined;
-        return { ...base, reason: c.reason ?? '', message: c.message ?? '', nominatedNode: p.status?.nominatedNodeName || null };
+        const first = firstOutcomes.get(uid);
+        return first && { ...base, ...first };
       });
     } catch {
       return { ...base, timedOut: true };
