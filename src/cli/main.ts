@@ -29,6 +29,7 @@ import { KubeconfigError, loadKubeconfig } from '../adapters/live/kubeconfig.js'
 import { ExplainUsageError, runExplain } from './explain.js';
 import { API_CONTENT_TYPES, API_PROTOCOLS, type ApiContentType, type ApiProtocol, DEFAULT_TRANSPORT } from '../adapters/live/transportFlags.js';
 import { ServingCertificateError } from '../observe/tls.js';
+import { DEFAULT_HEAP_GROWTH_PERCENT } from './heapGrowth.js';
 
 /** The package root: the nearest folder above this module holding package.json (works from src/ and dist/src/). */
 function packageRoot(): string {
@@ -60,6 +61,12 @@ function parsePort(value: string): number {
 function parsePositiveInteger(value: string): number {
   const n = parseInteger(value);
   if (n < 1) throw new InvalidArgumentError('expected an integer of at least 1');
+  return n;
+}
+
+function parseNonNegativeInteger(value: string): number {
+  const n = parseInteger(value);
+  if (n < 0) throw new InvalidArgumentError('expected an integer of at least 0');
   return n;
 }
 
@@ -296,6 +303,12 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parsePositiveInteger, 128)
+    .option(
+      '--heap-growth-percent <n>',
+      'how far the JavaScript heap may grow past what the last full garbage collection kept before the next one, in percent (0: V8\'s own choice, up to 300); lower trades CPU for memory',
+      parseNonNegativeInteger,
+      DEFAULT_HEAP_GROWTH_PERCENT,
+    )
     .option('--no-leader-elect', 'schedule without leader election (one replica only)')
     .option('--watch-config', 'reload the profiles (plugins, weights, args) when the --config file changes, without a restart (the default)')
     .option('--no-watch-config', 'read the --config file only at start')
@@ -320,6 +333,7 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
       port: number;
       logLevel: string;
       bindConcurrency: number;
+      heapGrowthPercent: number;
       leaderElect: boolean;
       watchConfig?: boolean;
       apiContentType: ApiContentType;
@@ -341,6 +355,7 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
         port: flags.port,
         logLevel: flags.logLevel,
         bindConcurrency: flags.bindConcurrency,
+        heapGrowthPercent: flags.heapGrowthPercent,
         transport: { apiContentType: flags.apiContentType, apiProtocol: flags.apiProtocol },
         // commander sets leaderElect=true unless --no-leader-elect: only the flag's presence overrides the config.
         ...(flags.leaderElect === false ? { leaderElect: false } : {}),

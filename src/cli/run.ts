@@ -27,6 +27,7 @@ import { startServer, type RunningServer, type ServerOptions } from '../observe/
 import { DecisionStore } from '../observe/decisionStore.js';
 import { DelegatedAuth, type ReviewRequester } from '../observe/delegatedAuth.js';
 import { ServingCertificateError, servingCertificate } from '../observe/tls.js';
+import { limitHeapGrowth } from './heapGrowth.js';
 
 export interface RunFlags {
   config: string;
@@ -39,6 +40,8 @@ export interface RunFlags {
   leaderElect?: boolean;
   /** How berth talks to the API server (default: protobuf where the API server has it). */
   transport?: TransportFlags;
+  /** V8's heap growing factor in percent (--heap-growth-percent; heapGrowth.ts). The CLI sets it; embedders keep their own. */
+  heapGrowthPercent?: number;
   /** Plugin modules to load (--plugins): paths or package names. */
   plugins?: readonly string[];
   /** Budgets of loaded plugins: one synchronous call, one PreBind or Bind (milliseconds). */
@@ -340,6 +343,9 @@ function ownPodFromEnv(): Pick<RunFlags, 'ownPod'> {
 /** The CLI entry: runs until SIGTERM/SIGINT. Returns the exit status. */
 export async function runBerth(flags: RunFlags): Promise<number> {
   const logger = createLogger(flags.logLevel);
+  if (flags.heapGrowthPercent !== undefined && limitHeapGrowth(flags.heapGrowthPercent) === undefined) {
+    logger.info({}, '--heap-growth-percent left alone: node was started with --heap-growing-percent');
+  }
   const berth = await startBerth({ ...ownPodFromEnv(), ...flags }, undefined, logger);
   const onSignal = (signal: NodeJS.Signals): void => {
     void berth.shutdown(signal);

@@ -209,6 +209,7 @@ describe('command-line flags', () => {
       [['run', '-c', CONFIG, '--port', '70000'], /option '--port <n>' argument '70000' is invalid\. expected a port from 0 to 65535/],
       [['run', '-c', CONFIG, '--port', '-1'], /option '--port <n>' argument '-1' is invalid/],
       [['run', '-c', CONFIG, '--bind-concurrency', '0'], /option '--bind-concurrency <n>' argument '0' is invalid\. expected an integer of at least 1/],
+      [['run', '-c', CONFIG, '--heap-growth-percent', '-5'], /option '--heap-growth-percent <n>' argument '-5' is invalid\. expected an integer of at least 0/],
       [['run', '-c', CONFIG, '--bind-address', 'localhost:80'], /option '--bind-address <ip>' argument 'localhost:80' is invalid\. expected an IP address/],
       [['run', '-c', CONFIG, '--log-level', 'loud'], /option '--log-level <level>' argument 'loud' is invalid/],
       [['simulate', '--seed', 'x'], /option '--seed <n>' argument 'x' is invalid\. expected an integer/],
