@@ -20,7 +20,8 @@
  * plugins (0..100) and heavily weighted ones (weights up to 1000) are resolved to within a factor of 2.5.
  * berth_plugin_score_share observes the same contribution as a fraction of the node's total score (linear 0.1 steps).
  */
-import { collectDefaultMetrics, Counter, exponentialBuckets, Gauge, Histogram, linearBuckets, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, exponentialBuckets, Gauge, linearBuckets, Registry } from 'prom-client';
+import { FastHistogram } from './fastHistogram.js';
 import type { ScheduleResult } from '../scheduler/framework/schedulePod.js';
 
 /** What recordCycle and recordAttemptEnd read from a CycleOutcome (src/scheduler/scheduleOne.ts), structurally. */
@@ -87,21 +88,21 @@ export class SchedulerMetrics {
   private readonly seenUnschedulable = new Set<string>();
 
   readonly scheduleAttempts: Counter<'result' | 'profile'>;
-  readonly attemptDuration: Histogram<'result' | 'profile'>;
-  readonly algorithmDuration: Histogram;
+  readonly attemptDuration: FastHistogram<'result' | 'profile'>;
+  readonly algorithmDuration: FastHistogram;
   readonly pendingPods: Gauge<'queue'>;
-  readonly podSchedulingSLIDuration: Histogram<'attempts'>;
-  readonly podSchedulingAttempts: Histogram;
-  readonly extensionPointDuration: Histogram<'extension_point' | 'status' | 'profile'>;
-  readonly pluginExecutionDuration: Histogram<'plugin' | 'extension_point' | 'status'>;
+  readonly podSchedulingSLIDuration: FastHistogram<'attempts'>;
+  readonly podSchedulingAttempts: FastHistogram;
+  readonly extensionPointDuration: FastHistogram<'extension_point' | 'status' | 'profile'>;
+  readonly pluginExecutionDuration: FastHistogram<'plugin' | 'extension_point' | 'status'>;
   readonly queueIncomingPods: Counter<'queue' | 'event'>;
   readonly preemptionAttempts: Counter;
-  readonly preemptionVictims: Histogram;
+  readonly preemptionVictims: FastHistogram;
   readonly unschedulablePods: Gauge<'plugin' | 'profile'>;
   readonly podsPlaced: Counter<'node' | 'profile'>;
-  readonly pluginWeightedScore: Histogram<'plugin' | 'profile'>;
-  readonly pluginScoreShare: Histogram<'plugin' | 'profile'>;
-  readonly permitWaitDuration: Histogram<'result'>;
+  readonly pluginWeightedScore: FastHistogram<'plugin' | 'profile'>;
+  readonly pluginScoreShare: FastHistogram<'plugin' | 'profile'>;
+  readonly permitWaitDuration: FastHistogram<'result'>;
   readonly goroutines: Gauge<'operation'>;
   readonly pluginFaults: Counter<'plugin' | 'extension_point' | 'kind'>;
   readonly pluginSourceUp: Gauge<'plugin' | 'profile'>;
@@ -122,14 +123,14 @@ export class SchedulerMetrics {
       labelNames: ['result', 'profile'],
       registers,
     });
-    this.attemptDuration = new Histogram({
+    this.attemptDuration = new FastHistogram({
       name: 'scheduler_scheduling_attempt_duration_seconds',
       help: 'Scheduling attempt latency in seconds (scheduling algorithm + binding)',
       labelNames: ['result', 'profile'],
       buckets: exponentialBuckets(0.001, 2, 15),
       registers,
     });
-    this.algorithmDuration = new Histogram({
+    this.algorithmDuration = new FastHistogram({
       name: 'scheduler_scheduling_algorithm_duration_seconds',
       help: 'Scheduling algorithm latency in seconds',
       buckets: exponentialBuckets(0.001, 2, 15),
@@ -145,27 +146,27 @@ export class SchedulerMetrics {
         for (const q of QUEUES) this.set({ queue: q }, counts?.[q] ?? 0);
       },
     });
-    this.podSchedulingSLIDuration = new Histogram({
+    this.podSchedulingSLIDuration = new FastHistogram({
       name: 'scheduler_pod_scheduling_sli_duration_seconds',
       help: 'E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue and might involve multiple scheduling attempts.',
       labelNames: ['attempts'],
       buckets: exponentialBuckets(0.01, 2, 20),
       registers,
     });
-    this.podSchedulingAttempts = new Histogram({
+    this.podSchedulingAttempts = new FastHistogram({
       name: 'scheduler_pod_scheduling_attempts',
       help: 'Number of attempts to successfully schedule a pod.',
       buckets: exponentialBuckets(1, 2, 5),
       registers,
     });
-    this.extensionPointDuration = new Histogram({
+    this.extensionPointDuration = new FastHistogram({
       name: 'scheduler_framework_extension_point_duration_seconds',
       help: 'Latency for running all plugins of a specific extension point.',
       labelNames: ['extension_point', 'status', 'profile'],
       buckets: exponentialBuckets(0.0001, 2, 12),
       registers,
     });
-    this.pluginExecutionDuration = new Histogram({
+    this.pluginExecutionDuration = new FastHistogram({
       name: 'scheduler_plugin_execution_duration_seconds',
       help: 'Duration for running a plugin at a specific extension point.',
       labelNames: ['plugin', 'extension_point', 'status'],
@@ -183,7 +184,7 @@ export class SchedulerMetrics {
       help: 'Total preemption attempts in the cluster till now',
       registers,
     });
-    this.preemptionVictims = new Histogram({
+    this.preemptionVictims = new FastHistogram({
       name: 'scheduler_preemption_victims',
       help: 'Number of selected preemption victims',
       buckets: exponentialBuckets(1, 2, 7),
@@ -226,14 +227,14 @@ export class SchedulerMetrics {
       labelNames: ['node', 'profile'],
       registers,
     });
-    this.pluginWeightedScore = new Histogram({
+    this.pluginWeightedScore = new FastHistogram({
       name: 'berth_plugin_weighted_score',
       help: "Each scoring plugin's weighted contribution (normalized score x weight) to the chosen node's total score.",
       labelNames: ['plugin', 'profile'],
       buckets: [...WEIGHTED_SCORE_BUCKETS],
       registers,
     });
-    this.pluginScoreShare = new Histogram({
+    this.pluginScoreShare = new FastHistogram({
       name: 'berth_plugin_score_share',
       help: "Each scoring plugin's share (0..1) of the chosen node's total score.",
       labelNames: ['plugin', 'profile'],
@@ -241,7 +242,7 @@ export class SchedulerMetrics {
       registers,
     });
 
-    this.permitWaitDuration = new Histogram({
+    this.permitWaitDuration = new FastHistogram({
       name: 'scheduler_permit_wait_duration_seconds',
       help: 'Duration of waiting on permit.',
       labelNames: ['result'],
