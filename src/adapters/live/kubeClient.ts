@@ -54,6 +54,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Every kind the response may hold has a protobuf type (./proto/codec.ts): offer protobuf. */
   protobuf?: boolean;
+  /**
+   * The caller reads only the status of a success: a 2xx body is not decoded and `body` is `{}` (the Event or Status
+   * the API server echoes back for each write berth makes per pod). Failures are decoded as always.
+   */
+  discardSuccessBody?: boolean;
 }
 
 export interface Response<T> {
@@ -468,6 +473,10 @@ class NodeKubeClient implements KubeClient {
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           if (status === 401) this.unauthorized(startedAt);
+          if (opts.discardSuccessBody && status >= 200 && status < 300) {
+            finish(undefined, { status, body: {} as T });
+            return;
+          }
           const raw = Buffer.concat(chunks);
           const retryAfter = parseRetryAfter(res.headers['retry-after']);
           if (isProtobuf(res.headers['content-type']) && raw.length > 0) {

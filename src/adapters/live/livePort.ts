@@ -76,7 +76,7 @@ export class LivePort implements ClusterPort {
     const body = bindingBody({ namespace: pod.namespace, name: pod.name, uid: pod.uid, node: nodeName, ...(annotations ? { annotations } : {}) });
     const started = Date.now();
     try {
-      const res = await this.client.request('POST', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/binding`, { body, signal, protobuf: true });
+      const res = await this.client.request('POST', `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/binding`, { body, signal, protobuf: true, discardSuccessBody: true });
       if (res.status >= 200 && res.status < 300) {
         this.logger.debug({ pod: pod.key, node: nodeName, bindMs: Date.now() - started }, 'bound');
         return null;

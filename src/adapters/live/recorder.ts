@@ -71,6 +71,7 @@ export class EventRecorder {
           {
             contentType: 'application/merge-patch+json',
             body: { series: { count: previous.count, lastObservedTime: microTime(now) } },
+            discardSuccessBody: true,
           },
         );
         if (res.status < 300) return;
@@ -99,7 +100,7 @@ export class EventRecorder {
         regarding: ref(regarding, true),
         ...(related ? { related: ref(related, false) } : {}),
       });
-      const res = await this.client.request('POST', `/apis/events.k8s.io/v1/namespaces/${regarding.namespace}/events`, { body, protobuf: true });
+      const res = await this.client.request('POST', `/apis/events.k8s.io/v1/namespaces/${regarding.namespace}/events`, { body, protobuf: true, discardSuccessBody: true });
       if (res.status >= 300) {
         this.logger.warn({ status: res.status, reason, pod: `${regarding.namespace}/${regarding.name}` }, 'event not recorded');
         return;

@@ -90,6 +90,15 @@ describe('KubeClient over http (fake API server)', () => {
     expect(isStatus(notFound.body) && notFound.body.reason).toBe('NotFound');
   });
 
+  it('discardSuccessBody: a 2xx comes back without its body decoded, a failure with its Status', async () => {
+    const created = await client.request('POST', '/api/v1/namespaces/ns/configmaps', { body: { kind: 'ConfigMap' }, discardSuccessBody: true });
+    expect(created).toEqual({ status: 201, body: {} });
+    server.failNext({ status: 409 });
+    const conflict = await client.request('POST', '/api/v1/namespaces/ns/configmaps', { body: { kind: 'ConfigMap' }, discardSuccessBody: true });
+    expect(conflict.status).toBe(409);
+    expect(isStatus(conflict.body) && conflict.body.code).toBe(409);
+  });
+
   it('exposes Retry-After when it does not retry (maxRetries 0)', async () => {
     const once = createKubeClient(server.kubeConfig(), { qps: 0, burst: 0, maxRetries: 0 });
     server.failNext({ status: 429, retryAfter: 3 });
