@@ -23,27 +23,28 @@ describe('limitHeapGrowth', () => {
     expect(() => limitHeapGrowth(1.5, [], () => undefined)).toThrow(/integer/);
   });
 
-  it('takes effect in a running node: the heap is collected well before V8 would have on its own', () => {
-    // A child allocates a live set, then garbage that outlives scavenges; its peak heap with the limit must stay
-    // clearly below the peak without it. The garbage is the same in both runs, so only the growth factor differs.
+  it('takes effect in a running node: the heap is collected sooner at 50 % than at 300 %', () => {
+    // A child sets the factor at run time, as berth run does, then allocates a live set and garbage that outlives
+    // young-generation collections. Both runs set it explicitly (V8's own choice depends on timing, and so on the
+    // machine's load), so if setting it at run time did nothing, both peaks would be the same.
     const script = `
       const v8 = require('node:v8');
-      if (process.argv[1] !== 'none') v8.setFlagsFromString('--heap-growing-percent=' + process.argv[1]);
+      v8.setFlagsFromString('--heap-growing-percent=' + process.argv[1]);
       const live = []; for (let i = 0; i < 1000000; i++) live.push({ a: i, b: [i, i + 1] });
-      const ring = new Array(100000); let peak = 0;
-      for (let round = 0; round < 40; round++) {
-        for (let i = 0; i < 100000; i++) ring[i] = { a: i, b: [i, round], c: { d: i } };
+      const ring = new Array(200000); let peak = 0;
+      for (let round = 0; round < 30; round++) {
+        for (let i = 0; i < 200000; i++) ring[i] = { a: i, b: [i, round], c: { d: i } };
         const used = v8.getHeapStatistics().used_heap_size; if (used > peak) peak = used;
       }
       console.log(Math.round(peak / 2 ** 20), live.length);`;
-    const peakMb = (arg: string): number => {
-      const r = spawnSync(process.execPath, ['-e', script, arg], { encoding: 'utf8' });
+    const peakMb = (percent: number): number => {
+      const r = spawnSync(process.execPath, ['-e', script, String(percent)], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       return Number(r.stdout.trim().split(' ')[0]);
     };
-    const unlimited = peakMb('none');
-    const limited = peakMb(String(DEFAULT_HEAP_GROWTH_PERCENT));
-    // Measured 0.73–0.77 of the unlimited peak on the 2-core machine; the bound leaves room for noise.
-    expect(limited).toBeLessThan(unlimited * 0.9);
+    const wide = peakMb(300);
+    const limited = peakMb(DEFAULT_HEAP_GROWTH_PERCENT);
+    // Measured 64–65 MB against 180–181 MB on the 2-core machine (3 runs each): the bound leaves wide room.
+    expect(limited).toBeLessThan(wide * 0.7);
   });
 });
