@@ -64,9 +64,10 @@ function parsePositiveInteger(value: string): number {
   return n;
 }
 
-function parseNonNegativeInteger(value: string): number {
+/** --heap-growth-percent: V8's own factor goes up to 4× (300 %); more would let the heap grow without bound. */
+function parseHeapGrowthPercent(value: string): number {
   const n = parseInteger(value);
-  if (n < 0) throw new InvalidArgumentError('expected an integer of at least 0');
+  if (n < 0 || n > 300) throw new InvalidArgumentError('expected an integer from 0 (V8\'s own choice) to 300');
   return n;
 }
 
@@ -305,8 +306,8 @@ function buildProgram(out: (s: string) => void, setExit: (code: number) => void)
     .option('--bind-concurrency <n>', 'bindings in flight at once (upstream binds each pod in its own goroutine; this bounds memory and sockets)', parsePositiveInteger, 128)
     .option(
       '--heap-growth-percent <n>',
-      'how far the JavaScript heap may grow past what the last full garbage collection kept before the next one, in percent (0: V8\'s own choice, up to 300); lower trades CPU for memory',
-      parseNonNegativeInteger,
+      'how far the JavaScript heap may grow past what the last full garbage collection kept before the next one, in percent, 0 to 300 (0: V8\'s own choice); lower trades CPU for memory',
+      parseHeapGrowthPercent,
       DEFAULT_HEAP_GROWTH_PERCENT,
     )
     .option('--no-leader-elect', 'schedule without leader election (one replica only)')

@@ -4,7 +4,8 @@
  * label names, builds a key string from the labels and turns the bucket bound into a property name on each call,
  * about 1–2 µs; here a label set is resolved to its series once per call by one Map lookup and the bucket found in
  * a Float64Array, and the exposition is written from those series. The output is prom-client's own format, the
- * same text its Histogram writes (test/observe/fastHistogram.test.ts compares the two).
+ * same text its Histogram writes (test/observe/fastHistogram.test.ts compares the two). Label names are checked when
+ * a series is created, not on every observation.
  */
 import type { Aggregator, LabelValues, Metric, MetricObjectWithValues, MetricType, MetricValueWithName, Registry } from 'prom-client';
 
@@ -73,7 +74,11 @@ export class FastHistogram<T extends string = string> {
     s.count += 1;
   }
 
-  /** Creates the series at 0 (an alert's increase() then has a first sample to compare with). */
+  /**
+   * Creates the series at 0 (an alert's increase() then has a first sample to compare with). Unlike prom-client's
+   * zero, an existing series keeps its counts: berth zeroes its alert series again on every configuration reload, and
+   * prom-client's would have reset them, which Prometheus reads as a counter reset.
+   */
   zero(labels: LabelValues<T>): void {
     this.seriesFor(labels);
   }
@@ -116,10 +121,9 @@ export class FastHistogram<T extends string = string> {
   }
 
   private keyOf(labels: LabelValues<T> | undefined): string {
-    if (!labels) return '';
     let key = '';
     for (const name of this.names) {
-      const v = labels[name];
+      const v = labels?.[name];
       key += v === undefined ? '\x01' : `${v}\x00`;
     }
     return key;

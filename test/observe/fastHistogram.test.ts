@@ -56,6 +56,16 @@ describe('FastHistogram', () => {
     expect(await fastReg.metrics()).toBe(await slowReg.metrics());
   });
 
+  it('zero() on a series that has observations keeps them; observe(v) and observe({}, v) are one series', async () => {
+    const { fast, fastReg } = pair([1]);
+    fast.observe({ extension_point: 'Bind', status: 'Error', profile: 'p' }, 0.5);
+    fast.zero({ extension_point: 'Bind', status: 'Error', profile: 'p' });
+    expect(await fastReg.metrics()).toContain('scheduler_framework_extension_point_duration_seconds_count{extension_point="Bind",status="Error",profile="p"} 1');
+    fast.observe(2);
+    fast.observe({}, 3);
+    expect(await fastReg.metrics()).toContain('scheduler_framework_extension_point_duration_seconds_count 2');
+  });
+
   it('refuses what prom-client refuses: an undeclared label, a value that is not a number, le as a label', () => {
     const { fast } = pair([1]);
     expect(() => fast.observe({ extension_point: 'Bind', node: 'n1' } as unknown as Record<Labels, string>, 1)).toThrow(/"node" is not included/);

@@ -108,7 +108,8 @@ function outcomeShown(p: Pod): FirstOutcome | undefined {
 /**
  * Records, per pod UID, the first outcome the watch delivered. A preemptor can fail, be nominated and be bound within
  * tens of milliseconds: on a loaded machine all of that can arrive before the create call returns, so the pod's
- * current state alone would show only the binding.
+ * current state alone would show only the binding. After a watch error the view is listed again, and the first
+ * state seen may then be a later one: the harness logs nothing for that case, which has not been seen in practice.
  */
 function firstOutcomeRecorder(into: Map<string, FirstOutcome>): (p: Pod) => void {
   return (p) => {

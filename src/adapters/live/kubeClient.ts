@@ -466,14 +466,18 @@ class NodeKubeClient implements KubeClient {
       };
       const req = this.open(ro, payload !== undefined, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
+        const code = res.statusCode ?? 0;
+        const keepBody = !(opts.discardSuccessBody && code >= 200 && code < 300);
+        res.on('data', (d: Buffer) => {
+          if (keepBody) chunks.push(d);
+        });
         res.on('error', (e) => finish(new Error(`${what} to ${this.server}: response failed: ${e.message}`)));
         // After 'end' this is a no-op; before it, the connection went away mid-response.
         res.on('close', () => finish(new Error(`${what} to ${this.server}: connection dropped mid-response`)));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           if (status === 401) this.unauthorized(startedAt);
-          if (opts.discardSuccessBody && status >= 200 && status < 300) {
+          if (!keepBody) {
             finish(undefined, { status, body: {} as T });
             return;
           }
