@@ -148,7 +148,7 @@ describe('helm lint and template', () => {
     const c = d.spec.template.spec.containers[0]!;
     expect(d.spec.replicas).toBe(3);
     expect(c.image).toBe('registry.example.com/berth:1.2.3');
-    expect(c.args).toEqual(['run', '--config', '/etc/berth/config.yaml', '--port', '10300', '--log-level', 'debug', '--bind-concurrency', '16']);
+    expect(c.args).toEqual(['run', '--config', '/etc/berth/config.yaml', '--port', '10300', '--log-level', 'debug', '--bind-concurrency', '128']);
     expect(c.ports?.[0]?.containerPort).toBe(10300);
     expect(d.spec.template.spec.priorityClassName).toBe('system-cluster-critical');
     expect(d.spec.template.metadata.annotations?.['example.com/team']).toBe('data');
@@ -227,7 +227,7 @@ config:
     const spec = findObject<DeploymentLike>(objs, 'Deployment').spec.template.spec;
     const c = spec.containers[0]!;
     expect(c.args?.slice(8)).toEqual([
-      '16',
+      '128',
       '--plugins',
       '/etc/berth-plugins/prefer-node-label/prefer-node-label.js',
       '--plugins',
@@ -304,7 +304,7 @@ describe('decision record and annotation values', () => {
     expect(off.args?.some((a) => a.includes('decision'))).toBe(false);
     const objs = await helmTemplate(binDir, 'dec', namespace, ['--set', 'decisions.record=5', '--set', 'decisions.annotate=true']);
     const c = findObject<DeploymentLike>(objs, 'Deployment').spec.template.spec.containers[0]!;
-    expect(c.args?.slice(8)).toEqual(['16', '--decision-record', '5', '--decision-record-pods', '1000', '--annotate-decisions']);
+    expect(c.args?.slice(8)).toEqual(['128', '--decision-record', '5', '--decision-record-pods', '1000', '--annotate-decisions']);
     // The annotation rides on the Binding (pods/binding create, granted anyway): the ClusterRole does not change.
     const cr = findObject<K8sObject & { rules: PolicyRule[] }>(objs, 'ClusterRole');
     expect([...permissions(cr.rules)].sort()).toEqual([...clusterPermissionsFromCode()].sort());
