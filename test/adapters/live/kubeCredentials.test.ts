@@ -17,6 +17,7 @@ import { BerthKubeConfig, inClusterEntries, SERVICEACCOUNT_ROOT, type KubeCreden
 import { loadKubeconfig } from '../../../src/adapters/live/kubeconfig.js';
 import type { ControlPlaneCerts } from '../../../tools/devcluster/certs.js';
 import { startRecordingTlsServer, type RecordingTlsServer, type SeenRequest } from './recordingTlsServer.js';
+import { kubeconfigText } from './kubeconfigText.js';
 
 let tls: RecordingTlsServer;
 let dir: string;
@@ -40,17 +41,7 @@ function kubeconfigFile(cluster: Record<string, unknown>, user: Record<string, u
   mkdirSync(folder);
   for (const [name, from] of Object.entries(files)) copyFileSync(from, join(folder, name));
   const path = join(folder, 'config');
-  writeFileSync(
-    path,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      'current-context': 'x',
-      clusters: [{ name: 'c', cluster }],
-      contexts: [{ name: 'x', context: { cluster: 'c', ...(user ? { user: 'u' } : {}) } }],
-      users: user ? [{ name: 'u', user }] : [],
-    }),
-  );
+  writeFileSync(path, kubeconfigText(cluster, user));
   return path;
 }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { kubeconfigText } from './kubeconfigText.js';
 import { createKubeClient } from '../../../src/adapters/live/kubeClient.js';
 import { KubeconfigError, loadKubeconfig } from '../../../src/adapters/live/kubeconfig.js';
 import { CachedTokenFile } from '../../../src/adapters/live/tokenFile.js';
@@ -107,17 +107,7 @@ describe('KubeClient with a kubeconfig tokenFile (rotated under it)', () => {
 
   function kubeconfig(user: Record<string, unknown>): string {
     const path = join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`);
-    writeFileSync(
-      path,
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        'current-context': 'x',
-        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
-        contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-        users: [{ name: 'u', user }],
-      }),
-    );
+    writeFileSync(path, kubeconfigText({ server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true }, user));
     return path;
   }
 
