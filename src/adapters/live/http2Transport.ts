@@ -112,10 +112,15 @@ export class Http2Pool {
     private readonly opts: Http2Options,
   ) {}
 
-  /** Opens a stream; `onResponse` gets the response once its headers arrived. */
+  /**
+   * Opens a stream; `onResponse` gets the response once its headers arrived. `headers` is this request's own object
+   * with lower-case names (HTTP/2 requires them): the pseudo-headers are added to it rather than to a copy.
+   */
   request(headers: Record<string, string>, method: string, path: string, hasBody: boolean, onResponse: (res: ResponseLike) => void): RequestLike {
     const conn = this.pick();
-    const stream = conn.session.request({ ...lowerCase(headers), ':method': method, ':path': path }, { endStream: !hasBody });
+    headers[':method'] = method;
+    headers[':path'] = path;
+    const stream = conn.session.request(headers, { endStream: !hasBody });
     if (conn.active++ === 0) conn.session.ref();
     let responded = false;
     let failed = false;
@@ -184,11 +189,4 @@ export class Http2Pool {
     if (i >= 0) this.conns.splice(i, 1);
     if (destroy && !conn.session.destroyed) conn.session.destroy();
   }
-}
-
-/** HTTP/2 header names are lower case. */
-function lowerCase(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
-  return out;
 }

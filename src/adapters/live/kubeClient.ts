@@ -207,6 +207,7 @@ function abortError(signal: AbortSignal | undefined): Error {
 
 interface Credentials {
   tls: https.AgentOptions;
+  /** Header names in lower case (HTTP/2 requires it; HTTP/1.1 does not care), copied into every request. */
   headers: Record<string, string>;
   auth?: string;
 }
@@ -219,9 +220,10 @@ async function readCredentials(kc: KubeCredentialSource): Promise<Credentials> {
   await kc.applyToHTTPSOptions(opts);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.headers ?? {})) {
-    if (typeof v === 'string') headers[k] = v;
-    else if (typeof v === 'number') headers[k] = String(v);
-    else if (Array.isArray(v)) headers[k] = v.join(', ');
+    const name = k.toLowerCase();
+    if (typeof v === 'string') headers[name] = v;
+    else if (typeof v === 'number') headers[name] = String(v);
+    else if (Array.isArray(v)) headers[name] = v.join(', ');
   }
   const tls: https.AgentOptions = {};
   if (opts.ca !== undefined) tls.ca = opts.ca;
@@ -312,6 +314,10 @@ class NodeKubeClient implements KubeClient {
   /** The user's rotating token file (kubeconfig tokenFile, in-cluster ServiceAccount token), re-read as client-go does. */
   private readonly tokenFile: CachedTokenFile | undefined;
   private readonly now: () => number;
+  /** The server URL's parts every request uses, worked out once. */
+  private readonly hostname: string;
+  private readonly port: number;
+  private readonly basePath: string;
 
   constructor(
     private readonly kc: KubeCredentialSource,
@@ -322,6 +328,9 @@ class NodeKubeClient implements KubeClient {
     this.server = cluster.server.replace(/\/+$/, '');
     this.url = new URL(this.server);
     this.secure = this.url.protocol === 'https:';
+    this.hostname = this.url.hostname.replace(/^\[|\]$/g, '');
+    this.port = this.url.port === '' ? (this.secure ? 443 : 80) : Number(this.url.port);
+    this.basePath = this.url.pathname === '/' ? '' : this.url.pathname.replace(/\/+$/, '');
     this.limiter = new TokenBucket(opts.qps, opts.burst, opts.now);
     this.userAgent = opts.userAgent ?? 'berth';
     this.maxSockets = opts.maxSockets ?? 100;
@@ -379,20 +388,16 @@ class NodeKubeClient implements KubeClient {
   }
 
   private requestOptions(c: Credentials, method: string, path: string, agent: http.Agent | undefined, accept: string): https.RequestOptions {
-    const headers: Record<string, string> = { ...c.headers, Accept: accept, 'User-Agent': this.userAgent };
+    const headers: Record<string, string> = { ...c.headers, accept, 'user-agent': this.userAgent };
     // The token file's current token replaces the one applyToHTTPSOptions put there (client-node's FileAuth re-reads
     // on its own clock only, and never on a 401).
-    if (this.tokenFile) {
-      for (const k of Object.keys(headers)) if (k.toLowerCase() === 'authorization') delete headers[k];
-      headers['Authorization'] = `Bearer ${this.tokenFile.get()}`;
-    }
-    const basePath = this.url.pathname === '/' ? '' : this.url.pathname.replace(/\/+$/, '');
+    if (this.tokenFile) headers['authorization'] = `Bearer ${this.tokenFile.get()}`;
     const o: https.RequestOptions = {
       protocol: this.url.protocol,
-      hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
-      port: this.url.port === '' ? (this.secure ? 443 : 80) : Number(this.url.port),
+      hostname: this.hostname,
+      port: this.port,
       method,
-      path: basePath + path,
+      path: this.basePath + path,
       headers,
     };
     if (agent) o.agent = agent;
@@ -403,7 +408,8 @@ class NodeKubeClient implements KubeClient {
   /** Sends a request over HTTP/2 when enabled, else over node:http(s) with `ro`'s agent. */
   private open(ro: https.RequestOptions, hasBody: boolean, onResponse: (res: ResponseLike) => void): RequestLike {
     if (this.h2) {
-      const headers = { ...(ro.headers as Record<string, string>) };
+      // requestOptions built the headers for this request alone, in lower case.
+      const headers = ro.headers as Record<string, string>;
       if (ro.auth) headers['authorization'] = `Basic ${Buffer.from(ro.auth).toString('base64')}`;
       return this.h2.request(headers, ro.method ?? 'GET', ro.path ?? '/', hasBody, onResponse);
     }
@@ -450,8 +456,8 @@ class NodeKubeClient implements KubeClient {
       }
       payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
       const h = ro.headers as Record<string, string>;
-      h['Content-Type'] = contentType;
-      h['Content-Length'] = String(payload.length);
+      h['content-type'] = contentType;
+      h['content-length'] = String(payload.length);
     }
     const timeoutMs = opts.timeoutMs ?? 60_000;
     return await new Promise<Response<T>>((resolve, reject) => {
@@ -568,8 +574,9 @@ class NodeKubeClient implements KubeClient {
       };
       const armIdle = (): void => {
         if (opts.idleTimeoutMs === undefined) return;
-        clearTimeout(idleTimer);
-        idleTimer = setTimeout(() => finish({ reason: 'idle', events }), opts.idleTimeoutMs);
+        // Once per chunk of events: restarting the one timer costs less than a new timer each time.
+        if (idleTimer) idleTimer.refresh();
+        else idleTimer = setTimeout(() => finish({ reason: 'idle', events }), opts.idleTimeoutMs);
       };
       const onAbort = (): void => finish({ reason: 'aborted', events });
       const req = this.open(ro, false, (res) => {
