@@ -9,6 +9,7 @@ import type { PodInfo } from '../cache/podInfo.js';
 import type { Random } from '../random.js';
 import { fitErrorMessage } from './fitError.js';
 import type { Framework, PluginLists } from './framework.js';
+import { PluginTimer } from './pluginTimer.js';
 import {
   Code,
   CODE_NAMES,
@@ -261,9 +262,11 @@ export class PodScheduler {
     if (skippedScore) state.skipScorePlugins = skippedScore;
     const active = skippedScore ? this.lists.score.filter((s) => !skippedScore.has(s.plugin.name)) : this.lists.score;
     const rawCopies: Float64Array[] = [];
-    active.forEach(({ plugin, weight }, k) => {
+    active.forEach(({ plugin, weight, scoreTime }, k) => {
       const scores = this.scoreBuffer(k, n);
+      const t0 = scoreTime ? scoreTime.now() : 0;
       for (let i = 0; i < n; i++) scores[i] = plugin.score(state, pod, feasible[i] as NodeInfo);
+      if (scoreTime) PluginTimer.add(scoreTime.slot, scoreTime.now() - t0, null);
       if (explain) rawCopies.push(Float64Array.from(scores));
       if (plugin.normalizeScore) {
         const status = plugin.normalizeScore(state, pod, feasible, scores);

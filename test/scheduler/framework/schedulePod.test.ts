@@ -664,17 +664,21 @@ describe('PodScheduler: plugin execution timing (sampled cycles)', () => {
     const now = (): number => (clock += 1);
     const points: string[] = [];
     const plugins: Array<[string, string, string]> = [];
+    const seconds = new Map<string, number>();
     const r = scheduler.schedule(pod(), {
       timing: {
         now,
         observe: (point) => points.push(point),
-        observePlugin: (plugin, point, status, seconds) => {
-          expect(seconds).toBeGreaterThan(0);
+        observePlugin: (plugin, point, status, s) => {
+          expect(s).toBeGreaterThan(0);
           plugins.push([plugin, point, status]);
+          seconds.set(`${plugin}/${point}`, s);
         },
       },
     });
     expect(r.kind).toBe('scheduled');
+    // Score is timed around its loop over the two feasible nodes (one clock step), not around each call.
+    expect(seconds.get('S/Score')).toBe(0.001);
     expect(points).toEqual(['PreFilter', 'Filter', 'PreScore', 'Score']);
     expect(plugins.sort()).toEqual([
       ['F', 'Filter', 'Unschedulable'],
