@@ -19,6 +19,8 @@
  * e.g. 'json=berth --api-content-type json'), ceiling (the benchmark binds each pod and writes its Scheduled event
  * itself, with berth's client at --bind-concurrency: the API server's limit for a scheduler that writes what
  * upstream writes) and ceiling-bind (Bindings only). Ratios are against the first arm.
+ * A berth arm's `--entry=PATH` runs that build's dist/src/cli/main.js instead of this checkout's (A/B of two commits:
+ * 'base=berth --entry=/tmp/base/dist/src/cli/main.js;head=berth').
  * --precreate: the measured pods exist before a fresh scheduler process starts (pure scheduling rate).
  * --create-rate N: without --precreate, create the measured pods at N per second (open loop) rather than as fast as
  *   the API server takes them, so both schedulers get the same arrivals and their latencies compare.
@@ -143,7 +145,7 @@ async function runScheduler(arm: Arm, rep: number, cp: ControlPlane, client: Kub
       dir,
       qps,
       burst: qps,
-      ...(kind === 'berth' ? { bindConcurrency, berthArgs: arm.args } : {}),
+      ...(kind === 'berth' ? { bindConcurrency, ...berthEntryAndArgs(arm.args) } : {}),
       ...(kind === 'berth' && profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
     });
   let sched = await start();
@@ -527,3 +529,10 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/** A berth arm's flags: `--entry=PATH` picks the build to run, the rest go to `berth run`. */
+function berthEntryAndArgs(args: readonly string[]): { berthArgs: string[]; berthEntry?: string } {
+  const entry = args.find((a) => a.startsWith('--entry='));
+  const berthArgs = args.filter((a) => !a.startsWith('--entry='));
+  return entry ? { berthArgs, berthEntry: entry.slice('--entry='.length) } : { berthArgs };
+}

@@ -44,6 +44,8 @@ export interface StartSchedulerOptions {
   bindConcurrency?: number;
   /** Extra `berth run` flags (benchmark variants, e.g. ['--api-content-type', 'json']). */
   berthArgs?: string[];
+  /** berth's CLI entry to run instead of this checkout's (an A/B benchmark of two builds). */
+  berthEntry?: string;
   readyTimeoutMs?: number;
   /**
    * Upstream only: log what pkg/scheduler/schedule_one.go logs up to V(10), i.e. every plugin's and the total score
@@ -157,7 +159,7 @@ function berthArgs(opts: StartSchedulerOptions, configPath: string, port: number
 /** berth through the harness entry (held and/or with a zeroed plugin), else through its own CLI entry. */
 function spawnBerth(opts: StartSchedulerOptions & { hold?: boolean }, configPath: string, port: number, logFile: string): ManagedProcess {
   const viaEntry = opts.hold === true || opts.zeroScorePlugin !== undefined;
-  const main = viaEntry ? berthEntryPath() : berthMainPath();
+  const main = viaEntry ? berthEntryPath() : (opts.berthEntry ?? berthMainPath());
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build:tools first`);
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (opts.hold) env[HOLD_ENV] = '1';
