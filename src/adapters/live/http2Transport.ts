@@ -27,6 +27,8 @@ export interface ResponseLike {
 
 /** What the client does with a request (node:http's ClientRequest has all of it). */
 export interface RequestLike {
+  /** HTTP/1.1: the request went out on a kept-alive socket another request had used. */
+  readonly reusedSocket?: boolean;
   on(event: 'error', fn: (err: Error) => void): this;
   destroy(err?: Error): void;
   end(payload?: Buffer): void;

@@ -212,6 +212,12 @@ interface Credentials {
   auth?: string;
 }
 
+/** An HTTP/1.1 socket idle this long is closed (below the API server's 90 s IdleTimeout). */
+const IDLE_SOCKET_TIMEOUT_MS = 60_000;
+
+/** A request that failed on a reused HTTP/1.1 socket before any response: the server had closed the socket. */
+class StaleSocketError extends Error {}
+
 /** Re-read credentials (token files, exec plugins) at most this often, as client-go's cached token source does. */
 const CREDENTIAL_TTL_MS = 60_000;
 
@@ -365,10 +371,10 @@ class NodeKubeClient implements KubeClient {
           this.credentials = c;
           this.credentialsAt = this.now();
           if (first) {
-            const base: https.AgentOptions = { ...c.tls, keepAlive: true };
-            this.agent = this.secure
-              ? new https.Agent({ ...base, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets })
-              : new http.Agent({ keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets });
+            // An idle socket is closed here before the API server closes it (its IdleTimeout is 90 s, client-go's
+            // IdleConnTimeout too): a request sent on a socket the server is just closing fails with nothing to show.
+            const pool = { keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxSockets, timeout: IDLE_SOCKET_TIMEOUT_MS };
+            this.agent = this.secure ? new https.Agent({ ...c.tls, ...pool }) : new http.Agent(pool);
             // Watches hold their socket for minutes: keep them off the pool binds use.
             this.watchAgent = this.secure ? new https.Agent({ ...c.tls, keepAlive: false }) : new http.Agent({ keepAlive: false });
             if (this.useHttp2) this.h2 = new Http2Pool(this.url.origin, { tls: c.tls });
@@ -423,8 +429,19 @@ class NodeKubeClient implements KubeClient {
    * replays its byte bodies. After maxRetries retries the last answer is returned.
    */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Response<T>> {
+    let resent = false;
     for (let retries = 0; ; retries++) {
-      const res = await this.requestOnce<T>(method, path, opts);
+      let res: Response<T>;
+      try {
+        res = await this.requestOnce<T>(method, path, opts);
+      } catch (err) {
+        // Sent on a kept-alive socket the server had closed: it never got the request (Go's transport resends in
+        // this case too). Once, on a fresh socket.
+        if (!(err instanceof StaleSocketError) || resent) throw err;
+        resent = true;
+        retries--;
+        continue;
+      }
       const waitSeconds = retryAfterWait(res);
       if (waitSeconds === undefined || retries >= this.maxRetries) return res;
       await sleepUnlessAborted(waitSeconds * 1000, opts.signal, `${method} ${buildPath(path, opts.query)} to ${this.server}`);
@@ -470,7 +487,9 @@ class NodeKubeClient implements KubeClient {
         if (err) reject(err);
         else resolve(res as Response<T>);
       };
+      let responded = false;
       const req = this.open(ro, payload !== undefined, (res) => {
+        responded = true;
         const chunks: Buffer[] = [];
         const code = res.statusCode ?? 0;
         const keepBody = !(opts.discardSuccessBody && code >= 200 && code < 300);
@@ -528,7 +547,11 @@ class NodeKubeClient implements KubeClient {
         finish(new Error(`${what} to ${this.server} failed: aborted`));
       };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (e) => finish(new Error(`${what} to ${this.server} failed: ${e.message}`)));
+      req.on('error', (e) => {
+        const message = `${what} to ${this.server} failed: ${e.message}`;
+        const stale = !responded && req.reusedSocket === true && (e as NodeJS.ErrnoException).code === 'ECONNRESET';
+        finish(stale ? new StaleSocketError(message) : new Error(message));
+      });
       req.end(payload);
     });
   }

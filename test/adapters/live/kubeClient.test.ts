@@ -167,6 +167,53 @@ describe('KubeClient over http (fake API server)', () => {
     expect(port).not.toBe('1');
   });
 
+  it('resends once a request that a kept-alive socket lost before any response (the server had closed it)', async () => {
+    // The server answers the first request on each socket and closes the socket when a second one arrives on it,
+    // as a server does when its idle timeout and the client's next request cross.
+    const seen: Array<{ socket: number; body: string }> = [];
+    const sockets = new Map<object, number>();
+    const closing = http.createServer((req, res) => {
+      const socket = req.socket;
+      const id = sockets.get(socket) ?? sockets.size;
+      const first = !sockets.has(socket);
+      sockets.set(socket, id);
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        seen.push({ socket: id, body });
+        if (!first) {
+          socket.destroy();
+          return;
+        }
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ kind: 'Binding', n: seen.length }));
+      });
+    });
+    closing.keepAliveTimeout = 60_000;
+    await new Promise<void>((r) => closing.listen(0, '127.0.0.1', r));
+    const kc = server.kubeConfig();
+    kc.clusters[0] = { ...kc.clusters[0]!, server: `http://127.0.0.1:${(closing.address() as AddressInfo).port}` };
+    const c = createKubeClient(kc, { qps: 0, burst: 0, maxSockets: 1 });
+    try {
+      expect((await c.request('POST', '/api/v1/namespaces/ns/pods/a/binding', { body: { n: 1 } })).status).toBe(200);
+      const second = await c.request<{ n: number }>('POST', '/api/v1/namespaces/ns/pods/b/binding', { body: { n: 2 } });
+      expect(second.status).toBe(200);
+      // Sent on the kept-alive socket 0, lost there, then sent again on a new socket 1.
+      expect(seen).toEqual([
+        { socket: 0, body: '{"n":1}' },
+        { socket: 0, body: '{"n":2}' },
+        { socket: 1, body: '{"n":2}' },
+      ]);
+      // Each request has its own resend: the third is lost on socket 1 and answered on socket 2.
+      await expect(c.request('POST', '/api/v1/namespaces/ns/pods/c/binding', { body: { n: 3 } })).resolves.toMatchObject({ status: 200 });
+      expect(seen.map((r) => r.socket)).toEqual([0, 0, 1, 1, 2]);
+    } finally {
+      c.close();
+      closing.closeAllConnections();
+      closing.close();
+    }
+  });
+
   it('rate-limits non-watch requests (qps, burst)', async () => {
     const limited = createKubeClient(server.kubeConfig(), { qps: 20, burst: 2 });
     const t0 = Date.now();
