@@ -45,28 +45,52 @@ import { cpuSeconds } from './lib/procStats.js';
 import { median, spread, type Spread } from './lib/stats.js';
 import { createPods, deletePods, latencies, nodeManifest, pool, slimForWatch, ThroughputSampler, type Throughput, waitAllBound } from './lib/workload.js';
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: 'string' },
-    pods: { type: 'string' },
-    'init-pods': { type: 'string' },
-    large: { type: 'boolean', default: false },
-    pairs: { type: 'string', default: '3' },
-    arms: { type: 'string', default: 'upstream;berth;ceiling' },
-    qps: { type: 'string', default: '5000' },
-    'create-concurrency': { type: 'string', default: '64' },
-    'bind-concurrency': { type: 'string', default: '128' },
-    'cpu-prof': { type: 'string' },
-    'apiserver-pprof': { type: 'string' },
-    'pprof-seconds': { type: 'string', default: '20' },
-    'idle-seconds': { type: 'string', default: '10' },
-    'keep-logs': { type: 'string' },
-    'create-rate': { type: 'string', default: '0' },
-    json: { type: 'string' },
-    quiet: { type: 'boolean', default: false },
-    precreate: { type: 'boolean', default: false },
-  },
-});
+/** The usage lines of the header comment above. */
+const USAGE = `usage: npm run bench -- [--nodes 1000] [--pods 5000] [--init-pods N] [--large] [--pairs 3] [--precreate]
+         [--arms 'upstream;berth;ceiling'] [--create-concurrency 64] [--create-rate 0] [--bind-concurrency 128]
+         [--cpu-prof DIR] [--apiserver-pprof DIR] [--pprof-seconds 20] [--keep-logs DIR] [--json FILE]
+         [--qps 5000] [--idle-seconds 10] [--quiet]
+arms: 'NAME=KIND FLAGS…;…', kinds upstream, berth, ceiling, ceiling-bind; a berth arm's --entry=PATH runs that build
+(docs/benchmarks.md explains the arms, the modes and the figures)
+`;
+
+const OPTIONS = {
+  help: { type: 'boolean', default: false },
+  nodes: { type: 'string' },
+  pods: { type: 'string' },
+  'init-pods': { type: 'string' },
+  large: { type: 'boolean', default: false },
+  pairs: { type: 'string', default: '3' },
+  arms: { type: 'string', default: 'upstream;berth;ceiling' },
+  qps: { type: 'string', default: '5000' },
+  'create-concurrency': { type: 'string', default: '64' },
+  'bind-concurrency': { type: 'string', default: '128' },
+  'cpu-prof': { type: 'string' },
+  'apiserver-pprof': { type: 'string' },
+  'pprof-seconds': { type: 'string', default: '20' },
+  'idle-seconds': { type: 'string', default: '10' },
+  'keep-logs': { type: 'string' },
+  'create-rate': { type: 'string', default: '0' },
+  json: { type: 'string' },
+  quiet: { type: 'boolean', default: false },
+  precreate: { type: 'boolean', default: false },
+} as const;
+
+/** The flags; a bad one ends the run with the usage (exit 2) rather than a stack trace. */
+function parseFlags(): ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>> {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const { values } = parseFlags();
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 
 const nodeCount = Number(values.nodes ?? (values.large ? 5000 : 1000));
 const podCount = Number(values.pods ?? (values.large ? 10000 : 5000));
