@@ -159,6 +159,7 @@ function berthArgs(opts: StartSchedulerOptions, configPath: string, port: number
 /** berth through the harness entry (held and/or with a zeroed plugin), else through its own CLI entry. */
 function spawnBerth(opts: StartSchedulerOptions & { hold?: boolean }, configPath: string, port: number, logFile: string): ManagedProcess {
   const viaEntry = opts.hold === true || opts.zeroScorePlugin !== undefined;
+  if (viaEntry && opts.berthEntry) throw new Error('berthEntry runs another build as it is: it cannot be held or given a zeroed score plugin');
   const main = viaEntry ? berthEntryPath() : (opts.berthEntry ?? berthMainPath());
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build:tools first`);
   const env: NodeJS.ProcessEnv = { ...process.env };

@@ -215,8 +215,20 @@ interface Credentials {
 /** An HTTP/1.1 socket idle this long is closed (below the API server's 90 s IdleTimeout). */
 const IDLE_SOCKET_TIMEOUT_MS = 60_000;
 
-/** A request that failed on a reused HTTP/1.1 socket before any response: the server had closed the socket. */
+/**
+ * A request that failed on a reused HTTP/1.1 socket before any response, in a way that shows the server did not act
+ * on it: the write itself failed (EPIPE), or the connection was reset and the method is one Go's transport replays
+ * (GET, HEAD, OPTIONS). A reset POST may have been acted on (the server read it, then closed), so it is not resent.
+ */
 class StaleSocketError extends Error {}
+
+/** Methods safe to send again after the server may have read them (Go's Request.isReplayable). */
+const REPLAYABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function lostOnStaleSocket(method: string, err: NodeJS.ErrnoException, reusedSocket: boolean | undefined, responded: boolean): boolean {
+  if (responded || reusedSocket !== true) return false;
+  return err.code === 'EPIPE' || (err.code === 'ECONNRESET' && REPLAYABLE_METHODS.has(method));
+}
 
 /** Re-read credentials (token files, exec plugins) at most this often, as client-go's cached token source does. */
 const CREDENTIAL_TTL_MS = 60_000;
@@ -429,16 +441,17 @@ class NodeKubeClient implements KubeClient {
    * replays its byte bodies. After maxRetries retries the last answer is returned.
    */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Response<T>> {
-    let resent = false;
+    let staleResends = 0;
     for (let retries = 0; ; retries++) {
       let res: Response<T>;
       try {
         res = await this.requestOnce<T>(method, path, opts);
       } catch (err) {
-        // Sent on a kept-alive socket the server had closed: it never got the request (Go's transport resends in
-        // this case too). Once, on a fresh socket.
-        if (!(err instanceof StaleSocketError) || resent) throw err;
-        resent = true;
+        // Lost on a kept-alive socket the server had closed (StaleSocketError says when that is safe to resend).
+        // Each stale socket fails once and leaves the pool, and a new socket is never stale, so this ends; the
+        // bound is for safety.
+        if (!(err instanceof StaleSocketError) || staleResends >= this.maxSockets) throw err;
+        staleResends++;
         retries--;
         continue;
       }
@@ -549,7 +562,7 @@ class NodeKubeClient implements KubeClient {
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', (e) => {
         const message = `${what} to ${this.server} failed: ${e.message}`;
-        const stale = !responded && req.reusedSocket === true && (e as NodeJS.ErrnoException).code === 'ECONNRESET';
+        const stale = lostOnStaleSocket(method, e as NodeJS.ErrnoException, req.reusedSocket, responded);
         finish(stale ? new StaleSocketError(message) : new Error(message));
       });
       req.end(payload);

@@ -121,7 +121,9 @@ export class EventRecorder {
    * naming an event for the same pod in the same millisecond gets a conflict, which is logged like any failed write.
    */
   private nameSuffix(nowMs: number): string {
-    const ms = Math.floor(nowMs);
+    // Never behind the last name's millisecond: a clock stepped back, or a `now` read before an await, must not give
+    // a millisecond's counter a second start.
+    const ms = Math.max(Math.floor(nowMs), this.lastNamedMs);
     if (ms !== this.lastNamedMs) {
       this.lastNamedMs = ms;
       this.namedInMs = 0;

@@ -321,7 +321,7 @@ export class Framework implements PluginLists {
     if (!normalize || !normalizeSlot) return p;
     return {
       name: p.name,
-      score: (state, pod, node) => p.score(state, pod, node),
+      score: p.score.bind(p),
       normalizeScore: (state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], scores: Float64Array) => {
         const t0 = clock();
         const out = normalize(state, pod, nodes, scores);

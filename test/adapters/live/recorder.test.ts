@@ -53,6 +53,15 @@ describe('EventRecorder event names', () => {
     expect(names).toEqual([ns(now - 1, 0), ns(now - 1, 1), ns(now - 1, 2), ns(now, 0)]);
   });
 
+  it('keeps names unique when the clock goes back', async () => {
+    const { client, sent } = recordingClient();
+    const times = [1_800_000_000_005, 1_800_000_000_005, 1_800_000_000_004, 1_800_000_000_005];
+    let i = 0;
+    const rec = new EventRecorder(client, logger, () => times[i++] ?? 0);
+    for (let k = 0; k < times.length; k++) await rec.event('berth', pod('p'), 'Normal', 'Scheduled', 'Binding', `to n${k}`);
+    expect(new Set(sent.map(nameOf)).size).toBe(times.length);
+  });
+
   it('patches the series of a repeated event rather than creating a second object', async () => {
     const { client, sent } = recordingClient();
     let now = 1_800_000_000_000;
