@@ -29,6 +29,11 @@ export interface ResponseLike {
 export interface RequestLike {
   /** HTTP/1.1: the request went out on a kept-alive socket another request had used. */
   readonly reusedSocket?: boolean;
+  /**
+   * HTTP/2: the server refused the stream (RST_STREAM REFUSED_STREAM, or a GOAWAY below its id, which nghttp2 reports
+   * the same way): by the protocol it did not act on the request.
+   */
+  readonly refused?: boolean;
   on(event: 'error', fn: (err: Error) => void): this;
   destroy(err?: Error): void;
   end(payload?: Buffer): void;
@@ -74,6 +79,10 @@ class H2Response implements ResponseLike {
 
 class H2Request implements RequestLike {
   constructor(private readonly stream: http2.ClientHttp2Stream) {}
+
+  get refused(): boolean {
+    return this.stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM;
+  }
 
   on(event: 'error', fn: (err: Error) => void): this {
     this.stream.on(event, fn);

@@ -216,11 +216,23 @@ interface Credentials {
 const IDLE_SOCKET_TIMEOUT_MS = 60_000;
 
 /**
- * A request that failed on a reused HTTP/1.1 socket before any response, in a way that shows the server did not act
- * on it: the write itself failed (EPIPE), or the connection was reset and the method is one Go's transport replays
- * (GET, HEAD, OPTIONS). A reset POST may have been acted on (the server read it, then closed), so it is not resent.
+ * A request that failed before any response in a way that shows the server did not act on it, so it is sent again
+ * (Go's transport resends in these cases): over HTTP/2, a stream the server refused; over HTTP/1.1, a reused
+ * kept-alive socket whose write failed (EPIPE), or that was reset under a method Go replays (GET, HEAD, OPTIONS). A
+ * reset POST may have been acted on (the server read it, then closed), so it is not resent.
  */
-class StaleSocketError extends Error {}
+class NotActedOnError extends Error {
+  constructor(
+    message: string,
+    /** A refused HTTP/2 stream (the server is busy: wait before sending again), else a stale HTTP/1.1 socket. */
+    readonly refused: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** Waits before sending a refused HTTP/2 stream again, as Go's transport backs off (1 s, then doubling). */
+const REFUSED_RESEND_WAITS_MS: readonly number[] = [0, 1000, 2000];
 
 /** Methods safe to send again after the server may have read them (Go's Request.isReplayable). */
 const REPLAYABLE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -442,16 +454,22 @@ class NodeKubeClient implements KubeClient {
    */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Response<T>> {
     let staleResends = 0;
+    let refusedResends = 0;
     for (let retries = 0; ; retries++) {
       let res: Response<T>;
       try {
         res = await this.requestOnce<T>(method, path, opts);
       } catch (err) {
-        // Lost on a kept-alive socket the server had closed (StaleSocketError says when that is safe to resend).
-        // Each stale socket fails once and leaves the pool, and a new socket is never stale, so this ends; the
-        // bound is for safety.
-        if (!(err instanceof StaleSocketError) || staleResends >= this.maxSockets) throw err;
-        staleResends++;
+        if (!(err instanceof NotActedOnError)) throw err;
+        if (err.refused) {
+          const wait = REFUSED_RESEND_WAITS_MS[refusedResends++];
+          if (wait === undefined) throw err;
+          if (wait > 0) await sleepUnlessAborted(wait, opts.signal, `${method} ${buildPath(path, opts.query)} to ${this.server}`);
+        } else if (staleResends++ >= this.maxSockets) {
+          // Each stale socket fails once and leaves the pool, and a new socket is never stale, so this is not
+          // reached in practice; the bound is for safety.
+          throw err;
+        }
         retries--;
         continue;
       }
@@ -562,8 +580,9 @@ class NodeKubeClient implements KubeClient {
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', (e) => {
         const message = `${what} to ${this.server} failed: ${e.message}`;
-        const stale = lostOnStaleSocket(method, e as NodeJS.ErrnoException, req.reusedSocket, responded);
-        finish(stale ? new StaleSocketError(message) : new Error(message));
+        const refused = !responded && req.refused === true;
+        const notActedOn = refused || lostOnStaleSocket(method, e as NodeJS.ErrnoException, req.reusedSocket, responded);
+        finish(notActedOn ? new NotActedOnError(message, refused) : new Error(message));
       });
       req.end(payload);
     });

@@ -174,6 +174,32 @@ describe('KubeClient over HTTP/2', () => {
     c.close();
   });
 
+  it('sends a request the server refused (REFUSED_STREAM: not acted on) again, three times at most', async () => {
+    let streams = 0;
+    let refuse = 1;
+    handler = (s) => {
+      streams++;
+      if (streams <= refuse) {
+        s.on('error', () => undefined); // the server's own side of the refused stream ends in an error too
+        s.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        return;
+      }
+      s.respond({ ':status': 201, 'content-type': 'application/json' });
+      s.end('{"kind":"Binding"}');
+    };
+    const c = client();
+    // A POST too: the protocol says the server did not process a refused stream.
+    const res = await c.request('POST', '/api/v1/namespaces/ns/pods/p/binding', { body: { kind: 'Binding' } });
+    expect(res.status).toBe(201);
+    expect(streams).toBe(2);
+    // A server that keeps refusing: the first attempt and three resends (after 0, 1 and 2 s), then the error.
+    streams = 0;
+    refuse = Infinity;
+    await expect(c.request('POST', '/api/v1/namespaces/ns/pods/q/binding', { body: { kind: 'Binding' } })).rejects.toThrow(/REFUSED_STREAM/);
+    expect(streams).toBe(4);
+    c.close();
+  }, 30_000);
+
   it('times a request out and aborts it on the signal', async () => {
     handler = () => undefined; // never answers
     const c = client();
