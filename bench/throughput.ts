@@ -11,9 +11,7 @@
  * (apiserver_request_total), bytes on the scheduler's connections (ss), the load average. Per arm: medians and
  * spread; against the first arm: per-pair ratios, their median and spread.
  *
- *   npm run bench -- [--nodes 1000] [--pods 5000] [--init-pods N] [--large] [--pairs 3] [--precreate]
- *                    [--arms 'upstream;berth;ceiling'] [--create-concurrency 64] [--create-rate 0] [--bind-concurrency 128]
- *                    [--cpu-prof DIR] [--apiserver-pprof DIR] [--pprof-seconds 20] [--keep-logs DIR] [--json FILE]
+ * The flags: USAGE below (`npm run bench -- --help`).
  *
  * --arms: ';'-separated arms, each `kind` or `name=kind [flags…]`. Kinds: upstream, berth (flags go to `berth run`,
  * e.g. 'json=berth --api-content-type json'), ceiling (the benchmark binds each pod and writes its Scheduled event
@@ -45,7 +43,7 @@ import { cpuSeconds } from './lib/procStats.js';
 import { median, spread, type Spread } from './lib/stats.js';
 import { createPods, deletePods, latencies, nodeManifest, pool, slimForWatch, ThroughputSampler, type Throughput, waitAllBound } from './lib/workload.js';
 
-/** The usage lines of the header comment above. */
+/** What `--help` and a bad flag print. */
 const USAGE = `usage: npm run bench -- [--nodes 1000] [--pods 5000] [--init-pods N] [--large] [--pairs 3] [--precreate]
          [--arms 'upstream;berth;ceiling'] [--create-concurrency 64] [--create-rate 0] [--bind-concurrency 128]
          [--cpu-prof DIR] [--apiserver-pprof DIR] [--pprof-seconds 20] [--keep-logs DIR] [--json FILE]

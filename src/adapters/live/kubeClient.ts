@@ -455,6 +455,8 @@ class NodeKubeClient implements KubeClient {
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<Response<T>> {
     let staleResends = 0;
     let refusedResends = 0;
+    // Named only when a wait needs it: most requests never wait.
+    const what = (): string => `${method} ${buildPath(path, opts.query)} to ${this.server}`;
     for (let retries = 0; ; retries++) {
       let res: Response<T>;
       try {
@@ -464,7 +466,7 @@ class NodeKubeClient implements KubeClient {
         if (err.refused) {
           const wait = REFUSED_RESEND_WAITS_MS[refusedResends++];
           if (wait === undefined) throw err;
-          if (wait > 0) await sleepUnlessAborted(wait, opts.signal, `${method} ${buildPath(path, opts.query)} to ${this.server}`);
+          if (wait > 0) await sleepUnlessAborted(wait, opts.signal, what());
         } else if (staleResends++ >= this.maxSockets) {
           // Each stale socket fails once and leaves the pool, and a new socket is never stale, so this is not
           // reached in practice; the bound is for safety.
@@ -475,7 +477,7 @@ class NodeKubeClient implements KubeClient {
       }
       const waitSeconds = retryAfterWait(res);
       if (waitSeconds === undefined || retries >= this.maxRetries) return res;
-      await sleepUnlessAborted(waitSeconds * 1000, opts.signal, `${method} ${buildPath(path, opts.query)} to ${this.server}`);
+      await sleepUnlessAborted(waitSeconds * 1000, opts.signal, what());
     }
   }
 
