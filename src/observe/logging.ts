@@ -35,7 +35,10 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // stdout is written synchronously, as klog writes stderr: a decision line is out of the process before the next
+  // one, so a crash or SIGKILL loses at most the line being written (pino's default buffers while a write is pending,
+  // and a loaded process could lose dozens). One write per decision is a few microseconds.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /** What logDecision reads from a CycleOutcome (src/scheduler/scheduler.ts), structurally. */
