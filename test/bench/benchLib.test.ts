@@ -3,6 +3,8 @@ import { diffCounts, parseRequestCounts } from '../../bench/lib/apiMetrics.js';
 import { parseArms } from '../../bench/lib/arms.js';
 import { parseSs } from '../../bench/lib/procStats.js';
 import { median, spread } from '../../bench/lib/stats.js';
+import { podBody, podManifest } from '../../bench/lib/workload.js';
+import { decodeObject } from '../../src/adapters/live/proto/codec.js';
 
 describe('bench: API server request counts', () => {
   it('sums apiserver_request_total by verb and resource/subresource, folding codes', () => {
@@ -50,5 +52,13 @@ describe('bench: statistics', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(spread([1.2, Number.NaN, 0.8, 1])).toEqual({ median: 1, min: 0.8, max: 1.2, n: 3 });
+  });
+});
+
+describe('bench: pod creates', () => {
+  it('sends as protobuf the pod it sends as JSON', () => {
+    const body = podBody('pod-7', 'bench-ns', 'berth');
+    expect(body.json).toEqual(podManifest('pod-7', 'bench-ns', 'berth'));
+    expect(decodeObject(body.protobuf())).toEqual(podManifest('pod-7', 'bench-ns', 'berth'));
   });
 });

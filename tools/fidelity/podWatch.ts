@@ -72,7 +72,7 @@ export class PodWatch {
   private async relist(): Promise<void> {
     const body = await must<{ items?: Pod[]; metadata?: { resourceVersion?: string } }>(
       `list ${this.path}`,
-      this.client.request('GET', this.path, { timeoutMs: 120_000 }),
+      this.client.request('GET', this.path, { timeoutMs: 120_000, protobuf: true }),
     );
     const seen = new Set<string>();
     for (const p of body.items ?? []) {
@@ -100,6 +100,8 @@ export class PodWatch {
           if (ev.type !== 'BOOKMARK') this.apply(ev.type, obj);
         },
         this.abort.signal,
+        // Pods have a protobuf type: a client created with protobuf shares the encoding the schedulers' watches get.
+        { protobuf: true },
       );
       if (this.abort.signal.aborted) return;
       if (gone || end.reason === 'status') {
