@@ -326,13 +326,16 @@ function scheduledEvent(namespace: string, name: string, node: string): Record<s
 
 const per1000 = (r: RunResult, cpu: number | null): number => (cpu === null ? Number.NaN : (cpu * 1000) / r.measuredPods);
 const controlPlaneCpu = (r: RunResult): number => r.costs.cpuSeconds.apiserver + r.costs.cpuSeconds.etcd;
+/** How much of the machine's CPU (every core) was busy in the run's window. */
+const busyPercent = (r: RunResult): number => (100 * r.costs.cpuSeconds.machine) / (r.costs.seconds * cpus().length);
 const requestsTotal = (r: RunResult): number => Object.values(r.costs.requests).reduce((a, b) => a + b, 0);
 
 function costLine(r: RunResult): string {
   const c = r.costs.cpuSeconds;
   return (
     `CPU s/1000 pods: apiserver ${per1000(r, c.apiserver).toFixed(2)}, etcd ${per1000(r, c.etcd).toFixed(2)}, ` +
-    `scheduler ${per1000(r, c.scheduler).toFixed(2)}; ${(requestsTotal(r) / r.measuredPods).toFixed(2)} requests/pod; load ${r.costs.loadAverage.start[0]?.toFixed(1)}`
+    `scheduler ${per1000(r, c.scheduler).toFixed(2)}, benchmark ${per1000(r, c.bench).toFixed(2)}; machine ${busyPercent(r).toFixed(0)} % busy; ` +
+    `${(requestsTotal(r) / r.measuredPods).toFixed(2)} requests/pod; load ${r.costs.loadAverage.start[0]?.toFixed(1)}`
   );
 }
 
@@ -342,7 +345,7 @@ interface ArmSummary {
   podsPerSecond: Spread;
   overallPodsPerSecond: Spread;
   latencyP99Ms: Spread | null;
-  cpuPer1000Pods: { apiserver: Spread; etcd: Spread; controlPlane: Spread; scheduler: Spread; total: Spread };
+  cpuPer1000Pods: { apiserver: Spread; etcd: Spread; controlPlane: Spread; scheduler: Spread; total: Spread; bench: Spread };
   requestsPerPod: { total: Spread; byVerb: Record<string, number> };
   kbPerPod: { received: Spread; sent: Spread } | null;
   /** Per-pair ratios against the first arm (same repetition). */
@@ -377,6 +380,7 @@ function summarize(arms: Arm[], runs: RunResult[]): ArmSummary[] {
         controlPlane: spread(rs.map((r) => per1000(r, controlPlaneCpu(r)))),
         scheduler: spread(rs.map((r) => per1000(r, r.costs.cpuSeconds.scheduler))),
         total: spread(rs.map((r) => per1000(r, total(r)))),
+        bench: spread(rs.map((r) => per1000(r, r.costs.cpuSeconds.bench))),
       },
       requestsPerPod: { total: spread(rs.map((r) => requestsTotal(r) / r.measuredPods)), byVerb: sorted },
       kbPerPod: withBytes.length
@@ -413,7 +417,7 @@ function table(header: string[], body: string[][]): string {
 
 export function renderRuns(runs: RunResult[]): string {
   return table(
-    ['run', 'pods/s avg', 'p50', 'overall', 'lat p99 ms', 'apiserver s', 'etcd s', 'sched s', 'req/pod', 'KiB/pod in', 'out', 'load'],
+    ['run', 'pods/s avg', 'p50', 'overall', 'lat p99 ms', 'apiserver s', 'etcd s', 'sched s', 'bench s', 'busy %', 'req/pod', 'KiB/pod in', 'out', 'load'],
     runs.map((r) => [
       `${r.arm} #${r.rep}`,
       fmt(r.podsPerSecond.average),
@@ -423,6 +427,8 @@ export function renderRuns(runs: RunResult[]): string {
       fmt(r.costs.cpuSeconds.apiserver, 1),
       fmt(r.costs.cpuSeconds.etcd, 1),
       fmt(r.costs.cpuSeconds.scheduler, 1),
+      fmt(r.costs.cpuSeconds.bench, 1),
+      fmt(busyPercent(r)),
       fmt(requestsTotal(r) / r.measuredPods, 2),
       fmt(r.costs.bytes ? r.costs.bytes.received / 1024 / r.measuredPods : null, 2),
       fmt(r.costs.bytes ? r.costs.bytes.sent / 1024 / r.measuredPods : null, 2),

@@ -6,11 +6,12 @@
 import { loadavg } from 'node:os';
 import type { ControlPlane } from '../../tools/devcluster/index.js';
 import { diffCounts, fetchRequestCounts, type RequestCounts } from './apiMetrics.js';
-import { cpuSeconds, type SocketBytes, SocketByteSampler } from './procStats.js';
+import { cpuSeconds, machineBusySeconds, ownCpuSeconds, type SocketBytes, SocketByteSampler } from './procStats.js';
 
 export interface WindowCosts {
   seconds: number;
-  cpuSeconds: { apiserver: number; etcd: number; scheduler: number | null };
+  /** bench: this process (the pod creator, its watch, a ceiling's client); machine: every CPU's busy time. */
+  cpuSeconds: { apiserver: number; etcd: number; scheduler: number | null; bench: number; machine: number };
   /** Requests the API server counted in the window, "VERB resource[/subresource]" → count. */
   requests: Record<string, number>;
   bytes: SocketBytes | null;
@@ -32,14 +33,19 @@ export class CostWindow {
     private readonly cp: ControlPlane,
     private readonly apiPort: number,
     private readonly startedAt: number,
-    private readonly cpu0: { apiserver: number; etcd: number },
+    private readonly cpu0: { apiserver: number; etcd: number; bench: number; machine: number },
     private readonly requests0: RequestCounts,
     private readonly load0: number[],
   ) {}
 
   static async open(cp: ControlPlane): Promise<CostWindow> {
     const requests0 = await fetchRequestCounts(cp);
-    const cpu0 = { apiserver: cpuSeconds(pidOf(cp, 'kube-apiserver')), etcd: cpuSeconds(pidOf(cp, 'etcd')) };
+    const cpu0 = {
+      apiserver: cpuSeconds(pidOf(cp, 'kube-apiserver')),
+      etcd: cpuSeconds(pidOf(cp, 'etcd')),
+      bench: ownCpuSeconds(),
+      machine: machineBusySeconds(),
+    };
     return new CostWindow(cp, Number(new URL(cp.server).port), performance.now(), cpu0, requests0, loadavg());
   }
 
@@ -61,6 +67,8 @@ export class CostWindow {
       apiserver: cpuSeconds(pidOf(this.cp, 'kube-apiserver')) - this.cpu0.apiserver,
       etcd: cpuSeconds(pidOf(this.cp, 'etcd')) - this.cpu0.etcd,
       scheduler: this.schedulerPid !== undefined ? cpuSeconds(this.schedulerPid) - this.schedulerCpu0 : null,
+      bench: ownCpuSeconds() - this.cpu0.bench,
+      machine: machineBusySeconds() - this.cpu0.machine,
     };
     const bytes = this.sampler ? await this.sampler.stop() : null;
     return { seconds, cpuSeconds: cpu, bytes, loadAverage: { start: this.load0, end: loadavg() }, requests0: this.requests0 };

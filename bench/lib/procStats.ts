@@ -25,6 +25,24 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/**
+ * CPU seconds the whole machine spent busy (all CPUs, /proc/stat: everything but idle and iowait), so a window can
+ * tell how much of the machine its processes left unused.
+ */
+export function machineBusySeconds(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice"; guest time is already in user.
+  const t = cpu.trim().split(/\s+/).slice(1, 9).map(Number);
+  const busy = t.reduce((a, b) => a + b, 0) - (t[3] ?? 0) - (t[4] ?? 0);
+  return busy / CLOCK_TICKS;
+}
+
+/** CPU seconds of this process (the benchmark's own client: pod creates, its pod watch, the ceiling's binds). */
+export function ownCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 export interface SocketBytes {
   /** Bytes the process received on the sockets. */
   received: number;
