@@ -377,13 +377,17 @@ class NodeKubeClient implements KubeClient {
   }
 
   /**
-   * A 401 to a request that started at `startedAt`: the credentials it carried may have been rotated or revoked.
-   * The token file is read again on the next request (client-go's ResetTokenOlderThan), and the other credentials
-   * (exec plugins) are loaded again rather than kept for the rest of their minute.
+   * A 401 to a request that started at `startedAt` carrying `used`: those credentials may have been rotated or
+   * revoked. The token file is read again on the next request (client-go's ResetTokenOlderThan), and the other
+   * credentials are loaded again rather than kept for the rest of their minute, an exec plugin's run again even
+   * before its credential's expiry (client-go's exec authenticator refreshes on a 401 too). A 401 to an older set
+   * (a request in flight across a reload) changes nothing.
    */
-  private unauthorized(startedAt: number): void {
+  private unauthorized(startedAt: number, used: Credentials): void {
     this.tokenFile?.resetIfOlderThan(startedAt);
-    if (this.credentialsAt < startedAt) this.credentialsAt = 0;
+    if (used !== this.credentials || this.credentialsAt === 0) return;
+    this.credentialsAt = 0;
+    this.kc.forgetCachedCredentials?.();
   }
 
   private async creds(): Promise<Credentials> {
@@ -534,7 +538,7 @@ class NodeKubeClient implements KubeClient {
         res.on('close', () => finish(new Error(`${what} to ${this.server}: connection dropped mid-response`)));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
-          if (status === 401) this.unauthorized(startedAt);
+          if (status === 401) this.unauthorized(startedAt, c);
           if (!keepBody) {
             finish(undefined, { status, body: {} as T });
             return;
@@ -638,7 +642,7 @@ class NodeKubeClient implements KubeClient {
       const onAbort = (): void => finish({ reason: 'aborted', events });
       const req = this.open(ro, false, (res) => {
         const status = res.statusCode ?? 0;
-        if (status === 401) this.unauthorized(startedAt);
+        if (status === 401) this.unauthorized(startedAt, c);
         if (status !== 200) {
           const chunks: Buffer[] = [];
           res.on('data', (d: Buffer) => chunks.push(d));

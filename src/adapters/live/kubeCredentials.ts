@@ -30,6 +30,8 @@ export interface KubeCredentialSource {
   getCurrentUser(): User | null;
   /** Sets TLS options (ca, cert, key, rejectUnauthorized, servername), headers and `auth` on `opts`. */
   applyToHTTPSOptions(opts: https.RequestOptions): Promise<void>;
+  /** The API server refused the credentials: a plugin's cached credential is not to be given again. */
+  forgetCachedCredentials?(): void;
 }
 
 /** The auth-provider name client-node's in-cluster config gives a ServiceAccount token file (its FileAuth). */
@@ -250,6 +252,11 @@ export class BerthKubeConfig implements KubeCredentialSource {
     if (cluster && cluster.server.startsWith('http:') && !cluster.skipTLSVerify && !cluster.proxyUrl) {
       throw new Error('HTTP protocol is not allowed when skipTLSVerify is not set or false');
     }
+  }
+
+  /** A new client-node KubeConfig comes with new authenticators, so the exec plugin runs again. */
+  forgetCachedCredentials(): void {
+    this.plugin = undefined;
   }
 
   /** client-node's KubeConfig over these same entries, made once so that its plugins keep their cached credentials. */

@@ -1,9 +1,10 @@
 /**
  * Rotating bearer tokens: CachedTokenFile caches as client-go's NewCachedFileTokenSource (a minute less 10 s of
  * leeway, reset by a 401 to a request sent after the read), and berth's KubeClient, given a kubeconfig whose user has
- * `tokenFile`, sends the file's current token, re-reading it on that period and after a 401.
+ * `tokenFile`, sends the file's current token, re-reading it on that period and after a 401; an exec plugin's
+ * credential is fetched again after a 401 too.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -79,7 +80,7 @@ describe('CachedTokenFile (client-go cachingTokenSource over a fileTokenSource)'
   });
 });
 
-describe('KubeClient with a kubeconfig tokenFile (rotated under it)', () => {
+describe('KubeClient with rotating credentials (a tokenFile, an exec plugin)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-tokenfile-'));
   const tokenPath = join(dir, 'token');
   let server: http.Server;
@@ -172,5 +173,41 @@ describe('KubeClient with a kubeconfig tokenFile (rotated under it)', () => {
     const missing = join(dir, 'missing-token');
     expect(() => loadKubeconfig(kubeconfig({ tokenFile: missing }))).toThrow(KubeconfigError);
     expect(() => loadKubeconfig(kubeconfig({ tokenFile: missing }))).toThrow(new RegExp(`tokenFile: cannot read .*missing-token.*ENOENT`));
+  });
+
+  it('an exec plugin runs again after a 401, though its credential has not expired (client-go refreshes on 401)', async () => {
+    // The plugin prints the token in tokenPath with an expiry an hour away and counts its runs.
+    const runs = join(dir, 'exec-runs');
+    writeFileSync(runs, '');
+    writeFileSync(tokenPath, 'exec-1');
+    valid = 'exec-1';
+    const script = [
+      `const fs = require('fs');`,
+      `fs.appendFileSync(${JSON.stringify(runs)}, 'x');`,
+      `const status = { token: fs.readFileSync(${JSON.stringify(tokenPath)}, 'utf8'), expirationTimestamp: new Date(Date.now() + 3600e3).toISOString() };`,
+      `console.log(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status }));`,
+    ].join(' ');
+    const exec = { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: ['-e', script] };
+    const clock = { t: 12_000_000 };
+    const client = createKubeClient(loadKubeconfig(kubeconfig({ exec })), { qps: 0, burst: 0, now: () => clock.t });
+    const runCount = (): number => readFileSync(runs, 'utf8').length;
+    try {
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(200);
+      expect(seen.at(-1)).toBe('Bearer exec-1');
+      // Past berth's own one-minute reload, the plugin's credential (valid for an hour) is reused, not run again.
+      clock.t += 61_000;
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(200);
+      expect(runCount()).toBe(1);
+
+      // Revoked before its expiry: the request that carried it fails, the next one runs the plugin again.
+      writeFileSync(tokenPath, 'exec-2');
+      valid = 'exec-2';
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(401);
+      expect((await client.request('GET', '/api/v1/pods')).status).toBe(200);
+      expect(seen.at(-1)).toBe('Bearer exec-2');
+      expect(runCount()).toBe(2);
+    } finally {
+      client.close();
+    }
   });
 });
