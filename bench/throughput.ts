@@ -18,7 +18,7 @@
  * itself, with berth's client at --bind-concurrency: the API server's limit for a scheduler that writes what
  * upstream writes) and ceiling-bind (Bindings only). Ratios are against the first arm.
  * A berth arm's `--entry=PATH` runs that build's dist/src/cli/main.js instead of this checkout's (A/B of two commits:
- * 'base=berth --entry=/tmp/base/dist/src/cli/main.js;head=berth').
+ * 'base=berth --entry=/tmp/base/dist/src/cli/main.js;head=berth'); its `--node=FLAG` goes to node (V8 flags).
  * --precreate: the measured pods exist before a fresh scheduler process starts (pure scheduling rate).
  * --create-rate N: without --precreate, create the measured pods at N per second (open loop) rather than as fast as
  *   the API server takes them, so both schedulers get the same arrivals and their latencies compare.
@@ -48,7 +48,8 @@ const USAGE = `usage: npm run bench -- [--nodes 1000] [--pods 5000] [--init-pods
          [--arms 'upstream;berth;ceiling'] [--create-concurrency 64] [--create-rate 0] [--bind-concurrency 128]
          [--cpu-prof DIR] [--apiserver-pprof DIR] [--pprof-seconds 20] [--keep-logs DIR] [--json FILE]
          [--qps 5000] [--idle-seconds 10] [--quiet]
-arms: 'NAME=KIND FLAGS…;…', kinds upstream, berth, ceiling, ceiling-bind; a berth arm's --entry=PATH runs that build
+arms: 'NAME=KIND FLAGS…;…', kinds upstream, berth, ceiling, ceiling-bind; a berth arm's --entry=PATH runs that build,
+its --node=FLAG goes to node
 (docs/benchmarks.md explains the arms, the modes and the figures)
 `;
 
@@ -167,8 +168,7 @@ async function runScheduler(arm: Arm, rep: number, cp: ControlPlane, client: Kub
       dir,
       qps,
       burst: qps,
-      ...(kind === 'berth' ? { bindConcurrency, ...berthEntryAndArgs(arm.args) } : {}),
-      ...(kind === 'berth' && profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
+      ...(kind === 'berth' ? { bindConcurrency, ...berthEntryAndArgs(arm.args, profDir) } : {}),
     });
   let sched = await start();
   let stopped = false;
@@ -567,9 +567,14 @@ async function main(): Promise<void> {
 
 await main();
 
-/** A berth arm's flags: `--entry=PATH` picks the build to run, the rest go to `berth run`. */
-function berthEntryAndArgs(args: readonly string[]): { berthArgs: string[]; berthEntry?: string } {
+/**
+ * A berth arm's flags: `--entry=PATH` picks the build to run, each `--node=FLAG` goes to node itself (a V8 flag such
+ * as --max-semi-space-size=32 must be set before the heap exists), the rest go to `berth run`.
+ */
+function berthEntryAndArgs(args: readonly string[], profDir: string | undefined): { berthArgs: string[]; berthEntry?: string; nodeArgs: string[] } {
   const entry = args.find((a) => a.startsWith('--entry='));
-  const berthArgs = args.filter((a) => !a.startsWith('--entry='));
-  return entry ? { berthArgs, berthEntry: entry.slice('--entry='.length) } : { berthArgs };
+  const nodeArgs = args.filter((a) => a.startsWith('--node=')).map((a) => a.slice('--node='.length));
+  if (profDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profDir}`);
+  const berthArgs = args.filter((a) => !a.startsWith('--entry=') && !a.startsWith('--node='));
+  return entry ? { berthArgs, berthEntry: entry.slice('--entry='.length), nodeArgs } : { berthArgs, nodeArgs };
 }
