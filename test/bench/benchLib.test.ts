@@ -43,7 +43,8 @@ describe('bench: arms', () => {
     ]);
     expect(() => parseArms('kube')).toThrow(/kind must be one of/);
     expect(() => parseArms('berth;berth')).toThrow(/same name/);
-    expect(() => parseArms('upstream --v=3')).toThrow();
+    expect(() => parseArms('upstream --v=3')).toThrow(/upstream takes no flags/);
+    expect(parseArms('berth --node=--trace-gc')).toEqual([{ name: 'berth', kind: 'berth', args: ['--node=--trace-gc'] }]);
   });
 });
 
