@@ -145,10 +145,14 @@ export class PodInfo {
     return copy;
   }
 
-  /** Returns the plugin's memoized value for this pod, computing it on first use. */
-  memoize<T>(key: string, compute: () => T): T {
-    if (this.memo.has(key)) return this.memo.get(key) as T;
-    const value = compute();
+  /**
+   * Returns the plugin's memoized value for this pod, computing it on first use. A filter reads it once per node, so
+   * hot callers pass a module-level function of the pod, not a closure allocated on every call.
+   */
+  memoize<T>(key: string, compute: (pod: PodInfo) => T): T {
+    const known = this.memo.get(key);
+    if (known !== undefined || this.memo.has(key)) return known as T;
+    const value = compute(this);
     this.memo.set(key, value);
     return value;
   }

@@ -56,7 +56,7 @@ const MATCH_ALL: NodeMatcher = () => true;
  * PodTopologySpread (nodeAffinityPolicy Honor) uses this as well.
  */
 export function requiredNodeAffinityMatcher(pod: PodInfo): NodeMatcher {
-  return pod.memoize(REQUIRED_MEMO_KEY, () => compileRequired(pod));
+  return pod.memoize(REQUIRED_MEMO_KEY, compileRequired);
 }
 
 function compileRequired(pod: PodInfo): NodeMatcher {

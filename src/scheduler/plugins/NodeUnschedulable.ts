@@ -27,7 +27,7 @@ export class NodeUnschedulable implements PreFilterPlugin, FilterPlugin {
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status | null {
     if (!node.unschedulable) return null;
-    const tolerates = pod.memoize(MEMO_KEY, () => tolerationsTolerateTaint(pod.tolerations, UNSCHEDULABLE_TAINT));
+    const tolerates = pod.memoize(MEMO_KEY, toleratesUnschedulable);
     return tolerates ? null : REJECT;
   }
 }
@@ -38,3 +38,7 @@ export const descriptor = {
   events: ['NodeAdd', 'NodeUpdate'],
   create: () => new NodeUnschedulable(),
 } satisfies PluginDescriptor;
+
+function toleratesUnschedulable(pod: PodInfo): boolean {
+  return tolerationsTolerateTaint(pod.tolerations, UNSCHEDULABLE_TAINT);
+}
