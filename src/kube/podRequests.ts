@@ -384,6 +384,7 @@ export interface PodRequests {
 /** Computes every view of a pod's requests at once (PodInfo does this once per pod). */
 export function computePodRequests(pod: Pod, objectPath = ''): PodRequests {
   const f = parsePodResources(pod, objectPath ? `${objectPath}.` : '');
+  if (!f.statusMatters && !f.podLevelRequestsSet && f.initContainers.length === 0 && f.overhead === undefined) return plainPodRequests(f.containers);
   const held = podRequestList(f, { useStatus: true, skipPodLevel: false });
   const requests = toResource(held);
   const nonMissing = nonMissingFor(held, f.podLevelRequestsSet);
@@ -391,15 +392,40 @@ export function computePodRequests(pod: Pod, objectPath = ''): PodRequests {
   const nonZero = new Resource();
   nonZero.milliCpu = withDefaults.get(CPU) ?? 0;
   nonZero.memory = withDefaults.get(MEMORY) ?? 0;
-  if (!f.statusMatters && !f.podLevelRequestsSet) {
-    // The common case: spec only, container level. Fit's scoring view is then the requests with the defaulted
-    // cpu/memory (the same NonMissingContainerRequests computation as nonZero).
-    const fitScoreRequests = requests.clone();
-    fitScoreRequests.milliCpu = nonZero.milliCpu;
-    fitScoreRequests.memory = nonZero.memory;
-    return { requests, nonZero, specRequests: requests, fitScoreRequests };
-  }
+  if (!f.statusMatters && !f.podLevelRequestsSet) return specOnlyViews(requests, nonZero);
   const specRequests = f.statusMatters ? toResource(podRequestList(f, { useStatus: false, skipPodLevel: false })) : requests;
   const fitScoreRequests = toResource(podRequestList(f, { useStatus: false, skipPodLevel: true, nonMissing: NON_ZERO_DEFAULTS }));
   return { requests, nonZero, specRequests, fitScoreRequests };
+}
+
+/**
+ * Spec only, container level: Fit's scoring view is the requests with the defaulted cpu/memory (the same
+ * NonMissingContainerRequests computation as nonZero), and the spec view is the requests themselves.
+ */
+function specOnlyViews(requests: Resource, nonZero: Resource): PodRequests {
+  const fitScoreRequests = requests.clone();
+  fitScoreRequests.milliCpu = nonZero.milliCpu;
+  fitScoreRequests.memory = nonZero.memory;
+  return { requests, nonZero, specRequests: requests, fitScoreRequests };
+}
+
+/**
+ * Most pods: containers only, no init containers, overhead, pod-level requests or resize status. The general
+ * computation's result, summed straight into the vectors: it builds a dozen short-lived Maps per pod, and a PodInfo
+ * is built for every pod the watch delivers (pending, then bound).
+ */
+function plainPodRequests(containers: readonly ContainerResources[]): PodRequests {
+  const requests = new Resource();
+  const nonZero = new Resource();
+  for (const c of containers) {
+    for (const [name, value] of c.spec) {
+      if (name === CPU || name === MEMORY || name === EPHEMERAL_STORAGE || name === PODS || isScalarResourceName(name)) {
+        requests.set(name, requests.get(name) + value);
+      }
+    }
+    // NonMissingContainerRequests: a default only for a name the container does not state (an explicit 0 stays 0).
+    nonZero.milliCpu += c.spec.get(CPU) ?? DEFAULT_MILLI_CPU_REQUEST;
+    nonZero.memory += c.spec.get(MEMORY) ?? DEFAULT_MEMORY_REQUEST;
+  }
+  return specOnlyViews(requests, nonZero);
 }

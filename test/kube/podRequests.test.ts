@@ -275,6 +275,28 @@ describe('plain pods (no pod-level requests, no resize status)', () => {
     expect(r.fitScoreRequests).not.toBe(r.requests);
   });
 
+  it('containers only: summed per name, defaults only where a container states nothing, names the scheduler ignores left out', () => {
+    // a: cpu 250m, memory 0 stated (stays 0 for scoring); b: nothing (defaults 100m and 200Mi); d: 1Gi, 2 gpus,
+    // 1Gi ephemeral storage, and "example.com" (no domain path: not a resource the scheduler accounts).
+    // Held: cpu 250m, memory 1Gi, gpu 2, ephemeral 1Gi. Defaulted: cpu 250m + 100m + 100m = 450m,
+    // memory 0 + 200Mi + 1Gi.
+    const r = computePodRequests(
+      pod([
+        c('a', { cpu: '250m', memory: '0' }),
+        c('b'),
+        c('d', { memory: '1Gi', 'nvidia.com/gpu': '2', 'ephemeral-storage': '1Gi', 'example.com': '3' }),
+      ]),
+    );
+    expect([r.requests.milliCpu, r.requests.memory, r.requests.ephemeralStorage, r.requests.get('nvidia.com/gpu')]).toEqual([250, Gi, Gi, 2]);
+    expect(r.requests.scalar ? [...r.requests.scalar.keys()] : []).toEqual(['nvidia.com/gpu']);
+    expect([r.nonZero.milliCpu, r.nonZero.memory]).toEqual([450, 200 * Mi + Gi]);
+    expect(r.specRequests).toBe(r.requests);
+    expect([r.fitScoreRequests.milliCpu, r.fitScoreRequests.memory, r.fitScoreRequests.get('nvidia.com/gpu')]).toEqual([450, 200 * Mi + Gi, 2]);
+    expect(r.fitScoreRequests).not.toBe(r.requests);
+    const none = computePodRequests(pod([]));
+    expect([none.requests.milliCpu, none.nonZero.milliCpu, none.nonZero.memory]).toEqual([0, 0, 0]);
+  });
+
   it('the same quantity text means milli-cpu for cpu and whole units for anything else', () => {
     // Quantities are parsed once per text and kind; "2" is 2000m as cpu, 2 as a gpu count and 2 bytes as memory.
     const first = computePodRequests(pod([c('a', { cpu: '2', memory: '2', 'nvidia.com/gpu': '2' })]));
