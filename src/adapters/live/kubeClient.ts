@@ -335,6 +335,8 @@ class NodeKubeClient implements KubeClient {
   private credentials: Credentials | undefined;
   private credentialsAt = 0;
   private credentialsLoading: Promise<Credentials> | undefined;
+  /** Counts the 401s that dropped the credentials: a load started before the latest one may carry the rejected set. */
+  private credentialsDropped = 0;
   private agent: http.Agent | undefined;
   private watchAgent: http.Agent | undefined;
   private readonly protobuf: boolean;
@@ -387,17 +389,20 @@ class NodeKubeClient implements KubeClient {
     this.tokenFile?.resetIfOlderThan(startedAt);
     if (used !== this.credentials || this.credentialsAt === 0) return;
     this.credentialsAt = 0;
+    this.credentialsDropped++;
     this.kc.forgetCachedCredentials?.();
   }
 
   private async creds(): Promise<Credentials> {
     if (this.credentials && this.credentialsAt !== 0 && this.now() - this.credentialsAt < CREDENTIAL_TTL_MS) return this.credentials;
     if (!this.credentialsLoading) {
+      const dropped = this.credentialsDropped;
       this.credentialsLoading = readCredentials(this.kc)
         .then((c) => {
           const first = this.credentials === undefined;
           this.credentials = c;
-          this.credentialsAt = this.now();
+          // A 401 while this load ran: it may have read the cache that 401 emptied, so the next request loads again.
+          this.credentialsAt = dropped === this.credentialsDropped ? this.now() : 0;
           if (first) {
             // An idle socket is closed here before the API server closes it (its IdleTimeout is 90 s, client-go's
             // IdleConnTimeout too): a request sent on a socket the server is just closing fails with nothing to show.
