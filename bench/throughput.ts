@@ -6,11 +6,11 @@
  * Arms run interleaved, in the given order in odd repetitions and reversed in even ones (upstream, berth, ceiling,
  * ceiling, berth, upstream, …; `--pairs` repetitions, default 3), each on fresh namespaces with a fresh scheduler
  * process, so that drifting load on a shared machine, and state the control plane accumulates, spread over every
- * arm. `--warmup` runs (default 1, the first arm) go before them uncounted: the first run on a new control plane is
- * cheaper for it than any later one. Per run: pods/s (scheduler_perf's 1-second samples), latency, and the costs of the measured window —
- * CPU seconds of kube-apiserver, etcd and the scheduler (/proc), the API server's request counts by verb
- * (apiserver_request_total), bytes on the scheduler's connections (ss), the load average. Per arm: medians and
- * spread; against the first arm: per-pair ratios, their median and spread.
+ * arm. `--warmup` runs (default 1, the first arm) go before them, recorded apart and not counted: the first run on
+ * a new control plane is cheaper for it than any later one. Per run: pods/s (scheduler_perf's 1-second samples),
+ * latency, and the costs of the measured window — CPU seconds of kube-apiserver, etcd and the scheduler (/proc), the
+ * API server's request counts by verb (apiserver_request_total), bytes on the scheduler's connections (ss), the load
+ * average. Per arm: medians and spread; against the first arm: per-pair ratios, their median and spread.
  *
  * The flags: USAGE below (`npm run bench -- --help`).
  *
@@ -136,7 +136,7 @@ interface RunResult {
 
 /** The profile of the API server over the first `pprofSeconds` of a window, saved as DIR/<arm>-<rep>.pb.gz. */
 function startApiServerProfile(cp: ControlPlane, arm: string, rep: number): Promise<void> {
-  if (!pprofDir) return Promise.resolve();
+  if (!pprofDir || rep <= 0) return Promise.resolve(); // warm-up runs (rep 0, -1, …) are not profiled
   mkdirSync(pprofDir, { recursive: true });
   return getRaw(cp, `/debug/pprof/profile?seconds=${pprofSeconds}`, (pprofSeconds + 60) * 1000)
     .then((b) => writeFileSync(join(pprofDir, `${arm}-${rep}.pb.gz`), b))
@@ -163,7 +163,7 @@ async function runScheduler(arm: Arm, rep: number, cp: ControlPlane, client: Kub
   const ns = `${schedulerName}-measure`;
   await ensureNamespace(client, initNs);
   await ensureNamespace(client, ns);
-  const profDir = values['cpu-prof'];
+  const profDir = rep > 0 ? values['cpu-prof'] : undefined; // warm-up runs are not profiled
   if (profDir) mkdirSync(profDir, { recursive: true });
   const start = (): Promise<SchedulerProcess> =>
     startScheduler({
@@ -505,6 +505,40 @@ function runOnce(arm: Arm, rep: number, cp: ControlPlane, client: KubeClient, di
   return arm.kind === 'upstream' || arm.kind === 'berth' ? runScheduler(arm, rep, cp, client, dir) : runCeiling(arm, rep, cp, client, nodeNames);
 }
 
+interface Measured {
+  idle: Record<string, unknown>;
+  warmupRuns: RunResult[];
+  runs: RunResult[];
+}
+
+/** The nodes, the idle baseline, the uncounted warm-up runs, then the interleaved repetitions. */
+async function measure(arms: readonly Arm[], cp: ControlPlane, client: KubeClient, dir: string): Promise<Measured> {
+  log(`creating ${nodeCount} nodes`);
+  const nodeNames: string[] = [];
+  await pool(nodeCount, 32, async (i) => {
+    const n = nodeManifest(i);
+    await createObject(client, n);
+    nodeNames.push((n['metadata'] as { name: string }).name);
+  });
+  nodeNames.sort();
+  const idle = await idleBaseline(cp, Number(values['idle-seconds']));
+  // The first run on a new control plane cost it less per pod than any later one, whatever its arm (1.93–1.99
+  // CPU-s per 1 000 pods against 2.2–2.5 in two A/Bs of one build pair): it is recorded apart and not counted.
+  const warmupRuns: RunResult[] = [];
+  for (let w = 1; w <= warmups; w++) {
+    const arm = arms[0] as Arm;
+    log(`warm-up run ${w} of ${warmups} (${arm.name}), not counted`);
+    warmupRuns.push(await runOnce(arm, 1 - w, cp, client, dir, nodeNames));
+  }
+  const runs: RunResult[] = [];
+  for (let rep = 1; rep <= pairs; rep++) {
+    // Odd repetitions run the arms in the given order, even ones reversed (A B, B A, …): whatever drifts from run to
+    // run on one control plane then weighs on every arm alike.
+    for (const arm of rep % 2 === 1 ? arms : [...arms].reverse()) runs.push(await runOnce(arm, rep, cp, client, dir, nodeNames));
+  }
+  return { idle, warmupRuns, runs };
+}
+
 async function main(): Promise<void> {
   const arms = parseArms(values.arms);
   const binaries = await ensureBinaries({ log });
@@ -524,32 +558,11 @@ async function main(): Promise<void> {
     protobuf: true,
     http2: true,
   });
-  const runs: RunResult[] = [];
   const t0 = Date.now();
   const loadStart = loadavg();
-  let idle: Record<string, unknown> = {};
+  let measured: Measured = { idle: {}, warmupRuns: [], runs: [] };
   try {
-    log(`creating ${nodeCount} nodes`);
-    const nodeNames: string[] = [];
-    await pool(nodeCount, 32, async (i) => {
-      const n = nodeManifest(i);
-      await createObject(client, n);
-      nodeNames.push((n['metadata'] as { name: string }).name);
-    });
-    nodeNames.sort();
-    idle = await idleBaseline(cp, Number(values['idle-seconds']));
-    // The first run on a new control plane cost it less per pod than any later one, whatever its arm (1.94–1.98
-    // CPU-s per 1 000 pods against 2.2–2.5 in two A/Bs of one build pair): that run is not counted.
-    for (let w = 1; w <= warmups; w++) {
-      const arm = arms[0] as Arm;
-      log(`warm-up run ${w} of ${warmups} (${arm.name}), not counted`);
-      await runOnce(arm, -w, cp, client, dir, nodeNames);
-    }
-    for (let rep = 1; rep <= pairs; rep++) {
-      // Odd repetitions run the arms in the given order, even ones reversed (A B, B A, …): whatever drifts from run to
-      // run on one control plane then weighs on every arm alike.
-      for (const arm of rep % 2 === 1 ? arms : [...arms].reverse()) runs.push(await runOnce(arm, rep, cp, client, dir, nodeNames));
-    }
+    measured = await measure(arms, cp, client, dir);
   } finally {
     client.close();
     await cp.stop();
@@ -557,6 +570,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const version = binaries.binDir.split('/').at(-2) ?? 'unknown';
+  const { idle, warmupRuns, runs } = measured;
   const summaries = summarize(arms, runs);
   const report = {
     date: new Date().toISOString(),
@@ -568,6 +582,7 @@ async function main(): Promise<void> {
     idle,
     summaries,
     runs,
+    warmupRuns,
     wallSeconds: (Date.now() - t0) / 1000,
   };
   process.stdout.write(

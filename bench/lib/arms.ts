@@ -18,10 +18,11 @@ export function parseArms(spec: string): Arm[] {
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map((s): Arm => {
-      // `name=` only before the first blank: an unnamed arm's flags may hold '=' themselves (berth --node=--trace-gc).
-      const named = /^([^\s=]+)=(.*)$/s.exec(s);
+      // `name=` is one word before the first '=': an unnamed arm's flags may hold '=' themselves (berth --node=X),
+      // and such an arm is named by its whole text.
+      const named = /^([^\s=]+)\s*=(.*)$/s.exec(s);
       const [kind, ...args] = (named ? (named[2] as string) : s).trim().split(/\s+/);
-      const name = named ? (named[1] as string) : (kind as string);
+      const name = named ? (named[1] as string) : s.replace(/\s+/g, ' ');
       if (!ARM_KINDS.includes(kind as ArmKind)) throw new Error(`--arms: "${s}": the kind must be one of ${ARM_KINDS.join(', ')}`);
       if (kind === 'upstream' && args.length > 0) throw new Error(`--arms: "${s}": upstream takes no flags`);
       return { name, kind: kind as ArmKind, args };

@@ -32,10 +32,8 @@ import {
   CPU,
   DEFAULT_MEMORY_REQUEST,
   DEFAULT_MILLI_CPU_REQUEST,
-  EPHEMERAL_STORAGE,
-  isScalarResourceName,
+  isAccountedResourceName,
   MEMORY,
-  PODS,
   Resource,
   ResourceParseError,
 } from './resources.js';
@@ -229,7 +227,7 @@ export function podRequestList(f: PodResourceFacts, o: RequestOptions): Resource
 export function toResource(list: ResourceList): Resource {
   const out = new Resource();
   for (const [name, value] of list) {
-    if (name === CPU || name === MEMORY || name === EPHEMERAL_STORAGE || name === PODS || isScalarResourceName(name)) {
+    if (isAccountedResourceName(name)) {
       out.set(name, value);
     }
   }
@@ -419,7 +417,7 @@ function plainPodRequests(containers: readonly ContainerResources[]): PodRequest
   const nonZero = new Resource();
   for (const c of containers) {
     for (const [name, value] of c.spec) {
-      if (name === CPU || name === MEMORY || name === EPHEMERAL_STORAGE || name === PODS || isScalarResourceName(name)) {
+      if (isAccountedResourceName(name)) {
         requests.set(name, requests.get(name) + value);
       }
     }

@@ -105,6 +105,11 @@ export function isScalarResourceName(name: string): boolean {
   return isExtendedResourceName(name) || name.includes('kubernetes.io/');
 }
 
+/** The names the scheduler accounts in a Resource (upstream framework.Resource.Add): the rest are ignored. */
+export function isAccountedResourceName(name: string): boolean {
+  return name === CPU || name === MEMORY || name === EPHEMERAL_STORAGE || name === PODS || isScalarResourceName(name);
+}
+
 /** A domain-qualified name outside kubernetes.io (or a "requests."-free custom name): devices, licenses, GPUs. */
 export function isExtendedResourceName(name: string): boolean {
   if (name.startsWith('requests.')) return false;
@@ -135,7 +140,7 @@ export function parseResourceMap(map: ResourceMap | undefined, field: string): R
     } catch (err) {
       throw new ResourceParseError(`${field}.${name}`, (err as Error).message);
     }
-    if (name === CPU || name === MEMORY || name === EPHEMERAL_STORAGE || name === PODS || isScalarResourceName(name)) {
+    if (isAccountedResourceName(name)) {
       out.set(name, value);
     }
   }

@@ -44,7 +44,11 @@ describe('bench: arms', () => {
     expect(() => parseArms('kube')).toThrow(/kind must be one of/);
     expect(() => parseArms('berth;berth')).toThrow(/same name/);
     expect(() => parseArms('upstream --v=3')).toThrow(/upstream takes no flags/);
-    expect(parseArms('berth --node=--trace-gc')).toEqual([{ name: 'berth', kind: 'berth', args: ['--node=--trace-gc'] }]);
+    expect(parseArms('berth --node=--trace-gc; a = berth;berth')).toEqual([
+      { name: 'berth --node=--trace-gc', kind: 'berth', args: ['--node=--trace-gc'] },
+      { name: 'a', kind: 'berth', args: [] },
+      { name: 'berth', kind: 'berth', args: [] },
+    ]);
   });
 });
 
