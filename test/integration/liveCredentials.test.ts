@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { createKubeClient } from '../../src/adapters/live/kubeClient.js';
 import type { FakeNodeSpec } from '../../tools/devcluster/index.js';
 import { Cluster, type EventV1, httpGet, pod, suffix, waitFor } from './helpers/live.js';
-import { type LogLine, Replica } from './helpers/replica.js';
+import { decisionLinesFor, type LogLine, Replica } from './helpers/replica.js';
 
 const sfx = suffix();
 const ns = `live-creds-${sfx}`;
@@ -161,6 +161,7 @@ describe('rotating credentials (berth run as a process, kubeconfig tokenFile)', 
     process.stderr.write(`[liveCredentials] every pod bound ${((Date.now() - rotatedAt) / 1000).toFixed(1)}s after the rotation (old token refused ${((rotatedAt - revokedAt) / 1000).toFixed(1)}s before)\n`);
 
     await r.decisionsSettled(address, 30_000);
+    await decisionLinesFor([r], all.map((n) => `${ns}/${n}`), 30_000);
     const byPod = new Map<string, number>();
     for (const l of boundLines(r)) byPod.set(l.pod ?? '', (byPod.get(l.pod ?? '') ?? 0) + 1);
     for (const n of all) expect(byPod.get(`${ns}/${n}`), `bound decision lines of ${n}`).toBe(1);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { FakeNodeSpec } from '../../tools/devcluster/index.js';
 import { Cluster, type EventV1, httpGet, pod, suffix, waitFor } from './helpers/live.js';
-import { Replica } from './helpers/replica.js';
+import { decisionLinesFor, Replica } from './helpers/replica.js';
 
 const sfx = suffix();
 const ns = `live-le-${sfx}`;
@@ -216,6 +216,7 @@ describe('berth replicas with leader election (separate processes)', () => {
     expect(acquired - exit.at).toBeLessThan(LEASE_MS);
     const bound = await cluster.waitBound(ns, names, 30_000);
     await c.decisionsSettled(ic.address);
+    await decisionLinesFor(replicas, names.map((n) => `${ns}/${n}`));
 
     // Every pod of this batch bound exactly once, by exactly one replica, with exactly one Scheduled event: the
     // leader's last bindings got their events written before it exited.

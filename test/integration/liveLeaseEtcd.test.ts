@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../src/kube/api.js';
 import { startControlPlane, type ControlPlane, type FakeNodeSpec } from '../../tools/devcluster/index.js';
 import { Cluster, type EventV1, httpGet, pod, suffix, waitFor } from './helpers/live.js';
-import { type LogLine, Replica } from './helpers/replica.js';
+import { decisionLinesFor, type LogLine, Replica } from './helpers/replica.js';
 
 const sfx = suffix();
 const ns = `fault-matrix-${sfx}`;
@@ -128,6 +128,7 @@ async function expectAllBoundExactlyOnce(r: Replica): Promise<void> {
     return allPods.every((n) => (m.get(n) ?? '') !== '') ? m : undefined;
   }, 500);
   await r.decisionsSettled(address, 30_000);
+  await decisionLinesFor([r], allPods.map((n) => `${ns}/${n}`), 30_000);
   const byPod = new Map<string, LogLine[]>();
   for (const l of boundLines(r)) byPod.set(l.pod ?? '', [...(byPod.get(l.pod ?? '') ?? []), l]);
   for (const n of allPods) {

@@ -107,7 +107,8 @@ export class Replica {
 
   /**
    * Waits until every pod this (running) replica counted as bound in its metrics has its decision line read: the
-   * line is written when the binding ends and may still be in the pipe when the test sees the pod bound.
+   * line is written when the binding ends and may still be in the pipe when the test sees the pod bound. A Binding
+   * the replica has not yet had the answer to is in neither: decisionLinesFor waits for given pods.
    */
   async decisionsSettled(address: string, timeoutMs = 10_000): Promise<void> {
     await waitFor(`${this.label}'s decision lines to catch up with its metrics`, timeoutMs, async () => {
@@ -131,5 +132,23 @@ export class Replica {
 
   kill(signal: NodeJS.Signals): void {
     if (this.alive) this.child.kill(signal);
+  }
+}
+
+/**
+ * Waits until each of `pods` ("ns/name") has a "scheduled" decision line in one of the replicas. The API server shows
+ * a pod bound as soon as it stores the Binding, before the replica has read the answer, counted it and logged it;
+ * a pod bound and never logged fails here, naming the pods still without a line.
+ */
+export async function decisionLinesFor(replicas: readonly Replica[], pods: readonly string[], timeoutMs = 10_000): Promise<void> {
+  let missing: string[] = [];
+  try {
+    await waitFor(`a decision line for each of ${pods.length} pods`, timeoutMs, () => {
+      const logged = new Set(replicas.flatMap((r) => r.scheduledPods()));
+      missing = pods.filter((p) => !logged.has(p));
+      return missing.length === 0 ? true : undefined;
+    });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; without one: ${missing.slice(0, 20).join(', ')}`);
   }
 }
